@@ -1,0 +1,44 @@
+# The two commands: `make run` (the whole product locally) and `make test` (the whole suite).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi.py
+export REDIS_URL ?= redis://127.0.0.1:6379/0
+export GOOGLE_BASE_URL ?= http://127.0.0.1:8765
+export EMULATOR_CLIENT_ID ?= portal-dev-client
+export EMULATOR_CLIENT_SECRET ?= portal-dev-secret
+export EMULATOR_REDIRECT_URIS ?= http://127.0.0.1:5000/broker/google/callback
+PG_TEST_URL := postgresql+psycopg://pcs:pcs@127.0.0.1:5432/pcs_test
+
+.PHONY: run test test-postgres ci venv bench clean
+
+$(BIN)/activate: requirements.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.txt
+	touch $(BIN)/activate
+
+venv: $(BIN)/activate
+
+run: venv
+	scripts/ensure-system.sh redis
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+	@echo ""
+	@echo "  Portal:           http://127.0.0.1:5000   (sign in with a demo login above)"
+	@echo "  Google emulator:  $(GOOGLE_BASE_URL)/calendar   (the Google side: accounts alex@example.com, sam@example.com, ...)"
+	@echo ""
+	$(BIN)/honcho start -f Procfile
+
+test: venv
+	scripts/ensure-system.sh redis chromium
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-postgres: venv
+	scripts/ensure-system.sh redis chromium postgres
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+ci: test test-postgres
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,96 @@
+"""Portal Calendar Sync: the application factory."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import Config, ProductionConfig, config_from_env
+
+from .extensions import bootstrap, csrf, db, login_manager, migrate
+
+
+def create_app(config: type[Config] | None = None, **overrides) -> Flask:
+    app = Flask(__name__)
+    config = config or config_from_env()
+    if config is ProductionConfig:
+        config.check()
+    app.config.from_object(config)
+    app.config.update(overrides)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(os.path.dirname(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///"):]), exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+
+    from .queues import init_app as init_queues
+
+    init_queues(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets the web app and a worker write at the same time; foreign keys enforce cascades."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import auth, broker, calendar, integrations, main, portal, settings
+
+    for module in (auth, main, portal, calendar, integrations, broker, settings):
+        app.register_blueprint(module.bp)
+    csrf.exempt(broker.bp)  # Google posts here: verified by state / channel token instead
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from flask import jsonify, render_template, request
+    from flask_wtf.csrf import CSRFError
+
+    def wants_json() -> bool:
+        return request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/")
+
+    def render_error(error, message: str | None = None):
+        code = getattr(error, "code", 500) or 500
+        text = message or getattr(error, "description", "Something went wrong.")
+        if wants_json():
+            return jsonify(error=text), code
+        return render_template("error.html", code=code, message=text), code
+
+    app.register_error_handler(CSRFError, lambda e: render_error(e, "Your form expired or was not sent from this site. Please reload the page and try again."))
+    for code in (400, 403, 404, 405, 413):
+        app.register_error_handler(code, render_error)
+
+
+def register_commands(app: Flask) -> None:
+    from .commands import seed_demo
+
+    app.cli.add_command(seed_demo)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .menu import menu_for
+    from .timefmt import register as register_time_filters
+
+    app.context_processor(lambda: {"menu_for": menu_for})
+    register_time_filters(app)

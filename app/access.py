@@ -1,0 +1,32 @@
+"""Server-side access rules shared by every blueprint."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from .menu import can_see
+
+
+def require_menu_entry(endpoint: str):
+    """Refuse (403) a view whose menu entry the current user's role does not have.
+
+    Hiding a menu entry and refusing its routes are one rule, so they can never disagree.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not can_see(current_user, endpoint):
+                abort(403, "Your company has not made this area available to your role.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+integrations_required = require_menu_entry("integrations.index")
+admin_required = require_menu_entry("settings.index")

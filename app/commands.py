@@ -1,0 +1,99 @@
+"""CLI commands: `flask seed-demo`."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+
+from .extensions import db
+from .models import Appointment, CalendarConnection, Company, ConnectionKind, ConnectionStatus, Event, Role, Task, User, utcnow
+from .timefmt import to_utc
+
+DEMO_PASSWORD = "demo-password"
+DEMO_TZ = "Europe/London"
+DEMO_USERS = [
+    ("admin@demo.test", "Ada Admin", Role.ADMIN),
+    ("manager@demo.test", "Max Manager", Role.MANAGER),
+    ("staff@demo.test", "Sam Staff", Role.STAFF),
+    ("prospect@demo.test", "Pat Prospect", Role.PROSPECT),
+    ("client@demo.test", "Alex Client", Role.CLIENT),
+]
+
+
+def build_demo_items(company: Company, users: dict[Role, User]) -> list:
+    """About 30 items over the coming weeks: timed, all-day and multi-day."""
+    today = utcnow().date()
+    staff, manager, client, prospect = users[Role.STAFF], users[Role.MANAGER], users[Role.CLIENT], users[Role.PROSPECT]
+    admin = users[Role.ADMIN]
+
+    def at(days: int, hour: int, minute: int = 0) -> datetime:
+        return to_utc(datetime.combine(today + timedelta(days=days), time(hour, minute)), DEMO_TZ)
+
+    items: list = []
+    task_titles = ["Send onboarding pack", "Review tax documents", "Sign engagement letter", "Upload bank statements",
+                   "Prepare quarterly report", "Call back about invoice", "Check insurance renewal",
+                   "Book annual review", "Collect ID documents", "Update contact details"]
+    for n, title in enumerate(task_titles):
+        task = Task(company=company, title=title, notes=f"Demo task {n + 1}.", done=n == 9,
+                    assignees=[client if n % 2 == 0 else prospect, staff])
+        if n % 3 == 0:
+            task.due_at = at(n * 2 + 1, 9 + n % 6, 30)
+        else:
+            task.due_date = today + timedelta(days=n * 2 + 1)
+        items.append(task)
+
+    event_specs = [("Team planning", 1, False, 1), ("Client webinar: year-end tips", 3, False, 1),
+                   ("Office closed", 6, True, 1), ("Accounting conference", 9, True, 3),
+                   ("Quarterly review", 12, False, 1), ("Open office hours", 15, False, 1),
+                   ("Company retreat", 20, True, 2), ("Tax deadline reminder", 24, True, 1),
+                   ("Portal training", 27, False, 1), ("Holiday party", 33, False, 1)]
+    for n, (title, day, all_day, length) in enumerate(event_specs):
+        event = Event(company=company, title=title, description=f"{title} (demo).", location="Main office",
+                      all_day=all_day, timezone=DEMO_TZ, attendees=[staff, manager, client] if n % 2 else [staff, admin, prospect])
+        if all_day:
+            event.start_date = today + timedelta(days=day)
+            event.end_date = event.start_date + timedelta(days=length - 1)
+        else:
+            event.start_at, event.end_at = at(day, 10 + n % 5), at(day, 11 + n % 5, 30)
+        items.append(event)
+
+    for n in range(10):
+        contact = client if n % 2 == 0 else prospect
+        start = at(n * 3 + 2, 9 + n % 7)
+        items.append(Appointment(company=company, title=f"Consultation with {contact.name}", start_at=start,
+                                 end_at=start + timedelta(minutes=45), timezone=DEMO_TZ, staff=staff if n % 3 else manager,
+                                 contact=contact, location="Room 2" if n % 2 else "",
+                                 meeting_link="" if n % 2 else "https://meet.example.com/demo-" + str(n)))
+    return items
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Create the demo company, one user per role and ~30 items (safe to run again)."""
+    company = db.session.scalar(sa.select(Company).where(Company.slug == "demo"))
+    created = company is None
+    if created:
+        company = Company(name="Acme Advisory", slug="demo", brand_color="#0f766e", settings={})
+        db.session.add(company)
+    users: dict[Role, User] = {}
+    for email, name, role in DEMO_USERS:
+        user = db.session.scalar(sa.select(User).where(User.company == company, User.email == email))
+        if user is None:
+            user = User(company=company, email=email, name=name, role=role, timezone=DEMO_TZ)
+            user.set_password(DEMO_PASSWORD)
+            db.session.add(user)
+        users[role] = user
+    if created:
+        db.session.add_all(build_demo_items(company, users))
+        # A legacy 1-way connection so the "switch to 2-way" flow can be tried at once.
+        db.session.add(CalendarConnection(company=company, user=users[Role.STAFF], kind=ConnectionKind.ONE_WAY,
+                                          status=ConnectionStatus.ACTIVE, google_email="sam@example.com",
+                                          calendar_id="sam@example.com", calendar_summary="sam@example.com"))
+    db.session.commit()
+    click.echo(("Created" if created else "Already there:") + f" demo company '{company.name}' (code: demo)")
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for email, name, role in DEMO_USERS:
+        click.echo(f"  {role.value:<9} {email:<22} {name}")

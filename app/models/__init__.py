@@ -1,0 +1,19 @@
+"""The data model. Every row belongs to exactly one company (tenant)."""
+from .core import AuditLog, Company, Role, User, utcnow
+from .items import Appointment, Event, ITEM_MODELS, Task, item_model
+from .sync import (
+    CalendarConnection,
+    ConnectionKind,
+    ConnectionStatus,
+    EventLink,
+    GoogleEvent,
+    PendingPush,
+    SyncHistory,
+    SyncRun,
+)
+
+__all__ = [
+    "Appointment", "AuditLog", "CalendarConnection", "Company", "ConnectionKind", "ConnectionStatus",
+    "Event", "EventLink", "GoogleEvent", "ITEM_MODELS", "PendingPush", "Role", "SyncHistory",
+    "SyncRun", "Task", "User", "item_model", "utcnow",
+]

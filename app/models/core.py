@@ -1,0 +1,104 @@
+"""Tenants, people and the audit trail."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+
+
+def utcnow() -> datetime:
+    """Naive UTC: every stored datetime is UTC without tzinfo, on SQLite and PostgreSQL alike."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Role(str, enum.Enum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    STAFF = "staff"
+    PROSPECT = "prospect"
+    CLIENT = "client"
+
+    @property
+    def is_staff(self) -> bool:
+        return self in (Role.ADMIN, Role.MANAGER, Role.STAFF)
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+STAFF_ROLES = (Role.MANAGER, Role.STAFF)
+CONTACT_ROLES = (Role.PROSPECT, Role.CLIENT)
+
+
+class Company(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    brand_color: Mapped[str] = mapped_column(sa.String(7), default="#2563eb")
+    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    logo_mimetype: Mapped[str | None] = mapped_column(sa.String(40))
+    # Where this company's portal is served; the OAuth broker only ever returns users here.
+    portal_url: Mapped[str | None] = mapped_column(sa.String(255))
+    # Admin-editable runtime settings, e.g. {"integrations_hidden_roles": ["client"]}.
+    settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="company")
+
+    def setting(self, key: str, default=None):
+        return (self.settings or {}).get(key, default)
+
+    def integrations_visible_to(self, role: Role) -> bool:
+        return role is Role.ADMIN or role.value not in self.setting("integrations_hidden_roles", [])
+
+
+class User(UserMixin, db.Model):
+    __table_args__ = (sa.UniqueConstraint("company_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("company.id"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=20))
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    company: Mapped[Company] = relationship(back_populates="users")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role.is_staff
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"
+
+
+class AuditLog(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("company.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(sa.String(80))
+    target: Mapped[str | None] = mapped_column(sa.String(120))
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship()

@@ -1,0 +1,144 @@
+"""Portal items: Tasks, Events and Appointments, the things that sync to Google.
+
+Times are stored as naive UTC (`*_at`) for timed items and as plain dates for all-day
+items, whose `end_date` is inclusive (Google's exclusive end is applied at the boundary).
+Items are soft-deleted (`deleted_at`) so a delete can reach Google and be undone.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from ..extensions import db
+from .core import Company, User, utcnow
+
+task_assignees = sa.Table(
+    "task_assignee",
+    db.metadata,
+    sa.Column("task_id", sa.ForeignKey("task.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+)
+event_attendees = sa.Table(
+    "event_attendee",
+    db.metadata,
+    sa.Column("event_id", sa.ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class PortalItem:
+    """Columns and behaviour shared by the three item kinds."""
+
+    kind: str
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    @declared_attr
+    def company_id(cls) -> Mapped[int]:
+        return mapped_column(sa.ForeignKey("company.id"), index=True)
+
+    @declared_attr
+    def created_by_id(cls) -> Mapped[int | None]:
+        return mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    @declared_attr
+    def company(cls) -> Mapped[Company]:
+        return relationship()
+
+    @property
+    def participants(self) -> list[User]:
+        raise NotImplementedError
+
+    @classmethod
+    def involving(cls, user_id: int) -> sa.ColumnElement[bool]:
+        """SQL condition: the user takes part in the item."""
+        raise NotImplementedError
+
+    def involves(self, user: User) -> bool:
+        return user.id in {p.id for p in self.participants}
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+class Task(PortalItem, db.Model):
+    kind = "task"
+
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    due_date: Mapped[date | None]
+    due_at: Mapped[datetime | None]
+    done: Mapped[bool] = mapped_column(default=False)
+
+    assignees: Mapped[list[User]] = relationship(secondary=task_assignees, order_by=User.name)
+
+    @property
+    def participants(self) -> list[User]:
+        return list(self.assignees)
+
+    @classmethod
+    def involving(cls, user_id: int) -> sa.ColumnElement[bool]:
+        return cls.assignees.any(User.id == user_id)
+
+    @property
+    def all_day(self) -> bool:
+        return self.due_at is None
+
+
+class Event(PortalItem, db.Model):
+    kind = "event"
+
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    location: Mapped[str] = mapped_column(sa.String(255), default="")
+    all_day: Mapped[bool] = mapped_column(default=False)
+    start_at: Mapped[datetime | None]
+    end_at: Mapped[datetime | None]
+    start_date: Mapped[date | None]
+    end_date: Mapped[date | None]
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+
+    attendees: Mapped[list[User]] = relationship(secondary=event_attendees, order_by=User.name)
+
+    @property
+    def participants(self) -> list[User]:
+        return list(self.attendees)
+
+    @classmethod
+    def involving(cls, user_id: int) -> sa.ColumnElement[bool]:
+        return cls.attendees.any(User.id == user_id)
+
+
+class Appointment(PortalItem, db.Model):
+    kind = "appointment"
+
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
+    staff_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    location: Mapped[str] = mapped_column(sa.String(255), default="")
+    meeting_link: Mapped[str] = mapped_column(sa.String(500), default="")
+
+    staff: Mapped[User] = relationship(foreign_keys=[staff_id])
+    contact: Mapped[User] = relationship(foreign_keys=[contact_id])
+
+    @property
+    def participants(self) -> list[User]:
+        return [self.staff] if self.staff_id == self.contact_id else [self.staff, self.contact]
+
+    @classmethod
+    def involving(cls, user_id: int) -> sa.ColumnElement[bool]:
+        return sa.or_(cls.staff_id == user_id, cls.contact_id == user_id)
+
+
+ITEM_MODELS: dict[str, type[PortalItem]] = {"task": Task, "event": Event, "appointment": Appointment}
+
+
+def item_model(kind: str) -> type[PortalItem]:
+    return ITEM_MODELS[kind]

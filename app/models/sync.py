@@ -1,0 +1,189 @@
+"""Google connections and the bookkeeping that makes sync exact.
+
+`EventLink` ties one portal item to one Google event for one connection; its etag and
+content hash are what echo suppression compares. `PendingPush` is the durable outbox:
+a row per (connection, item) that changed, so a burst of edits coalesces into one push.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .core import Company, User, utcnow
+
+
+class ConnectionKind(str, enum.Enum):
+    TWO_WAY = "two_way"
+    ONE_WAY = "one_way"
+
+    @property
+    def label(self) -> str:
+        return "2-WAY" if self is ConnectionKind.TWO_WAY else "1-WAY"
+
+
+class ConnectionStatus(str, enum.Enum):
+    NEEDS_PERMISSIONS = "needs_permissions"  # some of the three boxes were not ticked
+    NEEDS_CALENDAR = "needs_calendar"  # signed in, no calendar chosen yet
+    ACTIVE = "active"
+    RECONNECT = "reconnect"  # refresh token revoked or expired: jobs stop until the user signs in again
+
+
+class CalendarConnection(db.Model):
+    __table_args__ = (sa.UniqueConstraint("user_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("company.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ConnectionKind] = mapped_column(sa.Enum(ConnectionKind, native_enum=False, length=20))
+    status: Mapped[ConnectionStatus] = mapped_column(
+        sa.Enum(ConnectionStatus, native_enum=False, length=20), default=ConnectionStatus.NEEDS_CALENDAR
+    )
+    google_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    google_sub: Mapped[str] = mapped_column(sa.String(255), default="")
+    # Fernet ciphertexts (see app.crypto); never stored in clear.
+    access_token_enc: Mapped[str | None] = mapped_column(sa.Text)
+    refresh_token_enc: Mapped[str | None] = mapped_column(sa.Text)
+    token_expires_at: Mapped[datetime | None]
+    granted_scopes: Mapped[str] = mapped_column(sa.Text, default="")
+    calendar_id: Mapped[str | None] = mapped_column(sa.String(255))
+    calendar_summary: Mapped[str | None] = mapped_column(sa.String(255))
+    calendar_timezone: Mapped[str | None] = mapped_column(sa.String(64))
+    sync_token: Mapped[str | None] = mapped_column(sa.Text)
+    channel_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    channel_resource_id: Mapped[str | None] = mapped_column(sa.String(255))
+    channel_token: Mapped[str | None] = mapped_column(sa.String(255))
+    channel_expires_at: Mapped[datetime | None]
+    last_synced_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+    company: Mapped[Company] = relationship()
+
+    @property
+    def scope_set(self) -> set[str]:
+        return set(self.granted_scopes.split())
+
+    @property
+    def pulls(self) -> bool:
+        return self.kind is ConnectionKind.TWO_WAY
+
+    @property
+    def can_sync(self) -> bool:
+        return self.status is ConnectionStatus.ACTIVE and bool(self.calendar_id)
+
+
+class EventLink(db.Model):
+    __table_args__ = (
+        sa.UniqueConstraint("connection_id", "item_type", "item_id"),
+        sa.UniqueConstraint("connection_id", "google_event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("company.id"), index=True)
+    connection_id: Mapped[int] = mapped_column(sa.ForeignKey("calendar_connection.id", ondelete="CASCADE"))
+    item_type: Mapped[str] = mapped_column(sa.String(20))
+    item_id: Mapped[int]
+    google_event_id: Mapped[str] = mapped_column(sa.String(255))
+    etag: Mapped[str | None] = mapped_column(sa.String(64))
+    # Hash of the event body as last agreed by both sides: equal hashes mean "no change".
+    content_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    google_updated: Mapped[datetime | None]
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GoogleEvent(db.Model):
+    """A Google-native event (or one instance of a recurring one) shown in the portal calendar."""
+
+    __table_args__ = (sa.UniqueConstraint("connection_id", "google_event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("company.id"), index=True)
+    connection_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("calendar_connection.id", ondelete="CASCADE"), index=True
+    )
+    google_event_id: Mapped[str] = mapped_column(sa.String(255))
+    recurring_event_id: Mapped[str | None] = mapped_column(sa.String(255))
+    summary: Mapped[str] = mapped_column(sa.String(500), default="")
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    location: Mapped[str] = mapped_column(sa.String(500), default="")
+    all_day: Mapped[bool] = mapped_column(default=False)
+    start_at: Mapped[datetime | None] = mapped_column(index=True)
+    end_at: Mapped[datetime | None]
+    start_date: Mapped[date | None] = mapped_column(index=True)
+    end_date: Mapped[date | None]  # inclusive, like portal items
+    html_link: Mapped[str] = mapped_column(sa.String(500), default="")
+    updated: Mapped[datetime | None]
+
+
+class PendingPush(db.Model):
+    __table_args__ = (sa.UniqueConstraint("connection_id", "item_type", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("calendar_connection.id", ondelete="CASCADE"), index=True
+    )
+    item_type: Mapped[str] = mapped_column(sa.String(20))
+    item_id: Mapped[int]
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SyncRun(db.Model):
+    """One push, pull or full resync, with the progress the Integrations page shows."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("company.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    connection_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("calendar_connection.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(20))  # push_existing | push | pull | full_resync
+    status: Mapped[str] = mapped_column(sa.String(20), default="queued")  # queued|running|succeeded|failed|cancelled
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    deleted: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[list] = mapped_column(sa.JSON, default=list)
+    message: Mapped[str] = mapped_column(sa.String(500), default="")
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("succeeded", "failed", "cancelled")
+
+    @property
+    def percent(self) -> int:
+        if self.finished and self.status == "succeeded":
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id, "kind": self.kind, "status": self.status, "total": self.total,
+            "done": self.done, "percent": self.percent, "created": self.created, "updated": self.updated,
+            "deleted": self.deleted, "failed": self.failed, "errors": self.errors[-5:],
+            "message": self.message, "finished": self.finished,
+        }
+
+
+class SyncHistory(db.Model):
+    """What sync did to an item: pulled edits, conflicts (with the losing version), unlinks."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("company.id"), index=True)
+    item_type: Mapped[str] = mapped_column(sa.String(20))
+    item_id: Mapped[int]
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (sa.Index("ix_sync_history_item", "item_type", "item_id"),)

@@ -1,0 +1,43 @@
+"""Time zone conversion for display and forms: storage is naive UTC, people see their own zone."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask import Flask
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def is_valid_zone(name: str) -> bool:
+    return name in available_timezones()
+
+
+def to_local(value: datetime | None, tz_name: str | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc).astimezone(zone(tz_name))
+
+
+def to_utc(local: datetime, tz_name: str | None) -> datetime:
+    """A naive wall-clock time in `tz_name` → naive UTC for storage."""
+    return local.replace(tzinfo=zone(tz_name)).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def format_dt(value: datetime | None, tz_name: str | None = "UTC", fmt: str = "%a %d %b %Y, %H:%M") -> str:
+    local = to_local(value, tz_name)
+    return local.strftime(fmt) if local else ""
+
+
+def format_date(value: date | None, fmt: str = "%a %d %b %Y") -> str:
+    return value.strftime(fmt) if value else ""
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(format_dt, "dt")
+    app.add_template_filter(format_date, "d")

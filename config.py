@@ -1,0 +1,81 @@
+"""Deploy settings, read from the environment.
+
+Admin-editable settings (branding, role visibility) live in the database, not here.
+"""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEFAULT_SECRET = "dev-secret-change-me"
+# A fixed development key so local data stays readable across restarts; never used in production.
+DEV_TOKEN_KEY = "ZGV2LW9ubHktdG9rZW4ta2V5LWRvLW5vdC11c2UtISE="
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    SECRET_KEY = _env("SECRET_KEY", DEFAULT_SECRET)
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'portal.sqlite3'}")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6379/0")
+    TOKEN_ENCRYPTION_KEY = _env("TOKEN_ENCRYPTION_KEY", DEV_TOKEN_KEY)
+    # Prefix of every Redis key and RQ queue name, so test runs never collide with a dev server.
+    REDIS_NAMESPACE = _env("REDIS_NAMESPACE", "pcs")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    BOOTSTRAP_SERVE_LOCAL = True
+
+    # Google (the emulator by default; see README "Pointing at real Google").
+    GOOGLE_BASE_URL = _env("GOOGLE_BASE_URL", "http://127.0.0.1:8765")
+    GOOGLE_ACCOUNTS_URL = _env("GOOGLE_ACCOUNTS_URL")  # OAuth endpoints; defaults to GOOGLE_BASE_URL
+    GOOGLE_CLIENT_ID = _env("GOOGLE_CLIENT_ID", "portal-dev-client")
+    GOOGLE_CLIENT_SECRET = _env("GOOGLE_CLIENT_SECRET", "portal-dev-secret")
+    # The ONE redirect URI registered with Google, served by the integration broker.
+    GOOGLE_REDIRECT_URI = _env("GOOGLE_REDIRECT_URI", "http://127.0.0.1:5000/broker/google/callback")
+    # Where Google push notifications are sent (our webhook); must be https for real Google.
+    WEBHOOK_BASE_URL = _env("WEBHOOK_BASE_URL", "http://127.0.0.1:5000")
+    PORTAL_BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
+
+    SYNC_BATCH_SIZE = 50
+    WATCH_TTL_SECONDS = int(_env("WATCH_TTL_SECONDS", str(7 * 24 * 3600)))
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+
+
+class TestConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite://")
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start with secrets that are missing or left at their development values."""
+        problems = []
+        if not os.environ.get("SECRET_KEY") or os.environ["SECRET_KEY"] == DEFAULT_SECRET:
+            problems.append("SECRET_KEY")
+        if not os.environ.get("TOKEN_ENCRYPTION_KEY") or os.environ["TOKEN_ENCRYPTION_KEY"] == DEV_TOKEN_KEY:
+            problems.append("TOKEN_ENCRYPTION_KEY")
+        if not os.environ.get("GOOGLE_CLIENT_SECRET"):
+            problems.append("GOOGLE_CLIENT_SECRET")
+        if problems:
+            raise RuntimeError("Production needs these set to real values: " + ", ".join(problems))
+
+
+CONFIGS = {"development": DevelopmentConfig, "test": TestConfig, "production": ProductionConfig}
+
+
+def config_from_env() -> type[Config]:
+    return CONFIGS[_env("PORTAL_ENV", "development")]

@@ -1,0 +1,1 @@
+"""RQ jobs. Thin: load ids, call the domain code, record progress."""

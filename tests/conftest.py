@@ -1,0 +1,212 @@
+"""Shared fixtures: an app on a fresh database, one real redis-server per session, users of
+every role with real logins (CSRF on), an RQ worker helper, the Google emulator and Chromium."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+import sqlalchemy as sa
+from rq import SimpleWorker
+
+from app import create_app
+from app.extensions import db
+from app.models import Company, Role, User
+from app.queues import get_queue, get_redis
+from config import TestConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on port {port}")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server of the test session's own, on a free port."""
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server is not installed (make test installs it)"
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path_factory.mktemp("redis"))], stdout=subprocess.DEVNULL)
+    wait_for_port(port)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    """One Google emulator for the whole session; tests reset it through `google`."""
+    from google_emulator.testing import EmulatorServer
+
+    server = EmulatorServer.start(db_path=str(tmp_path_factory.mktemp("emulator") / "emu.sqlite3"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    """SQLite in a file (so a separate worker process can share it), or the PostgreSQL in TEST_DATABASE_URL."""
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+
+
+@pytest.fixture
+def app_config(database_url, redis_url):
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_NAMESPACE": f"t{uuid.uuid4().hex[:8]}",
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(TestConfig, **app_config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def make_company(name: str = "Acme", slug: str | None = None) -> tuple[Company, dict[Role, User]]:
+    company = Company(name=name, slug=slug or re.sub(r"\W+", "-", name.lower()) + uuid.uuid4().hex[:4], settings={})
+    users = {}
+    for role in Role:
+        user = User(company=company, email=f"{role.value}@{company.slug}.test", name=f"{role.label} {name}",
+                    role=role, timezone="Europe/London")
+        user.set_password(PASSWORD)
+        users[role] = user
+    db.session.add(company)
+    db.session.commit()
+    return company, users
+
+
+@pytest.fixture
+def company(app):
+    return make_company("Acme")
+
+
+@pytest.fixture
+def users(company):
+    return company[1]
+
+
+@pytest.fixture
+def other_company(app):
+    """A second tenant, to prove nothing crosses companies."""
+    return make_company("Globex")
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, user: User):
+    token = csrf_token(client)
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client
+
+
+@pytest.fixture
+def login_as(app):
+    """`login_as(user)` → a test client signed in through the real login form."""
+    def _login(user: User):
+        return login(app.test_client(), user)
+    return _login
+
+
+def post_form(client, path: str, data: dict, page: str | None = None, **kwargs):
+    """POST a form with the real CSRF token read from the page it lives on."""
+    data = {"csrf_token": csrf_token(client, page or "/dashboard"), **data}
+    return client.post(path, data=data, **kwargs)
+
+
+def run_jobs(app) -> int:
+    """Run every queued job for real with an in-process RQ worker; returns how many ran."""
+    queues = [get_queue(name) for name in ("sync", "default")]
+    worker = SimpleWorker(queues, connection=get_redis())
+    before = worker.successful_job_count + worker.failed_job_count
+    worker.work(burst=True, with_scheduler=False)
+    return worker.successful_job_count + worker.failed_job_count - before
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the session, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP in a thread, for the browser."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{port}"
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def browser_login(page, user: User) -> None:
+    page.goto("/login")
+    page.fill("#email", user.email)
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_url("**/dashboard")

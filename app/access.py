@@ -8,8 +8,10 @@ from flask_login import current_user, login_required
 
 from .menu import can_see
 
+HIDDEN_AREA_MESSAGE = "Your company has not made this area available to your role."
 
-def require_menu_entry(endpoint: str):
+
+def require_menu_entry(endpoint: str, message: str = HIDDEN_AREA_MESSAGE):
     """Refuse (403) a view whose menu entry the current user's role does not have.
 
     Hiding a menu entry and refusing its routes are one rule, so they can never disagree.
@@ -20,7 +22,7 @@ def require_menu_entry(endpoint: str):
         @login_required
         def wrapped(*args, **kwargs):
             if not can_see(current_user, endpoint):
-                abort(403, "Your company has not made this area available to your role.")
+                abort(403, message)
             return view(*args, **kwargs)
 
         return wrapped
@@ -28,5 +30,7 @@ def require_menu_entry(endpoint: str):
     return decorator
 
 
-integrations_required = require_menu_entry("integrations.index")
-admin_required = require_menu_entry("settings.index")
+integrations_required = require_menu_entry(
+    "integrations.index",
+    "Your company has not made Integrations available to your role. Ask a company admin if you need it.")
+admin_required = require_menu_entry("settings.index", "Only company admins can open Company Settings.")

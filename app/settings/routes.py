@@ -1,1 +1,250 @@
-from . import bp  # noqa: F401
+"""Company Settings: branding, who sees Integrations, and the admin's view of every connection.
+
+Admins only (`admin_required`), and everything is read and changed through the admin's own
+company: no id from the request ever reaches another tenant's rows.
+"""
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..access import admin_required
+from ..audit import record
+from ..extensions import db
+from ..models import AuditLog, CalendarConnection, ConnectionStatus, Role, User
+from . import bp
+from .forms import HIDEABLE_ROLES, ROLE_GROUPS, CompanyProfileForm, ConnectionFilterForm, IntegrationsVisibilityForm
+
+log = logging.getLogger(__name__)
+HIDDEN_ROLES_KEY = "integrations_hidden_roles"
+AUDIT_ROWS_SHOWN = 20
+
+
+def hidden_roles() -> list[str]:
+    return list(current_user.company.setting(HIDDEN_ROLES_KEY, []))
+
+
+def role_connection_counts() -> dict[Role, dict[str, int]]:
+    """Per role: users with an active connection, and all connections (any status) that Disconnect all removes."""
+    rows = db.session.execute(
+        sa.select(User.role,
+                  sa.func.count(sa.distinct(sa.case((CalendarConnection.status == ConnectionStatus.ACTIVE,
+                                                     User.id)))),
+                  sa.func.count(CalendarConnection.id))
+        .join(User, CalendarConnection.user_id == User.id)
+        .where(CalendarConnection.company_id == current_user.company_id, User.company_id == current_user.company_id)
+        .group_by(User.role)
+    )
+    counts = {role: {"active_users": 0, "connections": 0} for role in HIDEABLE_ROLES}
+    for role, active_users, connections in rows:
+        if role in counts:
+            counts[role] = {"active_users": active_users, "connections": connections}
+    return counts
+
+
+def render_settings(profile_form: CompanyProfileForm | None = None,
+                    visibility_form: IntegrationsVisibilityForm | None = None, status: int = 200):
+    company = current_user.company
+    if profile_form is None:
+        profile_form = CompanyProfileForm(name=company.name, brand_color=company.brand_color)
+    if visibility_form is None:
+        visibility_form = IntegrationsVisibilityForm(formdata=None)
+        visibility_form.load(hidden_roles())
+    audit_rows = db.session.scalars(
+        sa.select(AuditLog).where(AuditLog.company_id == company.id)
+        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(AUDIT_ROWS_SHOWN))
+    return render_template("settings/index.html", company=company, profile_form=profile_form,
+                           visibility_form=visibility_form, role_groups=ROLE_GROUPS,
+                           counts=role_connection_counts(), hidden=hidden_roles(),
+                           audit_rows=list(audit_rows)), status
+
+
+@bp.get("/")
+@admin_required
+def index():
+    return render_settings()
+
+
+def logo_summary(mimetype: str | None, data: bytes | None) -> str | None:
+    """The audit trail records what the logo was, not its bytes."""
+    return f"{mimetype}, {len(data):,} bytes" if data else None
+
+
+@bp.post("/profile")
+@admin_required
+def profile():
+    form = CompanyProfileForm()
+    if not form.validate_on_submit():
+        return render_settings(profile_form=form, status=400)
+    company = current_user.company
+    before = {"name": company.name, "brand_color": company.brand_color,
+              "logo": logo_summary(company.logo_mimetype, company.logo)}
+    company.name = form.name.data.strip()
+    company.brand_color = form.brand_color.data.lower()
+    if form.logo.image_bytes:
+        company.logo, company.logo_mimetype = form.logo.image_bytes, form.logo.image_type
+    elif form.remove_logo.data:
+        company.logo, company.logo_mimetype = None, None
+    after = {"name": company.name, "brand_color": company.brand_color,
+             "logo": logo_summary(company.logo_mimetype, company.logo)}
+    changed = [key for key in before if before[key] != after[key]]
+    # A new upload of the very same size and type still counts as a change of logo.
+    if form.logo.image_bytes and "logo" not in changed:
+        changed.append("logo")
+    if not changed:
+        flash("Nothing to save: the profile is unchanged.", "info")
+        return redirect(url_for(".index"))
+    record(current_user, "settings.profile", target=f"company:{company.id}",
+           before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
+    db.session.commit()
+    flash("Company profile saved.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/visibility")
+@admin_required
+def visibility():
+    form = IntegrationsVisibilityForm()
+    if not form.validate_on_submit():
+        return render_settings(visibility_form=form, status=400)
+    company = current_user.company
+    before = sorted(hidden_roles())
+    after = sorted(form.hidden_roles())
+    if before == after:
+        flash("Nothing to save: Integrations visibility is unchanged.", "info")
+        return redirect(url_for(".index"))
+    # A new dict, so SQLAlchemy sees the JSON column change (it does not track in-place edits).
+    company.settings = {**(company.settings or {}), HIDDEN_ROLES_KEY: after}
+    record(current_user, "settings.integrations_visibility", target=f"company:{company.id}",
+           before={"hidden_roles": before}, after={"hidden_roles": after})
+    db.session.commit()
+    shown = [Role(r).label for r in sorted(set(before) - set(after))]
+    hidden = [Role(r).label for r in sorted(set(after) - set(before))]
+    parts = ([f"now hidden from {', '.join(hidden)}"] if hidden else []) + (
+        [f"now shown to {', '.join(shown)}"] if shown else [])
+    flash(f"Integrations is {' and '.join(parts)}.", "success")
+    return redirect(url_for(".index"))
+
+
+def company_connection_or_404(connection_id: int) -> CalendarConnection:
+    """Another company's connection is simply not found."""
+    connection = db.session.scalar(sa.select(CalendarConnection).where(
+        CalendarConnection.id == connection_id, CalendarConnection.company_id == current_user.company_id))
+    if connection is None:
+        abort(404, "That connection does not exist in your company.")
+    return connection
+
+
+def connection_summary(connection: CalendarConnection) -> dict:
+    return {"user": connection.user.email, "role": connection.user.role.value, "kind": connection.kind.value,
+            "google_email": connection.google_email, "status": connection.status.value,
+            "calendar": connection.calendar_summary}
+
+
+def disconnect_connection(connection: CalendarConnection) -> None:
+    """The normal Delete path: stop the watch channel, revoke the token at Google, remove the connection."""
+    from ..integrations.service import disconnect
+
+    disconnect(connection, current_user)
+
+
+@bp.post("/roles/<role>/disconnect-all")
+@admin_required
+def disconnect_role(role: str):
+    if role not in {r.value for r in HIDEABLE_ROLES}:
+        abort(404, "Unknown role.")
+    role_enum = Role(role)
+    ids = list(db.session.scalars(
+        sa.select(CalendarConnection.id).join(User, CalendarConnection.user_id == User.id)
+        .where(CalendarConnection.company_id == current_user.company_id,
+               User.company_id == current_user.company_id, User.role == role_enum)
+        .order_by(CalendarConnection.id)))
+    if not ids:
+        flash(f"No {role_enum.label} has a Google connection.", "info")
+        return redirect(url_for(".index"))
+    disconnected, failed = [], []
+    for connection_id in ids:
+        connection = db.session.get(CalendarConnection, connection_id)
+        if connection is None:  # removed meanwhile, e.g. by its user
+            continue
+        summary = connection_summary(connection)
+        try:
+            disconnect_connection(connection)
+            # One commit per connection: its token is already revoked at Google, keep that even if a later one fails.
+            db.session.commit()
+            disconnected.append(summary)
+        except Exception:
+            db.session.rollback()
+            log.exception("disconnect-all: connection %s could not be disconnected", connection_id)
+            failed.append(summary)
+    record(current_user, "settings.disconnect_all", target=f"role:{role}",
+           before={"connections": [*disconnected, *failed]},
+           after={"disconnected": len(disconnected), "failed": [f["user"] for f in failed]})
+    db.session.commit()
+    if disconnected:
+        flash(f"Disconnected {len(disconnected)} Google connection(s) of role {role_enum.label}.", "success")
+    if failed:
+        flash(f"{len(failed)} connection(s) could not be disconnected ({', '.join(f['user'] for f in failed)}). "
+              "Please try again.", "error")
+    return redirect(url_for(".index"))
+
+
+@bp.get("/connections")
+@admin_required
+def connections():
+    form = ConnectionFilterForm(request.args)
+    if not form.validate():
+        messages = [error for errors in form.errors.values() for error in errors]
+        abort(400, " ".join(messages))
+    query = (sa.select(CalendarConnection).join(User, CalendarConnection.user_id == User.id)
+             .where(CalendarConnection.company_id == current_user.company_id,
+                    User.company_id == current_user.company_id)
+             .order_by(User.name, CalendarConnection.kind))
+    if form.role.data:
+        query = query.where(User.role == Role(form.role.data))
+    if form.status.data:
+        query = query.where(CalendarConnection.status == ConnectionStatus(form.status.data))
+    rows = list(db.session.scalars(query))
+    return render_template("settings/connections.html", form=form, connections=rows,
+                           filtered=bool(form.role.data or form.status.data))
+
+
+def back_to_connections():
+    """Return to the overview with the admin's filters kept (only our own path, never an outside URL)."""
+    return redirect(url_for(".connections", role=request.args.get("role") or None,
+                            status=request.args.get("status") or None))
+
+
+@bp.post("/connections/<int:connection_id>/sync")
+@admin_required
+def sync_connection(connection_id: int):
+    from ..sync.scheduling import request_sync
+
+    connection = company_connection_or_404(connection_id)
+    who = f"{connection.user.name} ({connection.kind.label})"
+    if not connection.can_sync:
+        flash(f"{who} cannot sync yet: the connection needs its user's attention.", "warning")
+        return back_to_connections()
+    run = request_sync(connection)
+    db.session.commit()
+    if run is None:
+        flash(f"A sync for {who} is already queued or running.", "info")
+    else:
+        flash(f"Sync requested for {who}.", "success")
+    return back_to_connections()
+
+
+@bp.post("/connections/<int:connection_id>/disconnect")
+@admin_required
+def disconnect_one(connection_id: int):
+    connection = company_connection_or_404(connection_id)
+    summary = connection_summary(connection)
+    disconnect_connection(connection)
+    record(current_user, "connection.disconnect", target=f"user:{summary['user']}", before=summary, after=None)
+    db.session.commit()
+    flash(f"Disconnected {summary['user']}'s Google connection ({summary['google_email'] or 'no account'}).",
+          "success")
+    return back_to_connections()

@@ -59,8 +59,8 @@ class Store:
         self._etag_last = 0
         self._etag_lock = threading.Lock()
         self._after_commit = threading.local()
-        with self.tx() as c:
-            c.executescript(SCHEMA)
+        with self.lock:
+            self.conn().executescript(SCHEMA)
 
     # -- connections -------------------------------------------------------
     def conn(self) -> sqlite3.Connection:

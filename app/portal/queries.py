@@ -12,16 +12,18 @@ from ..models import ITEM_MODELS, Appointment, Event, Task, User, utcnow
 from ..models.items import PortalItem
 
 
-def visible_items(model: type[PortalItem], user: User, *, mine_only: bool = False) -> sa.Select:
-    """Live items of the user's company; contacts (and `mine_only`) see only items they take part in."""
-    query = sa.select(model).where(model.company_id == user.company_id, model.deleted_at.is_(None))
+def visible_items(model: type[PortalItem], user: User, *, mine_only: bool = False, trashed: bool = False) -> sa.Select:
+    """Live (or, with `trashed`, soft-deleted) items of the user's company; contacts (and `mine_only`)
+    see only items they take part in."""
+    deleted = model.deleted_at.is_not(None) if trashed else model.deleted_at.is_(None)
+    query = sa.select(model).where(model.company_id == user.company_id, deleted)
     if mine_only or not user.is_staff:
         query = query.where(model.involving(user.id))
     return query
 
 
-def get_visible_item_or_404(model: type[PortalItem], item_id: int, user: User) -> PortalItem:
-    item = db.session.scalar(visible_items(model, user).where(model.id == item_id))
+def get_visible_item_or_404(model: type[PortalItem], item_id: int, user: User, *, trashed: bool = False) -> PortalItem:
+    item = db.session.scalar(visible_items(model, user, trashed=trashed).where(model.id == item_id))
     if item is None:
         abort(404)
     return item
@@ -30,6 +32,30 @@ def get_visible_item_or_404(model: type[PortalItem], item_id: int, user: User) -
 
 def participant_items(user: User, model: type[PortalItem]) -> sa.Select:
     return visible_items(model, user, mine_only=True).order_by(model.id)
+
+
+def overlapping(start_col, end_col, start_utc: datetime, end_utc: datetime) -> sa.ColumnElement[bool]:
+    """Timed rows that touch [start_utc, end_utc); zero-length rows count at their start."""
+    return sa.and_(start_col < end_utc, sa.or_(end_col > start_utc, start_col >= start_utc))
+
+
+def in_days(start_col, end_col, first: date, last: date) -> sa.ColumnElement[bool]:
+    """All-day rows (inclusive end date, which may be missing) that touch the days first..last."""
+    return sa.and_(start_col <= last, sa.func.coalesce(end_col, start_col) >= first)
+
+
+def participant_items_between(user: User, model: type[PortalItem], first: date, last: date,
+                              start_utc: datetime, end_utc: datetime) -> sa.Select:
+    """The user's own items on the days first..last; timed ones by the UTC bounds of those local days."""
+    if model is Task:
+        touches = sa.or_(sa.and_(Task.due_at >= start_utc, Task.due_at < end_utc),
+                         sa.and_(Task.due_at.is_(None), Task.due_date >= first, Task.due_date <= last))
+    elif model is Event:
+        touches = sa.or_(sa.and_(Event.all_day.is_(False), overlapping(Event.start_at, Event.end_at, start_utc, end_utc)),
+                         sa.and_(Event.all_day.is_(True), in_days(Event.start_date, Event.end_date, first, last)))
+    else:
+        touches = overlapping(model.start_at, model.end_at, start_utc, end_utc)
+    return participant_items(user, model).where(touches)
 
 
 @dataclass(frozen=True)
@@ -68,5 +94,5 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-__all__ = ["ITEM_MODELS", "CalendarEntry", "get_visible_item_or_404", "participant_items", "upcoming_items",
-           "visible_items", "week_start"]
+__all__ = ["ITEM_MODELS", "CalendarEntry", "get_visible_item_or_404", "in_days", "overlapping", "participant_items",
+           "participant_items_between", "upcoming_items", "visible_items", "week_start"]

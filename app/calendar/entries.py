@@ -1,0 +1,82 @@
+"""What the calendar page draws: the user's own items and their Google events for a range of days.
+
+One query per kind for the whole range (no per-day or per-row queries); timed entries are
+converted to the viewer's time zone here, so the template only places them on days.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Appointment, CalendarConnection, Event, GoogleEvent, Task, User
+from ..portal.kinds import item_url
+from ..portal.queries import CalendarEntry, in_days, overlapping, participant_items_between
+from ..timefmt import to_local, to_utc
+
+
+def item_entries(user: User, first: date, last: date, start_utc: datetime, end_utc: datetime) -> list[CalendarEntry]:
+    tz = user.timezone
+    entries = []
+    for task in db.session.scalars(participant_items_between(user, Task, first, last, start_utc, end_utc)):
+        due = to_local(task.due_at, tz) or task.due_date
+        title = ("✓ " if task.done else "") + task.title
+        entries.append(CalendarEntry("task", title, task.all_day, due, due, item_url(task)))
+    for event in db.session.scalars(participant_items_between(user, Event, first, last, start_utc, end_utc)):
+        if event.all_day:
+            start, end = event.start_date, event.end_date or event.start_date
+        else:
+            start, end = to_local(event.start_at, tz), to_local(event.end_at, tz)
+        entries.append(CalendarEntry("event", event.title, event.all_day, start, end, item_url(event), event.location))
+    for appt in db.session.scalars(participant_items_between(user, Appointment, first, last, start_utc, end_utc)):
+        entries.append(CalendarEntry("appointment", appt.title, False, to_local(appt.start_at, tz),
+                                     to_local(appt.end_at, tz), item_url(appt), appt.location))
+    return entries
+
+
+def google_entries(user: User, first: date, last: date, start_utc: datetime, end_utc: datetime) -> list[CalendarEntry]:
+    """Google-native events stored for the user's own connections (only live ones are stored)."""
+    query = sa.select(GoogleEvent).join(CalendarConnection, GoogleEvent.connection_id == CalendarConnection.id).where(
+        CalendarConnection.user_id == user.id, GoogleEvent.company_id == user.company_id,
+        sa.or_(sa.and_(GoogleEvent.all_day.is_(True), in_days(GoogleEvent.start_date, GoogleEvent.end_date, first, last)),
+               sa.and_(GoogleEvent.all_day.is_(False), overlapping(GoogleEvent.start_at, GoogleEvent.end_at,
+                                                                   start_utc, end_utc))))
+    entries = []
+    for row in db.session.scalars(query):
+        if row.all_day:
+            start, end = row.start_date, row.end_date or row.start_date
+        else:
+            start, end = to_local(row.start_at, user.timezone), to_local(row.end_at or row.start_at, user.timezone)
+        link = row.html_link if row.html_link.startswith(("https://", "http://")) else None
+        entries.append(CalendarEntry("google", row.summary or "(No title)", row.all_day, start, end, link, row.location))
+    return entries
+
+
+def days_covered(entry: CalendarEntry) -> list[date]:
+    """Every local day an entry appears on: all-day ends are inclusive, a timed end at midnight is not."""
+    first = entry.start_day
+    if entry.all_day:
+        last = entry.end if not isinstance(entry.end, datetime) else entry.end.date()
+    else:
+        last = (entry.end - timedelta(microseconds=1)).date() if entry.end > entry.start else first
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)] if last >= first else [first]
+
+
+def sort_key(entry: CalendarEntry) -> tuple:
+    """All-day entries first, then by start time, then by title."""
+    start = entry.start.time() if isinstance(entry.start, datetime) else time()
+    return (not entry.all_day, start, entry.title.lower())
+
+
+def entries_by_day(user: User, first: date, last: date) -> dict[date, list[CalendarEntry]]:
+    start_utc = to_utc(datetime.combine(first, time()), user.timezone)
+    end_utc = to_utc(datetime.combine(last + timedelta(days=1), time()), user.timezone)
+    by_day: dict[date, list[CalendarEntry]] = defaultdict(list)
+    entries = item_entries(user, first, last, start_utc, end_utc) + google_entries(user, first, last, start_utc, end_utc)
+    for entry in sorted(entries, key=sort_key):
+        for day in days_covered(entry):
+            if first <= day <= last:
+                by_day[day].append(entry)
+    return by_day

@@ -23,7 +23,7 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
+from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..models import Appointment, Event, Task, User
 from ..timefmt import is_valid_zone, to_local, to_utc
@@ -198,7 +198,7 @@ class EventForm(ItemForm):
     location = StringField("Location", filters=[strip], validators=[
         Length(max=255, message="Keep the location to 255 characters or fewer.")])
     all_day = BooleanField("All day")
-    start_date = ClearDateField("Start date", validators=[DataRequired("Start date is required."), sane_year])
+    start_date = ClearDateField("Start date", validators=[InputRequired("Start date is required."), sane_year])
     start_time = ClearTimeField("Start time", validators=[Optional()], description="Not needed for all-day events.")
     end_date = ClearDateField("End date", validators=[Optional(), sane_year],
                          description="All-day events: the last day (inclusive). Empty means the same day.")
@@ -240,10 +240,10 @@ class EventForm(ItemForm):
 
 
 class AppointmentForm(ItemForm):
-    start_date = ClearDateField("Date", validators=[DataRequired("Date is required."), sane_year])
-    start_time = ClearTimeField("Start time", validators=[DataRequired("Start time is required.")])
+    start_date = ClearDateField("Date", validators=[InputRequired("Date is required."), sane_year])
+    start_time = ClearTimeField("Start time", validators=[InputRequired("Start time is required.")])
     end_date = ClearDateField("End date", validators=[Optional(), sane_year], description="Empty means the same day.")
-    end_time = ClearTimeField("End time", validators=[DataRequired("End time is required.")])
+    end_time = ClearTimeField("End time", validators=[InputRequired("End time is required.")])
     timezone = zone_field()
     staff = PersonField("Staff member", coerce=int)
     contact = PersonField("Contact", coerce=int)

@@ -14,7 +14,10 @@ from flask_login import current_user
 from ..access import admin_required
 from ..audit import record
 from ..extensions import db
+# The normal Delete path: stop the watch channel, revoke the token at Google, remove the connection.
+from ..integrations.service import disconnect
 from ..models import AuditLog, CalendarConnection, ConnectionStatus, Role, User
+from ..sync.scheduling import request_sync
 from . import bp
 from .forms import HIDEABLE_ROLES, ROLE_GROUPS, CompanyProfileForm, ConnectionFilterForm, IntegrationsVisibilityForm
 
@@ -144,13 +147,6 @@ def connection_summary(connection: CalendarConnection) -> dict:
             "calendar": connection.calendar_summary}
 
 
-def disconnect_connection(connection: CalendarConnection) -> None:
-    """The normal Delete path: stop the watch channel, revoke the token at Google, remove the connection."""
-    from ..integrations.service import disconnect
-
-    disconnect(connection, current_user)
-
-
 @bp.post("/roles/<role>/disconnect-all")
 @admin_required
 def disconnect_role(role: str):
@@ -172,7 +168,7 @@ def disconnect_role(role: str):
             continue
         summary = connection_summary(connection)
         try:
-            disconnect_connection(connection)
+            disconnect(connection, current_user)
             # One commit per connection: its token is already revoked at Google, keep that even if a later one fails.
             db.session.commit()
             disconnected.append(summary)
@@ -221,17 +217,11 @@ def back_to_connections():
 @bp.post("/connections/<int:connection_id>/sync")
 @admin_required
 def sync_connection(connection_id: int):
-    from ..sync.scheduling import request_sync
-
     connection = company_connection_or_404(connection_id)
     who = f"{connection.user.name} ({connection.kind.label})"
-    if not connection.can_sync:
-        flash(f"{who} cannot sync yet: the connection needs its user's attention.", "warning")
-        return back_to_connections()
-    run = request_sync(connection)
-    db.session.commit()
-    if run is None:
-        flash(f"A sync for {who} is already queued or running.", "info")
+    # request_sync commits the SyncRun row, then enqueues (write the record, then enqueue).
+    if request_sync(connection) is None:
+        flash(f"{who} cannot sync now: the connection needs its user's attention first.", "warning")
     else:
         flash(f"Sync requested for {who}.", "success")
     return back_to_connections()
@@ -242,7 +232,7 @@ def sync_connection(connection_id: int):
 def disconnect_one(connection_id: int):
     connection = company_connection_or_404(connection_id)
     summary = connection_summary(connection)
-    disconnect_connection(connection)
+    disconnect(connection, current_user)
     record(current_user, "connection.disconnect", target=f"user:{summary['user']}", before=summary, after=None)
     db.session.commit()
     flash(f"Disconnected {summary['user']}'s Google connection ({summary['google_email'] or 'no account'}).",

@@ -32,9 +32,13 @@ class Config:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     BOOTSTRAP_SERVE_LOCAL = True
 
-    # Google (the emulator by default; see README "Pointing at real Google").
+    # Google: the emulator by default. For real Google set GOOGLE_API_BASE_URL=https://www.googleapis.com and
+    # GOOGLE_OPENID_CONFIGURATION_URL=https://accounts.google.com/.well-known/openid-configuration.
     GOOGLE_BASE_URL = _env("GOOGLE_BASE_URL", "http://127.0.0.1:8765")
-    GOOGLE_ACCOUNTS_URL = _env("GOOGLE_ACCOUNTS_URL")  # OAuth endpoints; defaults to GOOGLE_BASE_URL
+    GOOGLE_API_BASE_URL = _env("GOOGLE_API_BASE_URL", GOOGLE_BASE_URL)
+    GOOGLE_OPENID_CONFIGURATION_URL = _env(
+        "GOOGLE_OPENID_CONFIGURATION_URL", f"{GOOGLE_BASE_URL}/.well-known/openid-configuration"
+    )
     GOOGLE_CLIENT_ID = _env("GOOGLE_CLIENT_ID", "portal-dev-client")
     GOOGLE_CLIENT_SECRET = _env("GOOGLE_CLIENT_SECRET", "portal-dev-secret")
     # The ONE redirect URI registered with Google, served by the integration broker.

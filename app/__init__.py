@@ -39,9 +39,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
 
+    from .google.oauth import init_app as init_oauth
     from .queues import init_app as init_queues
 
     init_queues(app)
+    init_oauth(app)
 
 
 @event.listens_for(Engine, "connect")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from rq import SimpleWorker
 
 from app import create_app
@@ -74,17 +75,41 @@ def database_url(tmp_path):
 
 
 @pytest.fixture
-def app_config(database_url, redis_url):
+def server_port():
+    """The port the portal is (or would be) served on: the OAuth redirect URI and webhook point here."""
+    return free_port()
+
+
+@pytest.fixture
+def app_config(database_url, redis_url, emulator, server_port):
+    portal = f"http://127.0.0.1:{server_port}"
     return {
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_url,
         "REDIS_NAMESPACE": f"t{uuid.uuid4().hex[:8]}",
+        "GOOGLE_API_BASE_URL": emulator.base_url,
+        "GOOGLE_OPENID_CONFIGURATION_URL": f"{emulator.base_url}/.well-known/openid-configuration",
+        "GOOGLE_REDIRECT_URI": f"{portal}/broker/google/callback",
+        "PORTAL_BASE_URL": portal,
+        "WEBHOOK_BASE_URL": portal,
+        "GOOGLE_RETRY_BASE_SECONDS": 0.01,
     }
+
+
+class IsolatedClient(FlaskClient):
+    """Each request in its own app context, as in production: no `g` or DB session shared with the test."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()  # the test's own session sees what the request committed
+        return response
 
 
 @pytest.fixture
 def app(app_config):
     app = create_app(TestConfig, **app_config)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -180,13 +205,24 @@ def browser():
 
 
 @pytest.fixture
-def live_server(app):
-    """The app served over HTTP in a thread, for the browser."""
+def google(emulator, app):
+    """The emulator, reset, with two Google accounts and our OAuth client registered for this app."""
+    emulator.reset()
+    for email, name in (("alex@example.com", "Alex Client"), ("sam@example.com", "Sam Staff")):
+        emulator.add_account(email, name)
+    emulator.register_client(app.config["GOOGLE_CLIENT_ID"], app.config["GOOGLE_CLIENT_SECRET"],
+                             [app.config["GOOGLE_REDIRECT_URI"]])
+    return emulator
+
+
+@pytest.fixture
+def live_server(app, server_port):
+    """The app served over HTTP in a thread, for the browser and for Google's webhooks."""
     import threading
 
     from werkzeug.serving import make_server
 
-    port = free_port()
+    port = server_port
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

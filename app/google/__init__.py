@@ -1,0 +1,23 @@
+"""The Google boundary: the only package that knows Google's URLs and client libraries.
+
+The sync engine and the views speak to Google through `CalendarClient` and the OAuth
+helpers here, and see only our own exception types.
+"""
+from .client import CalendarClient, client_for
+from .errors import AuthRevoked, GoogleError, PermanentError, SyncTokenExpired
+from .oauth import (
+    CALENDARLIST_SCOPE,
+    EVENTS_SCOPE,
+    APP_CREATED_SCOPE,
+    REQUIRED_SCOPES,
+    SCOPE_LABELS,
+    missing_scopes,
+    oauth,
+    revoke_token,
+)
+
+__all__ = [
+    "APP_CREATED_SCOPE", "AuthRevoked", "CALENDARLIST_SCOPE", "CalendarClient", "EVENTS_SCOPE", "GoogleError",
+    "PermanentError", "REQUIRED_SCOPES", "SCOPE_LABELS", "SyncTokenExpired", "client_for", "missing_scopes",
+    "oauth", "revoke_token",
+]

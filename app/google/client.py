@@ -1,0 +1,221 @@
+"""google-api-python-client, configured for one connection, with retries and our error types."""
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import googleapiclient
+import httplib2
+from flask import current_app
+from google.auth.exceptions import RefreshError, TransportError
+from google.oauth2.credentials import Credentials
+from google_auth_httplib2 import AuthorizedHttp
+from googleapiclient.discovery import build_from_document
+from googleapiclient.errors import HttpError
+
+from ..crypto import decrypt, encrypt
+from ..models import CalendarConnection
+from .errors import AuthRevoked, GoogleError, PermanentError, SyncTokenExpired, from_http_error
+from .oauth import server_metadata
+
+MAX_ATTEMPTS = 5
+BATCH_LIMIT = 50  # Google's advice for Calendar batches; the hard limit is 1000
+
+
+@lru_cache(maxsize=4)
+def _discovery_document(api_base_url: str) -> dict:
+    """The client library's bundled Calendar document, rooted at our base URL so batches go there too."""
+    path = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents" / "calendar.v3.json"
+    document = json.loads(path.read_text())
+    document["rootUrl"] = api_base_url.rstrip("/") + "/"
+    return document
+
+
+@dataclass(frozen=True)
+class BatchCall:
+    """One call of a batch: method is insert | patch | update | delete."""
+
+    method: str
+    event_id: str
+    body: dict | None = None
+    key: object = None  # the caller's handle, returned with the result
+
+
+@dataclass
+class BatchResult:
+    call: BatchCall
+    response: dict | None = None
+    error: GoogleError | None = None
+
+
+class CalendarClient:
+    """Calendar API v3 for one connection. Refreshed tokens are written back to the connection (no commit)."""
+
+    def __init__(self, connection: CalendarConnection, retry_base_seconds: float = 0.5):
+        self.connection = connection
+        self.retry_base = retry_base_seconds
+        config = current_app.config
+        self.credentials = Credentials(
+            token=decrypt(connection.access_token_enc),
+            refresh_token=decrypt(connection.refresh_token_enc),
+            token_uri=server_metadata()["token_endpoint"],
+            client_id=config["GOOGLE_CLIENT_ID"],
+            client_secret=config["GOOGLE_CLIENT_SECRET"],
+            expiry=connection.token_expires_at,
+        )
+        self._seen_token = self.credentials.token
+        http = AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=60))
+        self.service = build_from_document(_discovery_document(config["GOOGLE_API_BASE_URL"]), http=http)
+        self.requests_made = 0
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _store_refreshed_token(self) -> None:
+        if self.credentials.token and self.credentials.token != self._seen_token:
+            self._seen_token = self.credentials.token
+            self.connection.access_token_enc = encrypt(self.credentials.token)
+            self.connection.token_expires_at = self.credentials.expiry
+
+    def _sleep_before_retry(self, attempt: int, retry_after: str | None) -> None:
+        delay = self.retry_base * (2 ** attempt) * random.uniform(0.5, 1.5)  # exponential backoff, jittered
+        if retry_after and retry_after.strip().isdigit():
+            delay = max(delay, float(retry_after))
+        time.sleep(min(delay, 60.0))
+
+    def execute(self, request):
+        """Run one request, retrying rate limits and 5xx with backoff (honouring Retry-After)."""
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                self.requests_made += 1
+                result = request.execute()
+                self._store_refreshed_token()
+                return result
+            except RefreshError as exc:
+                raise _refresh_failure(exc) from exc
+            except (TransportError, httplib2.HttpLib2Error, OSError) as exc:
+                error: GoogleError = GoogleError(f"Google unreachable: {exc}")
+                retry_after = None
+            except HttpError as exc:
+                error = from_http_error(exc)
+                retry_after = exc.resp.get("retry-after")
+                if not _is_transient(error):
+                    raise error from exc
+            if attempt == MAX_ATTEMPTS - 1:
+                raise error
+            self._sleep_before_retry(attempt, retry_after)
+        raise AssertionError("unreachable")
+
+    def batch(self, calendar_id: str, calls: Sequence[BatchCall]) -> list[BatchResult]:
+        """Run calls in batches of ≤ 50; transient per-call failures are retried in a later batch."""
+        results: dict[int, BatchResult] = {}
+        pending = list(enumerate(calls))
+        for attempt in range(MAX_ATTEMPTS):
+            retry: list[tuple[int, BatchCall]] = []
+            retry_after: str | None = None
+            for start in range(0, len(pending), BATCH_LIMIT):
+                chunk = pending[start:start + BATCH_LIMIT]
+                outcome = self._run_batch(calendar_id, chunk)
+                for index, call in chunk:
+                    response, error, after = outcome[index]
+                    if error is not None and _is_transient(error) and attempt < MAX_ATTEMPTS - 1:
+                        retry.append((index, call))
+                        retry_after = after or retry_after
+                    else:
+                        results[index] = BatchResult(call, response, error)
+            if not retry:
+                break
+            pending = retry
+            self._sleep_before_retry(attempt, retry_after)
+        return [results[i] for i in range(len(calls))]
+
+    def _run_batch(self, calendar_id: str, chunk: list[tuple[int, BatchCall]]) -> dict:
+        outcome: dict[int, tuple] = {}
+
+        def collect(request_id: str, response, exception) -> None:
+            index = int(request_id)
+            if exception is None:
+                outcome[index] = (response, None, None)
+            elif isinstance(exception, HttpError):
+                outcome[index] = (None, from_http_error(exception), exception.resp.get("retry-after"))
+            else:
+                outcome[index] = (None, GoogleError(str(exception)), None)
+
+        batch = self.service.new_batch_http_request(callback=collect)
+        for index, call in chunk:
+            batch.add(self._event_request(calendar_id, call), request_id=str(index))
+        self.execute(batch)
+        self.requests_made += len(chunk) - 1  # the batch counted once; Google counts each call
+        return outcome
+
+    def _event_request(self, calendar_id: str, call: BatchCall):
+        events = self.service.events()
+        if call.method == "insert":
+            return events.insert(calendarId=calendar_id, body=call.body, sendUpdates="none")
+        if call.method == "delete":
+            return events.delete(calendarId=calendar_id, eventId=call.event_id, sendUpdates="none")
+        method = getattr(events, call.method)  # patch | update
+        return method(calendarId=calendar_id, eventId=call.event_id, body=call.body, sendUpdates="none")
+
+    # -- calls ----------------------------------------------------------------------------------
+
+    def writable_calendars(self) -> list[dict]:
+        """calendarList entries the user may write to (owner/writer), primary first."""
+        items, page_token = [], None
+        while True:
+            page = self.execute(self.service.calendarList().list(pageToken=page_token, maxResults=250))
+            items += page.get("items", [])
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                break
+        writable = [c for c in items if c.get("accessRole") in ("owner", "writer") and not c.get("deleted")]
+        return sorted(writable, key=lambda c: (not c.get("primary", False), c.get("summary", "").lower()))
+
+    def create_calendar(self, summary: str, time_zone: str) -> dict:
+        return self.execute(self.service.calendars().insert(body={"summary": summary, "timeZone": time_zone}))
+
+    def event_pages(self, calendar_id: str, sync_token: str | None) -> Iterator[dict]:
+        """Pages of events.list: incremental from `sync_token`, or a full sync without one.
+
+        Instances are expanded (singleEvents) so recurring events arrive with their exceptions applied;
+        the parameters are the same for the full and the incremental list, as Google requires.
+        """
+        page_token = None
+        while True:
+            request = self.service.events().list(calendarId=calendar_id, singleEvents=True, maxResults=2500,
+                                                 syncToken=sync_token, pageToken=page_token)
+            page = self.execute(request)
+            yield page
+            page_token = page.get("nextPageToken")
+            if not page_token:
+                return
+
+    def get_event(self, calendar_id: str, event_id: str) -> dict:
+        return self.execute(self.service.events().get(calendarId=calendar_id, eventId=event_id))
+
+    def watch(self, calendar_id: str, channel_id: str, address: str, token: str, ttl_seconds: int) -> dict:
+        body = {"id": channel_id, "type": "web_hook", "address": address, "token": token,
+                "params": {"ttl": str(ttl_seconds)}}
+        return self.execute(self.service.events().watch(calendarId=calendar_id, body=body))
+
+    def stop_channel(self, channel_id: str, resource_id: str) -> None:
+        self.execute(self.service.channels().stop(body={"id": channel_id, "resourceId": resource_id}))
+
+
+def _is_transient(error: GoogleError) -> bool:
+    return not isinstance(error, (PermanentError, SyncTokenExpired, AuthRevoked))
+
+
+def _refresh_failure(exc: RefreshError) -> GoogleError:
+    text = str(exc)
+    if "invalid_grant" in text or "revoked" in text.lower():
+        return AuthRevoked("Google access was revoked or has expired. Please reconnect.", 400, "invalid_grant")
+    return GoogleError(f"Could not refresh the Google token: {text}")
+
+
+def client_for(connection: CalendarConnection) -> CalendarClient:
+    return CalendarClient(connection, retry_base_seconds=current_app.config.get("GOOGLE_RETRY_BASE_SECONDS", 0.5))

@@ -1,0 +1,22 @@
+// Live progress of a running sync, polled from the run's JSON status (no page reload).
+(function () {
+  const box = document.getElementById("sync-progress");
+  if (!box) return;
+  const text = document.getElementById("sync-progress-text");
+  const bar = box.querySelector(".progress-bar");
+  async function poll() {
+    const response = await fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" } });
+    if (!response.ok) return setTimeout(poll, 2000);
+    const run = await response.json();
+    bar.style.width = run.percent + "%";
+    bar.textContent = run.percent + " %";
+    bar.parentElement.setAttribute("aria-valuenow", run.percent);
+    text.textContent = run.finished ? run.message : `Synchronization in progress… ${run.done}/${run.total}`;
+    if (!run.finished) return setTimeout(poll, 500);
+    bar.classList.remove("progress-bar-animated", "progress-bar-striped");
+    bar.classList.add(run.status === "succeeded" ? "bg-success" : "bg-danger");
+    box.id = "sync-finished";
+    box.dataset.status = run.status;
+  }
+  poll();
+})();

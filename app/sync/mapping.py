@@ -1,0 +1,156 @@
+"""Portal item ⇄ Google event, both ways, and the canonical form that echo suppression hashes.
+
+All-day: the portal keeps an inclusive end date, Google an exclusive one (end.date = last day + 1).
+Timed: the portal keeps naive UTC; Google gets an RFC 3339 instant plus the item's time zone.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import date, datetime, timedelta, timezone
+
+from ..models import Appointment, CalendarConnection, Event, Task
+from ..models.items import PortalItem
+from ..timefmt import zone
+
+REF_KEY = "portalRef"  # "task:12"
+CONNECTION_KEY = "portalConnection"
+TASK_DEFAULT_MINUTES = 30
+
+
+def event_id_for(connection: CalendarConnection, item_type: str, item_id: int) -> str:
+    """Deterministic base32hex id, so every retry of an insert is idempotent (409, never a duplicate)."""
+    digest = hashlib.sha256(f"{connection.company_id}:{connection.id}:{item_type}:{item_id}".encode()).digest()
+    return "p" + base64.b32hexencode(digest[:20]).decode().lower()
+
+
+def _timed(value: datetime, tz_name: str) -> dict:
+    return {"dateTime": value.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z"), "timeZone": tz_name}
+
+
+def _all_day(first: date, last: date) -> tuple[dict, dict]:
+    return {"date": first.isoformat()}, {"date": (last + timedelta(days=1)).isoformat()}
+
+
+def item_times(item: PortalItem) -> tuple[dict, dict]:
+    if isinstance(item, Task):
+        if item.due_at is None:
+            return _all_day(item.due_date, item.due_date)
+        tz = item.assignees[0].timezone if item.assignees else "UTC"
+        return _timed(item.due_at, tz), _timed(item.due_at + timedelta(minutes=TASK_DEFAULT_MINUTES), tz)
+    if isinstance(item, Event) and item.all_day:
+        return _all_day(item.start_date, item.end_date)
+    return _timed(item.start_at, item.timezone), _timed(item.end_at, item.timezone)
+
+
+def item_description(item: PortalItem) -> str:
+    if isinstance(item, Task):
+        return item.notes or ""
+    if isinstance(item, Event):
+        return item.description or ""
+    lines = [f"Staff: {item.staff.name} <{item.staff.email}>", f"Contact: {item.contact.name} <{item.contact.email}>"]
+    if item.meeting_link:
+        lines.append(f"Meeting link: {item.meeting_link}")
+    return "\n".join(lines)
+
+
+def event_body(connection: CalendarConnection, item: PortalItem) -> dict:
+    start, end = item_times(item)
+    location = item.location if isinstance(item, (Event, Appointment)) else ""
+    if isinstance(item, Appointment) and not location and item.meeting_link:
+        location = item.meeting_link
+    return {
+        "summary": item.title,
+        "description": item_description(item),
+        "location": location,
+        "start": start,
+        "end": end,
+        "status": "confirmed",
+        "extendedProperties": {"private": {REF_KEY: item.ref, CONNECTION_KEY: str(connection.id)}},
+    }
+
+
+def _canonical_time(value: dict | None) -> str:
+    if not value:
+        return ""
+    if "date" in value:
+        return value["date"]
+    instant = datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=zone(value.get("timeZone")))
+    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def content_hash(event: dict) -> str:
+    """Hash of what we sync (title, text, place, times), equal for our body and Google's copy of it."""
+    canonical = {
+        "summary": event.get("summary") or "",
+        "description": event.get("description") or "",
+        "location": event.get("location") or "",
+        "start": _canonical_time(event.get("start")),
+        "end": _canonical_time(event.get("end")),
+    }
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def portal_ref(event: dict) -> tuple[str, int, int] | None:
+    """(item_type, item_id, connection_id) when the event is one we pushed."""
+    private = (event.get("extendedProperties") or {}).get("private") or {}
+    ref, connection = private.get(REF_KEY, ""), private.get(CONNECTION_KEY, "")
+    kind, _, item_id = ref.partition(":")
+    if kind in ("task", "event", "appointment") and item_id.isdigit() and connection.isdigit():
+        return kind, int(item_id), int(connection)
+    return None
+
+
+def parse_google_time(value: dict) -> tuple[bool, datetime | date]:
+    """(all_day, value): a date for all-day, naive UTC for timed."""
+    if "date" in value:
+        return True, date.fromisoformat(value["date"])
+    instant = datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=zone(value.get("timeZone")))
+    return False, instant.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def event_span(event: dict) -> tuple[bool, datetime | date, datetime | date]:
+    """(all_day, start, end) with an inclusive end date for all-day events."""
+    all_day, start = parse_google_time(event["start"])
+    _, end = parse_google_time(event["end"])
+    if all_day:
+        end = max(start, end - timedelta(days=1))
+    return all_day, start, end
+
+
+def snapshot(item: PortalItem) -> dict:
+    """The synced fields of an item, for the sync history (the version that lost a conflict)."""
+    start, end = item_times(item)
+    return {"title": item.title, "description": item_description(item),
+            "location": getattr(item, "location", ""), "start": start, "end": end}
+
+
+def apply_event_to_item(event: dict, item: PortalItem) -> list[str]:
+    """Copy Google's edit onto the item; returns the names of the fields that changed."""
+    changes: dict = {"title": (event.get("summary") or "").strip()[:200] or item.title}
+    all_day, start, end = event_span(event)
+    text = event.get("description") or ""
+    if isinstance(item, Task):
+        changes["notes"] = text
+        changes.update(due_date=start, due_at=None) if all_day else changes.update(due_at=start, due_date=None)
+    elif isinstance(item, Event):
+        changes.update(description=text, location=(event.get("location") or "")[:255], all_day=all_day)
+        if all_day:
+            changes.update(start_date=start, end_date=end, start_at=None, end_at=None)
+        else:
+            changes.update(start_at=start, end_at=end, start_date=None, end_date=None)
+    elif isinstance(item, Appointment):
+        changes["location"] = (event.get("location") or "")[:255]
+        if changes["location"] == item.meeting_link:
+            changes["location"] = item.location
+        if not all_day:  # an appointment is always timed; a switch to all-day in Google keeps our times
+            changes.update(start_at=start, end_at=end)
+    changed = [name for name, value in changes.items() if getattr(item, name) != value]
+    for name in changed:
+        setattr(item, name, changes[name])
+    return changed

@@ -1,0 +1,173 @@
+"""Google → portal (2-way only): incremental events.list with a sync token, echo-suppressed.
+
+The sync token is saved only after the last page is applied, so a worker that dies halfway
+starts again from the old token; every step below is idempotent, so re-applying is harmless.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..google import SyncTokenExpired
+from ..google.client import CalendarClient
+from ..models import (
+    ITEM_MODELS, CalendarConnection, EventLink, GoogleEvent, SyncHistory, SyncRun, utcnow,
+)
+from ..models.items import PortalItem
+from .mapping import apply_event_to_item, content_hash, event_body, event_span, portal_ref, snapshot
+from .outbox import SOURCE_KEY
+
+
+def pull_changes(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
+    if not connection.pulls:
+        return  # a 1-way connection never pulls
+    try:
+        _pull(client, connection, run, connection.sync_token)
+    except SyncTokenExpired:
+        db.session.rollback()
+        run.kind = "full_resync"
+        run.message = "Google asked for a full resync; done without duplicates."
+        connection.sync_token = None
+        _pull(client, connection, run, None)
+
+
+def _pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun, sync_token: str | None) -> None:
+    full = sync_token is None
+    seen_native: set[str] = set()
+    db.session.info[SOURCE_KEY] = connection.id
+    try:
+        for page in client.event_pages(connection.calendar_id, sync_token):
+            events = page.get("items", [])
+            run.total += len(events)
+            _apply_page(connection, events, run, seen_native)
+            run.done += len(events)
+            db.session.commit()
+            next_token = page.get("nextSyncToken")
+        if full:  # native events that no longer exist in Google
+            db.session.execute(sa.delete(GoogleEvent).where(
+                GoogleEvent.connection_id == connection.id, GoogleEvent.google_event_id.not_in(seen_native)))
+        connection.sync_token = next_token
+        db.session.commit()
+    finally:
+        db.session.info.pop(SOURCE_KEY, None)
+
+
+def _apply_page(connection: CalendarConnection, events: list[dict], run: SyncRun, seen_native: set[str]) -> None:
+    ids = [e["id"] for e in events]
+    links = {link.google_event_id: link for link in db.session.scalars(sa.select(EventLink).where(
+        EventLink.connection_id == connection.id, EventLink.google_event_id.in_(ids)))}
+    natives = {row.google_event_id: row for row in db.session.scalars(sa.select(GoogleEvent).where(
+        GoogleEvent.connection_id == connection.id, GoogleEvent.google_event_id.in_(ids)))}
+    for event in events:
+        ref = portal_ref(event)
+        if ref is None:
+            _apply_native(connection, event, natives.get(event["id"]), run)
+            if event.get("status") != "cancelled":
+                seen_native.add(event["id"])
+        elif ref[2] == connection.id:
+            _apply_pushed(connection, event, ref, links.get(event["id"]), run)
+        # else: a copy pushed for another portal user into a shared calendar; theirs to sync.
+
+
+def _apply_native(connection: CalendarConnection, event: dict, row: GoogleEvent | None, run: SyncRun) -> None:
+    if event.get("status") == "cancelled":
+        if row is not None:
+            db.session.delete(row)
+            run.deleted += 1
+        return
+    if row is None:
+        row = GoogleEvent(company_id=connection.company_id, connection_id=connection.id, google_event_id=event["id"])
+        db.session.add(row)
+        run.created += 1
+    else:
+        run.updated += 1
+    all_day, start, end = event_span(event)
+    row.recurring_event_id = event.get("recurringEventId")
+    row.summary = (event.get("summary") or "(No title)")[:500]
+    row.description = event.get("description") or ""
+    row.location = (event.get("location") or "")[:500]
+    row.html_link = (event.get("htmlLink") or "")[:500]
+    row.all_day = all_day
+    row.start_at, row.end_at = (None, None) if all_day else (start, end)
+    row.start_date, row.end_date = (start, end) if all_day else (None, None)
+    row.updated = _google_time(event.get("updated"))
+
+
+def _apply_pushed(connection: CalendarConnection, event: dict, ref: tuple[str, int, int],
+                  link: EventLink | None, run: SyncRun) -> None:
+    kind, item_id, _ = ref
+    model = ITEM_MODELS[kind]
+    item = db.session.scalar(sa.select(model).where(model.id == item_id, model.company_id == connection.company_id))
+    if event.get("status") == "cancelled":
+        if link is not None:
+            _unlink(connection, link, item, run)
+        return
+    if item is None or item.deleted_at is not None or not item.involves(connection.user):
+        return  # our own delete of it is queued or done
+    if link is None:  # pushed, but the worker died before saving the link
+        link = EventLink(company_id=connection.company_id, connection_id=connection.id, item_type=kind,
+                         item_id=item_id, google_event_id=event["id"])
+        db.session.add(link)
+    elif link.etag == event.get("etag"):
+        return  # our own write coming back: not a change
+    google_hash = content_hash(event)
+    if google_hash == link.content_hash:
+        link.etag = event.get("etag")
+        return
+    google_updated = _google_time(event.get("updated")) or utcnow()
+    portal_changed = link.synced_at is not None and item.updated_at > link.synced_at
+    if portal_changed and item.updated_at > google_updated:
+        # Both changed: the portal's edit is later and wins; keep Google's version in the history.
+        _history(connection, item, "conflict_portal_won", {"lost": _google_version(event)})
+        link.etag = event.get("etag")
+        _ensure_pending(connection, item)
+        return
+    if portal_changed:
+        _history(connection, item, "conflict_google_won", {"lost": snapshot(item)})
+    before = snapshot(item)
+    changed = apply_event_to_item(event, item)
+    if changed:
+        run.updated += 1
+        _history(connection, item, "changed_in_google",
+                 {"fields": changed, "before": {k: before.get(k) for k in ("title", "start", "end", "location")}})
+    link.etag = event.get("etag")
+    link.content_hash = content_hash(event_body(connection, item))
+    db.session.flush()  # sets item.updated_at; the link must not look older than our own write
+    link.synced_at = max(utcnow(), item.updated_at)
+
+
+def _unlink(connection: CalendarConnection, link: EventLink, item: PortalItem | None, run: SyncRun) -> None:
+    """Deleted in Google: never destroy shared data; an item only this user has goes to the trash."""
+    db.session.delete(link)
+    run.deleted += 1
+    if item is None or item.deleted_at is not None:
+        return
+    alone = [p.id for p in item.participants] == [connection.user_id]
+    if alone:
+        item.deleted_at = utcnow()
+    _history(connection, item, "trashed_after_google_delete" if alone else "unlinked_after_google_delete", {})
+
+
+def _ensure_pending(connection: CalendarConnection, item: PortalItem) -> None:
+    from .outbox import upsert_pending
+
+    upsert_pending(db.session.connection(), [{"connection_id": connection.id, "item_type": item.kind,
+                                              "item_id": item.id}])
+
+
+def _history(connection: CalendarConnection, item: PortalItem, action: str, detail: dict) -> None:
+    db.session.add(SyncHistory(company_id=connection.company_id, item_type=item.kind, item_id=item.id,
+                               user_id=connection.user_id, action=action, detail=detail))
+
+
+def _google_version(event: dict) -> dict:
+    return {"title": event.get("summary"), "description": event.get("description"),
+            "location": event.get("location"), "start": event.get("start"), "end": event.get("end")}
+
+
+def _google_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)

@@ -1,0 +1,170 @@
+"""Portal → Google: batched, idempotent upserts and deletes for one connection."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..google.client import BatchCall, CalendarClient
+from ..models import ITEM_MODELS, Appointment, CalendarConnection, EventLink, PendingPush, SyncRun, Task, utcnow
+from ..models.items import PortalItem
+from ..portal.queries import participant_items
+from .mapping import content_hash, event_body, event_id_for
+from .runs import add_error
+
+CHUNK = 500  # items loaded at a time: memory stays flat however many items there are
+_EAGER = {"task": (selectinload(Task.assignees),), "event": (), "appointment": (
+    selectinload(Appointment.staff), selectinload(Appointment.contact))}
+
+
+@dataclass
+class Upsert:
+    item: PortalItem
+    link: EventLink | None
+    body: dict
+    digest: str
+
+
+def _links(connection: CalendarConnection, kind: str, item_ids: Sequence[int]) -> dict[int, EventLink]:
+    rows = db.session.scalars(sa.select(EventLink).where(
+        EventLink.connection_id == connection.id, EventLink.item_type == kind, EventLink.item_id.in_(item_ids)))
+    return {link.item_id: link for link in rows}
+
+
+def _save_link(connection: CalendarConnection, upsert: Upsert, response: dict) -> None:
+    link = upsert.link or EventLink(company_id=connection.company_id, connection_id=connection.id,
+                                    item_type=upsert.item.kind, item_id=upsert.item.id,
+                                    google_event_id=response["id"])
+    link.etag, link.content_hash, link.synced_at = response.get("etag"), upsert.digest, utcnow()
+    db.session.add(link)
+
+
+def upsert_items(client: CalendarClient, connection: CalendarConnection, items: Iterable[PortalItem],
+                 run: SyncRun) -> None:
+    """Insert or patch each item's event; unchanged items (same content hash) cost no request."""
+    items = list(items)
+    if not items:
+        return
+    links = {}
+    for kind in {item.kind for item in items}:
+        links.update({(kind, i): link for i, link in _links(
+            connection, kind, [it.id for it in items if it.kind == kind]).items()})
+    upserts = []
+    for item in items:
+        body = event_body(connection, item)
+        upserts.append(Upsert(item, links.get((item.kind, item.id)), body, content_hash(body)))
+    todo = [u for u in upserts if not (u.link and u.link.content_hash == u.digest)]
+    run.done += len(upserts) - len(todo)
+
+    calls = [BatchCall("patch", u.link.google_event_id, u.body, key=u) if u.link else
+             BatchCall("insert", event_id_for(connection, u.item.kind, u.item.id),
+                       {**u.body, "id": event_id_for(connection, u.item.kind, u.item.id)}, key=u)
+             for u in todo]
+    retry_as_patch = []
+    for result in client.batch(connection.calendar_id, calls):
+        upsert: Upsert = result.call.key
+        if result.error is None:
+            _save_link(connection, upsert, result.response)
+            if result.call.method == "insert":
+                run.created += 1
+            else:
+                run.updated += 1
+            run.done += 1
+        elif result.call.method == "insert" and result.error.status == 409:
+            # Already there (a retried run, or a worker that died before saving the link): patch it.
+            retry_as_patch.append(BatchCall("patch", result.call.event_id, upsert.body, key=upsert))
+        elif result.call.method == "patch" and result.error.status in (404, 410):
+            # Gone at Google although we still had a link: put it back under its deterministic id.
+            upsert.link = None
+            event_id = event_id_for(connection, upsert.item.kind, upsert.item.id)
+            retry_as_patch.append(BatchCall("insert", event_id, {**upsert.body, "id": event_id}, key=upsert))
+        else:
+            add_error(run, f"{upsert.item.kind} #{upsert.item.id} “{upsert.item.title[:60]}”: {result.error}")
+            run.done += 1
+    for result in client.batch(connection.calendar_id, retry_as_patch) if retry_as_patch else ():
+        upsert = result.call.key
+        run.done += 1
+        if result.error is None:
+            _save_link(connection, upsert, result.response)
+            run.updated += 1
+        else:
+            add_error(run, f"{upsert.item.kind} #{upsert.item.id} “{upsert.item.title[:60]}”: {result.error}")
+
+
+def delete_events(client: CalendarClient, connection: CalendarConnection, links: Sequence[EventLink],
+                  run: SyncRun) -> None:
+    """Delete the Google copies; an event already gone counts as deleted."""
+    calls = [BatchCall("delete", link.google_event_id, key=link) for link in links]
+    for result in client.batch(connection.calendar_id, calls) if calls else ():
+        link: EventLink = result.call.key
+        run.done += 1
+        if result.error is None or result.error.status in (404, 410):
+            db.session.delete(link)
+            run.deleted += 1
+        else:
+            add_error(run, f"delete of {link.item_type} #{link.item_id}: {result.error}")
+
+
+def count_participant_items(connection: CalendarConnection) -> int:
+    user = connection.user
+    return sum(db.session.scalar(sa.select(sa.func.count()).select_from(
+        participant_items(user, model).order_by(None).subquery())) for model in ITEM_MODELS.values())
+
+
+def push_existing_data(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
+    """Every item the user takes part in, streamed in chunks, progress committed after each chunk."""
+    run.total = count_participant_items(connection)
+    db.session.commit()
+    for kind, model in ITEM_MODELS.items():
+        ids = db.session.scalars(participant_items(connection.user, model).with_only_columns(model.id)).all()
+        for start in range(0, len(ids), CHUNK):
+            chunk = db.session.scalars(sa.select(model).where(model.id.in_(ids[start:start + CHUNK]))
+                                       .options(*_EAGER[kind])).all()
+            upsert_items(client, connection, chunk, run)
+            db.session.commit()
+            for item in chunk:
+                db.session.expunge(item)
+    # Everything is now in Google: whatever was queued before this run is done.
+    db.session.execute(sa.delete(PendingPush).where(PendingPush.connection_id == connection.id,
+                                                    PendingPush.queued_at <= run.started_at))
+    db.session.commit()
+
+
+def push_pending(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
+    """Drain the outbox: upsert live items the user takes part in, delete the copies of the rest."""
+    while True:
+        pending = db.session.scalars(sa.select(PendingPush).where(PendingPush.connection_id == connection.id)
+                                     .order_by(PendingPush.id).limit(CHUNK)).all()
+        if not pending:
+            return
+        run.total += len(pending)
+        live: list[PortalItem] = []
+        gone: list[tuple[str, int]] = []
+        for kind, model in ITEM_MODELS.items():
+            ids = [p.item_id for p in pending if p.item_type == kind]
+            if not ids:
+                continue
+            found = {item.id: item for item in db.session.scalars(
+                participant_items(connection.user, model).where(model.id.in_(ids)).options(*_EAGER[kind]))}
+            live += found.values()
+            gone += [(kind, i) for i in ids if i not in found]
+        upsert_items(client, connection, live, run)
+        stale_links = [link for kind, ids in _group(gone).items()
+                       for link in _links(connection, kind, ids).values()]
+        delete_events(client, connection, stale_links, run)
+        run.done += len(gone) - len(stale_links)
+        # A row whose item changed again while we pushed has a newer queued_at: it stays for the next round.
+        for row in pending:
+            db.session.execute(sa.delete(PendingPush).where(PendingPush.id == row.id,
+                                                            PendingPush.queued_at == row.queued_at))
+        db.session.commit()
+
+
+def _group(pairs: list[tuple[str, int]]) -> dict[str, list[int]]:
+    grouped: dict[str, list[int]] = {}
+    for kind, item_id in pairs:
+        grouped.setdefault(kind, []).append(item_id)
+    return grouped

@@ -1,0 +1,75 @@
+"""Enqueueing sync jobs: coalesced per connection, one job at a time per connection (Redis lock)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import current_app
+
+from ..extensions import db
+from ..models import CalendarConnection, SyncRun
+from ..queues import get_queue, get_redis, redis_key
+
+JOB_TIMEOUT = 3600
+LOCK_SECONDS = 600  # a dead worker's lock expires after this; live jobs extend it as they go
+
+
+def enqueue_run(run: SyncRun, func: str) -> None:
+    """Enqueue a job for an already committed SyncRun (write the record, then enqueue)."""
+    get_queue().enqueue(func, run.id, job_id=f"{current_app.config['REDIS_NAMESPACE']}-run-{run.id}",
+                        job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=7 * 86400)
+
+
+def schedule_push(connection_id: int) -> bool:
+    """At most one queued push per connection: a burst of edits becomes one job."""
+    if not get_redis().set(redis_key("push-scheduled", connection_id), 1, nx=True, ex=LOCK_SECONDS):
+        return False
+    get_queue().enqueue("jobs.sync.push_changes", connection_id, job_timeout=JOB_TIMEOUT, result_ttl=600,
+                        failure_ttl=7 * 86400)
+    return True
+
+
+def clear_push_schedule(connection_id: int) -> None:
+    """Called as a push job starts, so edits made while it runs schedule the next one."""
+    get_redis().delete(redis_key("push-scheduled", connection_id))
+
+
+def schedule_pull(connection_id: int) -> bool:
+    """Coalesce webhook bursts: one queued pull per connection."""
+    if not get_redis().set(redis_key("pull-scheduled", connection_id), 1, nx=True, ex=LOCK_SECONDS):
+        return False
+    get_queue().enqueue("jobs.sync.pull_changes", connection_id, job_timeout=JOB_TIMEOUT, result_ttl=600,
+                        failure_ttl=7 * 86400)
+    return True
+
+
+def clear_pull_schedule(connection_id: int) -> None:
+    get_redis().delete(redis_key("pull-scheduled", connection_id))
+
+
+@contextmanager
+def connection_lock(connection_id: int, wait_seconds: float = 120) -> Iterator[bool]:
+    """One sync job per connection at a time, across workers and machines."""
+    lock = get_redis().lock(redis_key("sync-lock", connection_id), timeout=LOCK_SECONDS,
+                            blocking_timeout=wait_seconds)
+    acquired = lock.acquire()
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            try:
+                lock.release()
+            except Exception:  # expired meanwhile: another job may hold it now; nothing to release
+                current_app.logger.warning("sync lock for connection %s expired before release", connection_id)
+
+
+def request_sync(connection: CalendarConnection) -> SyncRun | None:
+    """'Sync now': push what is pending and, for 2-way, pull Google's changes. Commits, then enqueues."""
+    if not connection.can_sync:
+        return None
+    run = SyncRun(company_id=connection.company_id, user_id=connection.user_id, connection_id=connection.id,
+                  kind="sync", status="queued")
+    db.session.add(run)
+    db.session.commit()
+    enqueue_run(run, "jobs.sync.sync_now")
+    return run

@@ -1,0 +1,46 @@
+"""Walk Google's sign-in pages (the emulator's) the way a person's browser would, with `requests`."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import requests
+
+from app.google import REQUIRED_SCOPES
+
+from .conftest import csrf_token
+
+
+def _hidden_req(html: str) -> str:
+    match = re.search(r'name="req" value="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+def consent(authorize_url: str, email: str, tick=REQUIRED_SCOPES, action: str = "continue") -> str:
+    """Choose the account, tick the given boxes, press Continue/Cancel; returns the callback URL."""
+    browser = requests.Session()
+    chooser = browser.get(authorize_url)
+    assert chooser.status_code == 200, chooser.text[:300]
+    base = "{0.scheme}://{0.netloc}".format(urlsplit(authorize_url))
+    page = browser.post(base + "/o/oauth2/v2/auth/choose", data={"req": _hidden_req(chooser.text), "email": email},
+                        allow_redirects=False)
+    if page.status_code in (302, 303):  # already consented: straight back
+        return page.headers["Location"]
+    assert "My Portal App" in page.text
+    answer = browser.post(base + "/o/oauth2/v2/auth/consent",
+                          data={"req": _hidden_req(page.text), "scope": list(tick), "action": action},
+                          allow_redirects=False)
+    assert answer.status_code in (302, 303), answer.text[:300]
+    return answer.headers["Location"]
+
+
+def sign_in_with_google(client, email: str = "alex@example.com", kind: str = "two-way", tick=REQUIRED_SCOPES,
+                        action: str = "continue"):
+    """From the Integrations page through Google and back to the broker callback; returns its response."""
+    start = client.post(f"/integrations/{kind}/connect",
+                        data={"csrf_token": csrf_token(client, "/integrations/")})
+    assert start.status_code == 302, start.get_data(as_text=True)[:300]
+    callback = consent(start.headers["Location"], email, tick, action)
+    parts = urlsplit(callback)
+    return client.get(f"{parts.path}?{parts.query}")

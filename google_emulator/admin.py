@@ -91,7 +91,8 @@ def accounts():
             return _bad("bad accessRole")
     try:
         email = emu().service.ensure_account(b["email"], b.get("name"), calendars=cals,
-                                             default_calendars=b.get("default_calendars", True))
+                                             default_calendars=b.get("default_calendars", True),
+                                             time_zone=b.get("timeZone") or "UTC")
     except Exception as ex:  # noqa: BLE001 - report bad seeds as 400
         return _bad(str(ex))
     rows = emu().store.q("SELECT calendar_id, access_role, is_primary FROM calendar_list WHERE email=?", (email,))

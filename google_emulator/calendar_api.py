@@ -40,6 +40,7 @@ ROUTES = [
     ("DELETE", r"calendars/(?P<calendarId>[^/]+)/events/(?P<eventId>[^/]+)", "calendar.events.delete"),
     ("POST", r"channels/stop", "calendar.channels.stop"),
 ]
+ROUTE_TEMPLATES = {mid: re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", p) for _m, p, mid in ROUTES}
 COMPILED = [(m, re.compile("^" + p + "$"), mid) for m, p, mid in ROUTES]
 RESTRICTED = {AUTH + "calendar.app.created", AUTH + "calendar.events.owned", AUTH + "calendar.events.owned.readonly"}
 
@@ -92,6 +93,7 @@ def handle_call(method: str, raw_path: str, query: dict, headers, body: bytes, i
     try:
         if method_id is None:
             raise E.not_found()
+        e.controls.count(f"http:{method} {PREFIX}{ROUTE_TEMPLATES[method_id]}")
         e.controls.before_call(method_id, f"{method} {PREFIX}{path}", inner=inner)
         auth = headers.get("Authorization") or headers.get("authorization") or ""
         if not auth:

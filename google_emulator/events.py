@@ -68,8 +68,11 @@ class CalendarService:
             raise E.not_found()
         return dict(r)
 
-    def ensure_account(self, email: str, name: str | None = None, calendars=None, default_calendars=True):
-        """Create (or update) an account with its primary calendar and the default shared ones."""
+    def ensure_account(self, email: str, name: str | None = None, calendars=None, default_calendars=True,
+                       time_zone: str = "UTC"):
+        """Create (or update) an account: its primary calendar (id = email, owner), plus by default a
+        "Team Holidays" (writer) and a "Company Holidays" (reader) calendar; `calendars` adds or overrides
+        entries (an existing calendar id is shared with this account under the given accessRole)."""
         email = email.strip().lower()
         name = name or email.split("@")[0].title()
         with self.store.tx() as c:
@@ -77,19 +80,21 @@ class CalendarService:
                       "ON CONFLICT(email) DO UPDATE SET name=excluded.name", (email, name, now().timestamp()))
             specs = list(calendars or [])
             if not any(s.get("id") in (email, "primary") for s in specs):
-                specs.insert(0, {"id": email, "summary": email, "accessRole": "owner", "primary": True})
-            if default_calendars and calendars is None:
+                specs.insert(0, {"id": email, "summary": email, "accessRole": "owner", "timeZone": time_zone})
+            if default_calendars:
                 h = hashlib.sha1(email.encode()).hexdigest()
-                specs.append({"id": f"c_{h[:24]}team@group.calendar.google.com", "summary": "Team Holidays",
-                              "accessRole": "writer"})
-                specs.append({"id": f"c_{h[:24]}company@group.calendar.google.com",
-                              "summary": "Company Holidays", "accessRole": "reader"})
+                given = {s.get("id") for s in specs}
+                for cid, summary, role in ((f"c_{h[:24]}team@group.calendar.google.com", "Team Holidays", "writer"),
+                                           (f"c_{h[:24]}company@group.calendar.google.com", "Company Holidays",
+                                            "reader")):
+                    if cid not in given and not any(s.get("summary") == summary for s in specs):
+                        specs.append({"id": cid, "summary": summary, "accessRole": role, "timeZone": time_zone})
             for s in specs:
                 cid = email if s.get("id") == "primary" else s.get("id") or (
                     "c_" + new_id(24) + "@group.calendar.google.com")
                 primary = cid == email
                 role = s.get("accessRole", "owner")
-                self._create_calendar(c, cid, s.get("summary") or cid, s.get("timeZone") or "UTC",
+                self._create_calendar(c, cid, s.get("summary") or cid, s.get("timeZone") or time_zone,
                                       owner=email if role == "owner" else None, client_id=None,
                                       description=s.get("description"))
                 c.execute("INSERT OR REPLACE INTO calendar_list(email, calendar_id, access_role, is_primary, "
@@ -669,7 +674,10 @@ class CalendarService:
             snap = self.store.q1("SELECT change_seq FROM calendars WHERE id=?", (cal["id"],))[0]
             base = self.parse_sync_token(cal["id"], sync_token) if sync_token else None
 
-        rows = self.store.q("SELECT seq, data FROM events WHERE calendar_id=? AND seq<=?", (cal["id"], snap))
+        if base is not None and instances_of is None:
+            rows = self._incremental_rows(cal["id"], base, snap, single)
+        else:
+            rows = self.store.q("SELECT seq, data FROM events WHERE calendar_id=? AND seq<=?", (cal["id"], snap))
         evs = {}
         seqs = {}
         for r in rows:
@@ -798,6 +806,24 @@ class CalendarService:
         elif instances_of is None:
             result["nextSyncToken"] = self.make_sync_token(cal["id"], snap)
         return result
+
+    def _incremental_rows(self, cal_id, base, snap, single):
+        """Rows changed in (base, snap], plus (for singleEvents) the series they belong to."""
+        rows = list(self.store.q("SELECT seq, id, recurring_event_id, data FROM events WHERE calendar_id=? "
+                                 "AND seq>? AND seq<=?", (cal_id, base, snap)))
+        if not single:
+            return rows
+        masters = {r["recurring_event_id"] or r["id"] for r in rows}
+        have = {r["id"] for r in rows}
+        extra = []
+        ml = list(masters)
+        for i in range(0, len(ml), 400):
+            chunk = ml[i:i + 400]
+            marks = ",".join("?" * len(chunk))
+            extra += self.store.q(f"SELECT seq, id, recurring_event_id, data FROM events WHERE calendar_id=? AND "
+                                  f"seq<=? AND (id IN ({marks}) OR recurring_event_id IN ({marks}))",
+                                  (cal_id, snap, *chunk, *chunk))
+        return rows + [r for r in extra if r["id"] not in have]
 
     def _series_overlaps(self, cal, master, exceptions, tmin, tmax) -> bool:
         return bool([i for i in self._expand(cal, master, exceptions, tmin, tmax)

@@ -80,3 +80,31 @@ def test_counters_and_events_dump(emu, svc):
     assert c["total"] == 2 and c["methods"] == {"calendar.events.insert": 1, "calendar.events.get": 1}
     dump = emu.events("alex@example.com")
     assert [e["id"] for e in dump] == [ev["id"]]
+
+
+def test_expired_access_token_is_401_then_refreshed(emu, make_service, make_creds):
+    import requests
+    emu.set_token_lifetime(1)
+    creds = make_creds()
+    time.sleep(1.2)
+    r = requests.get(emu.api_endpoint + "calendars/primary/events", headers={"Authorization": "Bearer " + creds.token})
+    assert r.status_code == 401 and r.json()["error"]["errors"][0]["reason"] == "authError"
+    emu.set_token_lifetime(3599)
+    svc = make_service(creds=creds)
+    assert svc.events().list(calendarId="primary").execute()["items"] == []  # google-auth refreshed on 401
+    assert emu.counters()["endpoints"]["POST /token"] >= 1
+
+
+def test_seeded_shared_calendar(emu, make_service):
+    shared = {"id": "c_shared@group.calendar.google.com", "summary": "Clinic", "timeZone": "Europe/London",
+              "accessRole": "owner"}
+    emu.add_account("owner@example.com", "Owner", calendars=[shared])
+    emu.add_account("helper@example.com", "Helper", calendars=[dict(shared, accessRole="writer")])
+    own = make_service(email="owner@example.com")
+    helper = make_service(email="helper@example.com")
+    entries = {c["id"]: c for c in helper.calendarList().list().execute()["items"]}
+    assert entries[shared["id"]]["accessRole"] == "writer" and entries[shared["id"]]["timeZone"] == "Europe/London"
+    assert {c["summary"] for c in entries.values()} >= {"Team Holidays", "Company Holidays", "Clinic"}
+    ev = helper.events().insert(calendarId=shared["id"], body={"start": {"date": "2030-01-01"},
+                                                               "end": {"date": "2030-01-02"}}).execute()
+    assert own.events().get(calendarId=shared["id"], eventId=ev["id"]).execute()["id"] == ev["id"]

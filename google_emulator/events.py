@@ -184,10 +184,16 @@ class CalendarService:
         if not keep_updated or "updated" not in ev:
             ev["updated"] = fmt_utc(now())
         seq = self.store.bump_calendar_seq(c, cal["id"])
-        c.execute("INSERT OR REPLACE INTO events(calendar_id, id, seq, status, recurring_event_id, updated, data) "
-                  "VALUES (?,?,?,?,?,?,?)",
+        try:
+            t0 = ev.get("start") or ev.get("originalStartTime")
+            s_ts = bound(t0, cal["time_zone"]).timestamp()
+            e_ts = bound(ev.get("end") or t0, cal["time_zone"]).timestamp()
+        except (ValueError, KeyError, TypeError):
+            s_ts = e_ts = None
+        c.execute("INSERT OR REPLACE INTO events(calendar_id, id, seq, status, recurring_event_id, updated, data, "
+                  "start_ts, end_ts, recurring) VALUES (?,?,?,?,?,?,?,?,?,?)",
                   (cal["id"], ev["id"], seq, ev.get("status", "confirmed"), ev.get("recurringEventId"),
-                   ev["updated"], json.dumps(ev)))
+                   ev["updated"], json.dumps(ev), s_ts, e_ts, int(bool(ev.get("recurrence")))))
         cal_id = cal["id"]
         self.store.after_commit(lambda: self.on_change(cal_id))
         return ev
@@ -676,6 +682,13 @@ class CalendarService:
 
         if base is not None and instances_of is None:
             rows = self._incremental_rows(cal["id"], base, snap, single)
+        elif instances_of is None and (tmin is not None or tmax is not None):
+            # prefilter in SQL with a day of slack; exact window semantics are applied below
+            lo = tmin.timestamp() - 86400 if tmin is not None else -1e18
+            hi = tmax.timestamp() + 86400 if tmax is not None else 1e18
+            rows = self.store.q("SELECT seq, data FROM events WHERE calendar_id=? AND seq<=? AND (recurring=1 OR "
+                                "recurring_event_id IS NOT NULL OR start_ts IS NULL OR "
+                                "(end_ts >= ? AND start_ts < ?))", (cal["id"], snap, lo, hi))
         else:
             rows = self.store.q("SELECT seq, data FROM events WHERE calendar_id=? AND seq<=?", (cal["id"], snap))
         evs = {}

@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS calendar_list (
     background_color TEXT, etag TEXT NOT NULL, PRIMARY KEY (email, calendar_id));
 CREATE TABLE IF NOT EXISTS events (
     calendar_id TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, status TEXT NOT NULL,
-    recurring_event_id TEXT, updated TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (calendar_id, id));
+    recurring_event_id TEXT, updated TEXT NOT NULL, data TEXT NOT NULL, start_ts REAL, end_ts REAL,
+    recurring INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (calendar_id, id));
 CREATE INDEX IF NOT EXISTS events_seq ON events (calendar_id, seq);
 CREATE INDEX IF NOT EXISTS events_master ON events (calendar_id, recurring_event_id);
 CREATE TABLE IF NOT EXISTS clients (
@@ -61,6 +62,10 @@ class Store:
         self._after_commit = threading.local()
         with self.lock:
             self.conn().executescript(SCHEMA)
+            cols = {r[1] for r in self.conn().execute("PRAGMA table_info(events)")}
+            for col, decl in (("start_ts", "REAL"), ("end_ts", "REAL"), ("recurring", "INTEGER NOT NULL DEFAULT 0")):
+                if col not in cols:  # databases created by an older emulator version
+                    self.conn().execute(f"ALTER TABLE events ADD COLUMN {col} {decl}")
 
     # -- connections -------------------------------------------------------
     def conn(self) -> sqlite3.Connection:

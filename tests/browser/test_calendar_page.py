@@ -1,0 +1,57 @@
+"""In Chromium: a client clicks through every menu entry their role has, creates a task, finds it
+on the Calendar page, and deletes it (after the confirmation) into the Trash."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from playwright.sync_api import expect
+
+from app.models import Role
+from app.timefmt import zone
+from tests.conftest import browser_login
+
+
+def open_menu(page):
+    """The flyout menu, opened with its button unless it already is."""
+    menu = page.locator("#flyout-menu")
+    if not menu.is_visible():
+        page.click("#menu-button")
+    expect(menu).to_be_visible()
+    return menu
+
+
+def test_a_client_clicks_through_the_menu_and_finds_their_task_on_the_calendar(page, users):
+    client = users[Role.CLIENT]
+    browser_login(page, client)
+
+    links = open_menu(page).locator("a")
+    labels = [text.strip() for text in links.all_inner_texts()]
+    assert any("Calendar" in label for label in labels) and not any("Company Settings" in label for label in labels)
+    for n, label in enumerate(labels):
+        link = open_menu(page).locator("a").nth(n)
+        href = link.get_attribute("href")
+        link.click()
+        page.wait_for_url(f"**{href}")
+        expect(page.locator("#error-message"), f"{label} shows an error").to_have_count(0)
+        expect(page.locator("main h1").first).to_be_visible()
+
+    today = datetime.now(zone(client.timezone)).date().isoformat()
+    page.goto("/tasks/new")
+    page.fill("#title", "Upload bank statements")
+    page.fill("#due_date", today)
+    page.click("#item-form button[type=submit]")
+    expect(page.locator(".alert-success")).to_contain_text("Upload bank statements")
+
+    open_menu(page).get_by_role("link", name="Calendar").click()
+    today_cell = page.locator(f'.cal-day[data-date="{today}"]')
+    expect(today_cell).to_have_class("cal-day today")
+    entry = today_cell.locator(".cal-entry.task", has_text="Upload bank statements")
+    expect(entry).to_be_visible()
+
+    entry.click()
+    expect(page.locator("#item-title")).to_have_text("Upload bank statements")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#delete-item")
+    expect(page.locator(".alert-success")).to_contain_text("moved to the Trash")
+    page.click("#trash-link")
+    expect(page.locator("#trash-list")).to_contain_text("Upload bank statements")

@@ -8,7 +8,6 @@ also coalesces); `sync` messages are never merged. 5xx answers are retried twice
 from __future__ import annotations
 
 import email.utils
-import json
 import secrets
 import threading
 import time

@@ -231,3 +231,19 @@ def test_other_users_calendar_not_found(make_service):
     with pytest.raises(HttpError) as ei:
         make_service().events().list(calendarId=SAM).execute()
     assert err(ei.value)[:2] == (404, "notFound")
+
+
+def test_if_match_on_delete_and_if_none_match_on_get(svc):
+    ev = svc.events().insert(calendarId="primary", body={"start": T1, "end": T2}).execute()
+    svc.events().patch(calendarId="primary", eventId=ev["id"], body={"summary": "x"}).execute()
+    req = svc.events().delete(calendarId="primary", eventId=ev["id"])
+    req.headers["If-Match"] = ev["etag"]
+    with pytest.raises(HttpError) as ei:
+        req.execute()
+    assert err(ei.value)[:2] == (412, "conditionNotMet")
+    cur = svc.events().get(calendarId="primary", eventId=ev["id"]).execute()
+    req = svc.events().get(calendarId="primary", eventId=ev["id"])
+    req.headers["If-None-Match"] = cur["etag"]
+    with pytest.raises(HttpError) as ei:
+        req.execute()
+    assert ei.value.resp.status == 304

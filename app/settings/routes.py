@@ -53,6 +53,8 @@ def render_settings(profile_form: CompanyProfileForm | None = None,
     company = current_user.company
     if profile_form is None:
         profile_form = CompanyProfileForm(name=company.name, brand_color=company.brand_color)
+    if not company.logo:
+        del profile_form.remove_logo  # nothing to remove
     if visibility_form is None:
         visibility_form = IntegrationsVisibilityForm(formdata=None)
         visibility_form.load(hidden_roles())

@@ -145,3 +145,28 @@ def test_disconnect_all_without_csrf_token_is_refused(users, admin):
     response = admin.post("/settings/roles/client/disconnect-all")
     assert response.status_code == 400
     assert db.session.get(CalendarConnection, connection.id) is not None
+
+
+def test_disconnect_all_keeps_going_when_one_connection_fails_and_says_which(users, admin, monkeypatch):
+    import app.settings.routes as settings_routes
+    from app.integrations.service import disconnect
+
+    broken = make_connection(users[Role.CLIENT], ConnectionKind.ONE_WAY)
+    fine = make_connection(users[Role.CLIENT], ConnectionKind.TWO_WAY)
+    broken_id, fine_id = broken.id, fine.id
+
+    def disconnect_or_fail(connection, actor):
+        if connection.id == broken_id:
+            raise RuntimeError("database hiccup")
+        disconnect(connection, actor)
+
+    monkeypatch.setattr(settings_routes, "disconnect", disconnect_or_fail)
+    response = admin.post("/settings/roles/client/disconnect-all", data={"csrf_token": csrf_token(admin, "/settings/")})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(CalendarConnection, fine_id) is None
+    assert db.session.get(CalendarConnection, broken_id) is not None
+    [row] = db.session.scalars(db.select(AuditLog).where(AuditLog.action == "settings.disconnect_all"))
+    assert row.after == {"disconnected": 1, "failed": [users[Role.CLIENT].email]}
+    html = admin.get("/settings/").get_data(as_text=True)
+    assert "1 connection(s) could not be disconnected" in html

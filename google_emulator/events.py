@@ -151,8 +151,14 @@ class CalendarService:
         min_role = params.get("minAccessRole")
         if min_role and min_role not in role_rank:
             raise E.invalid("Invalid value for minAccessRole", location="minAccessRole")
-        if params.get("syncToken") and min_role:
-            raise E.bad_request("Sync token cannot be used with minAccessRole.", reason="invalid")
+        if params.get("syncToken"):
+            if min_role or params.get("showOwnOrganizationOnly"):
+                raise E.bad_request("Sync token cannot be used with minAccessRole.", reason="invalid")
+            try:  # every entry comes back on an incremental list (a superset of the changes)
+                if _unb64(params["syncToken"])["cl"] != email:
+                    raise ValueError
+            except Exception:
+                raise E.full_sync_required()
         rows = self.store.q(
             "SELECT c.*, l.access_role, l.is_primary, l.background_color, l.etag AS list_etag FROM calendars c "
             "JOIN calendar_list l ON l.calendar_id=c.id WHERE l.email=? ORDER BY l.is_primary DESC, c.summary",

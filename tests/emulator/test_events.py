@@ -247,3 +247,12 @@ def test_if_match_on_delete_and_if_none_match_on_get(svc):
     with pytest.raises(HttpError) as ei:
         req.execute()
     assert ei.value.resp.status == 304
+
+
+def test_calendar_list_sync_token(svc):
+    r = svc.calendarList().list().execute()
+    again = svc.calendarList().list(syncToken=r["nextSyncToken"]).execute()
+    assert "nextSyncToken" in again
+    with pytest.raises(HttpError) as ei:
+        svc.calendarList().list(syncToken="bogus").execute()
+    assert ei.value.resp.status == 410

@@ -22,6 +22,7 @@ def open_menu(page):
 
 def test_a_client_clicks_through_the_menu_and_finds_their_task_on_the_calendar(page, users):
     client = users[Role.CLIENT]
+    page.emulate_media(reduced_motion="reduce")  # no offcanvas animations to wait for
     browser_login(page, client)
 
     links = open_menu(page).locator("a")

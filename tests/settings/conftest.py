@@ -31,7 +31,8 @@ def admin(users, login_as):
 @pytest.fixture(autouse=True)
 def fresh_login_user_per_request(app):
     """The `app` fixture keeps one app context pushed, so Flask's `g` (where Flask-Login caches the
-    signed-in user and Flask-WTF its CSRF token) outlives a request; tests that use several clients need it cleared per request."""
+    signed-in user and Flask-WTF its CSRF token) outlives a request; tests that use several clients
+    need both cleared per request."""
     from flask import g
 
     @app.before_request

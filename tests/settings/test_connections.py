@@ -84,7 +84,8 @@ def test_sync_now_records_a_run_then_enqueues_it(connections, admin):
 
 def test_sync_now_on_a_connection_needing_attention_explains_why_not(connections, admin):
     connection = connections["staff"]
-    admin.post(f"/settings/connections/{connection.id}/sync", data={"csrf_token": csrf_token(admin, "/settings/connections")})
+    token = csrf_token(admin, "/settings/connections")
+    admin.post(f"/settings/connections/{connection.id}/sync", data={"csrf_token": token})
     assert db.session.scalar(db.select(db.func.count(SyncRun.id))) == 0
     assert "needs its user&#39;s attention" in admin.get("/settings/connections").get_data(as_text=True)
 

@@ -66,7 +66,8 @@ def test_hidden_roles_get_403_on_every_integrations_route(app, company, users, l
     db.session.commit()
     refused = hidden and role is not Role.ADMIN  # admins always keep access
     wrong = wrong_answers(app, login_as(users[role]), refused)
-    assert not wrong, f"{role.value} ({'hidden' if hidden else 'visible'}) expected {'403' if refused else 'no 403'}: {wrong}"
+    expected = "403" if refused else "no 403"
+    assert not wrong, f"{role.value} ({'hidden' if hidden else 'visible'}) expected {expected}: {wrong}"
 
 
 def test_the_matrix_catches_a_route_without_the_check(app, company, users, login_as):

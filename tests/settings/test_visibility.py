@@ -114,8 +114,6 @@ def test_the_page_counts_users_with_active_connections_per_role(users, admin):
 
 
 def test_disconnect_all_removes_the_roles_connections_and_is_audited(company, users, other_company, admin):
-    from app.integrations import service  # noqa: F401  (the normal Delete path must exist)
-
     client_two = make_connection(users[Role.CLIENT], ConnectionKind.TWO_WAY)
     client_one = make_connection(users[Role.CLIENT], ConnectionKind.ONE_WAY)
     staff = make_connection(users[Role.STAFF])
@@ -136,7 +134,8 @@ def test_disconnect_all_removes_the_roles_connections_and_is_audited(company, us
 
 @pytest.mark.parametrize("role", ["admin", "nobody", "CLIENT"])
 def test_disconnect_all_for_an_unknown_role_is_not_found(admin, role):
-    response = admin.post(f"/settings/roles/{role}/disconnect-all", data={"csrf_token": csrf_token(admin, "/settings/")})
+    token = csrf_token(admin, "/settings/")
+    response = admin.post(f"/settings/roles/{role}/disconnect-all", data={"csrf_token": token})
     assert response.status_code == 404
 
 

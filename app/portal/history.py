@@ -16,16 +16,11 @@ from ..models import SyncHistory, User
 from ..models.items import PortalItem
 
 ACTION_LABELS = {
-    "pulled": "Changed in Google",
-    "pull": "Changed in Google",
-    "google_update": "Changed in Google",
-    "updated_from_google": "Changed in Google",
-    "conflict": "Conflict resolved",
-    "unlinked": "Unlinked from Google",
-    "unlink": "Unlinked from Google",
-    "trashed": "Moved to Trash after deletion in Google",
-    "deleted_in_google": "Deleted in Google",
-    "pushed": "Sent to Google",
+    "changed_in_google": "Changed in Google",
+    "conflict_portal_won": "Changed in both places; the portal's version won (Google's version is kept below)",
+    "conflict_google_won": "Changed in both places; Google's version won (the portal's version is kept below)",
+    "trashed_after_google_delete": "Deleted in Google; moved to the Trash here (restore it from the Trash)",
+    "unlinked_after_google_delete": "Deleted in Google; no longer in that Google calendar (kept here)",
 }
 
 
@@ -36,19 +31,34 @@ class HistoryLine:
     detail: str  # the raw detail as indented JSON, "" when empty
 
 
+def quoted(value) -> str:
+    return f"'{value}'"
+
+
 def describe_changes(detail: dict) -> str:
-    """`{"changes": {"title": ["A", "B"]}}` (or `{"old":..., "new":...}` pairs) → "title 'A' → 'B'"."""
+    """The changed fields in words, from either shape the engine may write:
+    `{"changes": {"title": ["A", "B"]}}`, or `{"fields": ["title"], "before": {...}, "after": {...}}`
+    ("title 'A' → 'B'", or "title (was 'A')" when only the old value was kept)."""
     changes = detail.get("changes")
-    if not isinstance(changes, dict):
+    if isinstance(changes, dict):
+        pairs = {name: change if isinstance(change, (list, tuple)) and len(change) == 2 else None
+                 for name, change in changes.items()}
+    elif isinstance(detail.get("fields"), list):
+        before, after = detail.get("before") or {}, detail.get("after") or {}
+        pairs = {}
+        for name in detail["fields"]:
+            known = [side[name] for side in (before, after) if name in side]
+            pairs[name] = tuple(known) if name in before else None
+    else:
         return ""
     parts = []
-    for field, change in changes.items():
-        if isinstance(change, dict):
-            change = [change.get("old", change.get("before")), change.get("new", change.get("after"))]
-        if isinstance(change, (list, tuple)) and len(change) == 2:
-            parts.append(f"{field} '{change[0]}' → '{change[1]}'")
+    for name, pair in pairs.items():
+        if pair and len(pair) == 2:
+            parts.append(f"{name} {quoted(pair[0])} → {quoted(pair[1])}")
+        elif pair:
+            parts.append(f"{name} (was {quoted(pair[0])})")
         else:
-            parts.append(str(field))
+            parts.append(str(name))
     return ", ".join(parts)
 
 

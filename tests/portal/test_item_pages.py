@@ -100,17 +100,22 @@ def test_the_detail_page_shows_the_sync_history_newest_first(acme, users, login_
     staff = users[Role.STAFF]
     task = make_task(acme, [staff], title="B")
     db.session.add_all([
-        SyncHistory(company_id=acme.id, item_type="task", item_id=task.id, user_id=staff.id, action="pulled",
-                    detail={"changes": {"title": ["A", "B"]}}, created_at=datetime(2030, 1, 2, 10)),
-        SyncHistory(company_id=acme.id, item_type="task", item_id=task.id, user_id=None, action="conflict",
-                    detail={"kept": "portal", "lost": {"title": "Z"}}, created_at=datetime(2030, 1, 3, 10)),
+        SyncHistory(company_id=acme.id, item_type="task", item_id=task.id, user_id=staff.id,
+                    action="changed_in_google", detail={"changes": {"title": ["A", "B"]}},
+                    created_at=datetime(2030, 1, 2, 10)),
+        SyncHistory(company_id=acme.id, item_type="task", item_id=task.id, user_id=staff.id,
+                    action="changed_in_google", detail={"fields": ["title", "notes"], "before": {"title": "Old"}},
+                    created_at=datetime(2030, 1, 2, 11)),
+        SyncHistory(company_id=acme.id, item_type="task", item_id=task.id, user_id=None, action="conflict_google_won",
+                    detail={"lost": {"title": "Z"}}, created_at=datetime(2030, 1, 3, 10)),
         SyncHistory(company_id=acme.id, item_type="event", item_id=task.id, action="pulled", detail={"x": 1}),
     ])
     db.session.commit()
     html = login_as(staff).get(f"/tasks/{task.id}").get_data(as_text=True)
     history = html.split('id="sync-history"')[1]
     assert "Changed in Google by Staff Acme: title &#39;A&#39; → &#39;B&#39;" in history
-    assert history.index("Conflict resolved") < history.index("Changed in Google")
+    assert "Changed in Google by Staff Acme: title (was &#39;Old&#39;), notes" in history
+    assert history.index("Google&#39;s version won") < history.index("title (was") < history.index("→")
     assert "&#34;lost&#34;" in history  # the raw detail, shown plainly
     assert "&#34;x&#34;" not in history  # another item's row
 

@@ -184,10 +184,13 @@ def post_form(client, path: str, data: dict, page: str | None = None, **kwargs):
 def run_jobs(app) -> int:
     """Run every queued job for real with an in-process RQ worker; returns how many ran."""
     queues = [get_queue(name) for name in ("sync", "default")]
-    worker = SimpleWorker(queues, connection=get_redis())
-    before = worker.successful_job_count + worker.failed_job_count
-    worker.work(burst=True, with_scheduler=False)
-    return worker.successful_job_count + worker.failed_job_count - before
+
+    def finished() -> int:
+        return sum(q.finished_job_registry.count + q.failed_job_registry.count for q in queues)
+
+    before = finished()
+    SimpleWorker(queues, connection=get_redis()).work(burst=True, with_scheduler=False)
+    return finished() - before
 
 
 @pytest.fixture(scope="session")
@@ -246,3 +249,42 @@ def browser_login(page, user: User) -> None:
     page.fill("#password", PASSWORD)
     page.click("#login-form button[type=submit]")
     page.wait_for_url("**/dashboard")
+
+
+@pytest.fixture
+def worker_process(app, tmp_path):
+    """A separate `rq worker` process on this test's queues, configured like production (environment only)."""
+    import sys
+
+    config = app.config
+    env = {**os.environ, "PORTAL_ENV": "development", "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
+           "REDIS_URL": config["REDIS_URL"], "REDIS_NAMESPACE": config["REDIS_NAMESPACE"],
+           "GOOGLE_API_BASE_URL": config["GOOGLE_API_BASE_URL"],
+           "GOOGLE_OPENID_CONFIGURATION_URL": config["GOOGLE_OPENID_CONFIGURATION_URL"],
+           "GOOGLE_CLIENT_ID": config["GOOGLE_CLIENT_ID"], "GOOGLE_CLIENT_SECRET": config["GOOGLE_CLIENT_SECRET"],
+           "TOKEN_ENCRYPTION_KEY": config["TOKEN_ENCRYPTION_KEY"], "SECRET_KEY": config["SECRET_KEY"],
+           "WEBHOOK_BASE_URL": config["WEBHOOK_BASE_URL"], "PORTAL_BASE_URL": config["PORTAL_BASE_URL"]}
+    namespace = config["REDIS_NAMESPACE"]
+    log = open(tmp_path / "worker.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "rq.cli", "worker", "--url", config["REDIS_URL"],
+                             "--worker-ttl", "30", f"{namespace}-sync", f"{namespace}-default"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc.log_path = tmp_path / "worker.log"
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.1):
+    """Poll until `predicate()` is truthy (for work done by another process); returns its value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")

@@ -124,9 +124,7 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
             chunk = db.session.scalars(sa.select(model).where(model.id.in_(ids[start:start + CHUNK]))
                                        .options(*_EAGER[kind])).all()
             upsert_items(client, connection, chunk, run)
-            db.session.commit()
-            for item in chunk:
-                db.session.expunge(item)
+            db.session.commit()  # clean objects leave the (weak-referencing) identity map once `chunk` is dropped
     # Everything is now in Google: whatever was queued before this run is done.
     db.session.execute(sa.delete(PendingPush).where(PendingPush.connection_id == connection.id,
                                                     PendingPush.queued_at <= run.started_at))

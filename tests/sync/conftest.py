@@ -1,0 +1,52 @@
+"""A client user with an active 2-way connection whose existing items are already pushed."""
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import CalendarConnection, EventLink, Role
+from tests.conftest import post_form, run_jobs
+from tests.google_flow import google_user_calendar, sign_in_with_google
+
+CALENDAR = "alex@example.com"
+
+
+def live_events(google, calendar=CALENDAR) -> list[dict]:
+    return [e for e in google.events(calendar) if e.get("status") != "cancelled"]
+
+
+def link_for(item) -> EventLink | None:
+    return db.session.scalar(sa.select(EventLink).where(EventLink.item_type == item.kind,
+                                                        EventLink.item_id == item.id))
+
+
+@pytest.fixture
+def user(users):
+    return users[Role.CLIENT]
+
+
+@pytest.fixture
+def connect(google, user, login_as, app):
+    """`connect(kind="two-way")` → the user's connection after sign-in and Push Existing Data."""
+    def _connect(kind: str = "two-way") -> CalendarConnection:
+        client = login_as(user)
+        sign_in_with_google(client, kind=kind)
+        post_form(client, f"/integrations/{kind}/push", {"calendar_id": CALENDAR}, page="/integrations/")
+        run_jobs(app)
+        connection = db.session.scalar(sa.select(CalendarConnection).where(CalendarConnection.user_id == user.id))
+        assert connection.can_sync, connection.last_error
+        return connection
+    return _connect
+
+
+@pytest.fixture
+def gcal(google, app):
+    """The Google user's own Calendar API (edits 'in Google')."""
+    return google_user_calendar(google, app)
+
+
+def pull(app) -> None:
+    """What a webhook or the cron safety net does: schedule a pull, then a worker runs it."""
+    from jobs.sync import pull_all_connections
+
+    pull_all_connections()
+    run_jobs(app)

@@ -26,16 +26,3 @@ def admin(users, login_as):
     from app.models import Role
 
     return login_as(users[Role.ADMIN])
-
-
-@pytest.fixture(autouse=True)
-def fresh_login_user_per_request(app):
-    """The `app` fixture keeps one app context pushed, so Flask's `g` (where Flask-Login caches the
-    signed-in user and Flask-WTF its CSRF token) outlives a request; tests that use several clients
-    need both cleared per request."""
-    from flask import g
-
-    @app.before_request
-    def forget_cached_user() -> None:
-        g.pop("_login_user", None)
-        g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)

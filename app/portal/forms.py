@@ -26,7 +26,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..models import Appointment, Event, Task, User
-from ..timefmt import is_valid_zone, to_local, to_utc
+from ..timefmt import to_local, to_utc
 
 MIN_YEAR, MAX_YEAR = 1970, 2100
 MAX_APPOINTMENT = timedelta(hours=24)
@@ -38,9 +38,19 @@ def strip(value: str | None) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def zone_choices() -> list[tuple[str, str]]:
-    return [SelectChoice(name, name.replace("_", " ")) for name in sorted(available_timezones())
-            if "/" in name or name == "UTC"]
+def zone_names() -> frozenset[str]:
+    """Cached: `available_timezones()` reads the zone database from disk on every call."""
+    return frozenset(available_timezones())
+
+
+def is_zone(name: object) -> bool:
+    return isinstance(name, str) and name in zone_names()
+
+
+@lru_cache(maxsize=1)
+def zone_choices() -> list[SelectChoice]:
+    """Region/City zones and UTC; the legacy aliases ("EST5EDT", "Factory") only confuse a picker."""
+    return [SelectChoice(name, name.replace("_", " ")) for name in sorted(zone_names()) if "/" in name or name == "UTC"]
 
 
 def sane_year(form: FlaskForm, field: DateField) -> None:
@@ -157,8 +167,30 @@ class ItemForm(FlaskForm):
         return not self.end_time.errors
 
 
-def zone_field() -> SelectField:
-    return SelectField("Time zone", choices=zone_choices(), validate_choice=True)
+class ZoneField(SelectField):
+    """An IANA time zone. Any real zone is accepted (Google may have set one the list leaves out,
+    like "GMT"), and such a zone is added to the options so the page shows it selected."""
+
+    def __init__(self, label: str = "Time zone", **kwargs) -> None:
+        super().__init__(label, choices=zone_choices(), validate_choice=False, **kwargs)
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        if not is_zone(self.data):
+            raise ValidationError("Choose a time zone from the list.")
+
+    def process_data(self, value) -> None:
+        super().process_data(value)
+        self.show(value)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        self.show(self.data)
+
+    def show(self, name: str | None) -> None:
+        if is_zone(name) and name not in {choice.value for choice in self.choices}:
+            self.choices = [SelectChoice(name), *self.choices]
+
+
 
 
 class TaskForm(ItemForm):
@@ -203,7 +235,7 @@ class EventForm(ItemForm):
     end_date = ClearDateField("End date", validators=[Optional(), sane_year],
                          description="All-day events: the last day (inclusive). Empty means the same day.")
     end_time = ClearTimeField("End time", validators=[Optional()])
-    timezone = zone_field()
+    timezone = ZoneField()
     attendees = PeopleField("Attendees", coerce=int)
     submit = SubmitField("Save event")
 
@@ -220,7 +252,8 @@ class EventForm(ItemForm):
 
     def load(self, event: Event, user: User) -> None:
         self.title.data, self.description.data, self.location.data = event.title, event.description, event.location
-        self.all_day.data, self.timezone.data = event.all_day, event.timezone
+        self.all_day.data = event.all_day
+        self.timezone.process_data(event.timezone)
         self.attendees.data = [u.id for u in event.attendees]
         if event.all_day:
             self.start_date.data, self.end_date.data = event.start_date, event.end_date
@@ -244,7 +277,7 @@ class AppointmentForm(ItemForm):
     start_time = ClearTimeField("Start time", validators=[InputRequired("Start time is required.")])
     end_date = ClearDateField("End date", validators=[Optional(), sane_year], description="Empty means the same day.")
     end_time = ClearTimeField("End time", validators=[InputRequired("End time is required.")])
-    timezone = zone_field()
+    timezone = ZoneField()
     staff = PersonField("Staff member", coerce=int)
     contact = PersonField("Contact", coerce=int)
     location = StringField("Location", filters=[strip], validators=[
@@ -271,8 +304,8 @@ class AppointmentForm(ItemForm):
     def load(self, appointment: Appointment, user: User) -> None:
         self.title.data, self.location.data, self.meeting_link.data = (
             appointment.title, appointment.location, appointment.meeting_link)
-        self.timezone.data, self.staff.data, self.contact.data = (
-            appointment.timezone, appointment.staff_id, appointment.contact_id)
+        self.staff.data, self.contact.data = appointment.staff_id, appointment.contact_id
+        self.timezone.process_data(appointment.timezone)
         self.load_range(appointment.start_at, appointment.end_at, appointment.timezone)
 
     def apply(self, appointment: Appointment, user: User) -> None:
@@ -284,7 +317,7 @@ class AppointmentForm(ItemForm):
 
 
 def default_zone(user: User) -> str:
-    return user.timezone if is_valid_zone(user.timezone) else "UTC"
+    return user.timezone if is_zone(user.timezone) else "UTC"
 
 
 __all__ = ["AppointmentForm", "EventForm", "ItemForm", "TaskForm", "default_zone"]

@@ -51,6 +51,20 @@ def test_a_timed_event_is_stored_as_utc_from_its_own_time_zone(users, login_as):
     assert 'value="18:00"' in edit and 'selected value="America/New_York"' in edit
 
 
+def test_an_event_in_a_zone_the_picker_leaves_out_can_still_be_edited(acme, users, login_as, make_event):
+    staff = users[Role.STAFF]
+    event = make_event(acme, [staff], title="From Google")
+    event.timezone = "GMT"  # a real zone, e.g. set by a pull from Google, but not in the Region/City list
+    db.session.commit()
+    client = login_as(staff)
+    assert 'selected value="GMT"' in client.get(f"/events/{event.id}/edit").get_data(as_text=True)
+    response = post_form(client, f"/events/{event.id}/edit", {
+        "title": "Renamed", "start_date": "2030-01-15", "start_time": "10:00", "end_time": "11:00", "timezone": "GMT"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (event.title, event.timezone, event.start_at) == ("Renamed", "GMT", datetime(2030, 1, 15, 10))
+
+
 def test_an_all_day_event_spans_inclusive_dates(users, login_as):
     client = login_as(users[Role.STAFF])
     post_form(client, "/events/new", {"title": "Conference", "all_day": "y", "start_date": "2030-03-04",

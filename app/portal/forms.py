@@ -78,15 +78,20 @@ class ClearTimeField(PlainParseError, TimeField):
     parse_error = "Not a valid time: use the format HH:MM."
 
 
-class PeoplePicker(PlainParseError):
-    """Users of the company, by id; anything else is a field error, never a 500."""
+class StyledAs:
+    """The shared form macro styles fields by their type name: our subclasses borrow their base's."""
 
-    parse_error = UNKNOWN_PERSON
-    macro_type: str  # the shared form macro styles fields by their type name
+    macro_type: str
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.type = self.macro_type
+
+
+class PeoplePicker(PlainParseError, StyledAs):
+    """Users of the company, by id; anything else is a field error, never a 500."""
+
+    parse_error = UNKNOWN_PERSON
 
     def check_ids(self, ids: list[int]) -> None:
         allowed = {choice.value for choice in self.choices}
@@ -161,15 +166,18 @@ class ItemForm(FlaskForm):
         """End after start (and not longer than `longest`), as the error next to the end time."""
         start, end = self.timed_range(tz)
         if end <= start:
-            self.end_time.errors.append("The end must be after the start.")
+            later_day = "" if self.end_date.data else " To end on a later day, set the end date."
+            self.end_time.errors.append("The end must be after the start." + later_day)
         elif longest and end - start > longest:
             self.end_time.errors.append(f"This can last {longest.total_seconds() / 3600:g} hours at most.")
         return not self.end_time.errors
 
 
-class ZoneField(SelectField):
+class ZoneField(StyledAs, SelectField):
     """An IANA time zone. Any real zone is accepted (Google may have set one the list leaves out,
     like "GMT"), and such a zone is added to the options so the page shows it selected."""
+
+    macro_type = "SelectField"
 
     def __init__(self, label: str = "Time zone", **kwargs) -> None:
         super().__init__(label, choices=zone_choices(), validate_choice=False, **kwargs)

@@ -47,7 +47,8 @@ class Config:
     WEBHOOK_BASE_URL = _env("WEBHOOK_BASE_URL", "http://127.0.0.1:5000")
     PORTAL_BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
 
-    SYNC_BATCH_SIZE = 50
+    # The demo's legacy 1-way connection uses a grant the emulator seeds under this refresh token.
+    DEMO_GOOGLE_REFRESH_TOKEN = _env("DEMO_GOOGLE_REFRESH_TOKEN", "1//demo-sam-legacy-one-way")
     WATCH_TTL_SECONDS = int(_env("WATCH_TTL_SECONDS", str(7 * 24 * 3600)))
 
 

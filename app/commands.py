@@ -5,9 +5,12 @@ from datetime import datetime, time, timedelta
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import with_appcontext
 
+from .crypto import encrypt
 from .extensions import db
+from .google import REQUIRED_SCOPES
 from .models import Appointment, CalendarConnection, Company, ConnectionKind, ConnectionStatus, Event, Role, Task, User, utcnow
 from .timefmt import to_utc
 
@@ -89,9 +92,11 @@ def seed_demo() -> None:
     if created:
         db.session.add_all(build_demo_items(company, users))
         # A legacy 1-way connection so the "switch to 2-way" flow can be tried at once.
-        db.session.add(CalendarConnection(company=company, user=users[Role.STAFF], kind=ConnectionKind.ONE_WAY,
-                                          status=ConnectionStatus.ACTIVE, google_email="sam@example.com",
-                                          calendar_id="sam@example.com", calendar_summary="sam@example.com"))
+        db.session.add(CalendarConnection(
+            company=company, user=users[Role.STAFF], kind=ConnectionKind.ONE_WAY, status=ConnectionStatus.ACTIVE,
+            google_email="sam@example.com", calendar_id="sam@example.com", calendar_summary="sam@example.com",
+            granted_scopes=" ".join(REQUIRED_SCOPES),
+            refresh_token_enc=encrypt(current_app.config["DEMO_GOOGLE_REFRESH_TOKEN"])))
     db.session.commit()
     click.echo(("Created" if created else "Already there:") + f" demo company '{company.name}' (code: demo)")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")

@@ -57,7 +57,23 @@ def seed_demo(e):
     if cid and secret:
         uris = [u.strip() for u in os.environ.get("EMULATOR_REDIRECT_URIS", "").split(",") if u.strip()]
         register_client(e.store, cid, secret, uris, os.environ.get("EMULATOR_CLIENT_NAME", "My Portal App"))
+        seed_demo_grant(e, cid, os.environ.get("EMULATOR_DEMO_REFRESH_TOKEN"))
     return [a[0] for a in DEMO_ACCOUNTS]
+
+
+DEMO_GRANT_SCOPES = ["https://www.googleapis.com/auth/calendar.events",
+                     "https://www.googleapis.com/auth/calendar.calendarlist.readonly",
+                     "https://www.googleapis.com/auth/calendar.app.created"]
+
+
+def seed_demo_grant(e, client_id: str, refresh_token: str | None) -> None:
+    """A grant Sam gave the portal long ago, under a refresh token the portal's demo seed also knows,
+    so the demo's legacy 1-way connection really works."""
+    if not refresh_token or e.store.q1("SELECT 1 FROM tokens WHERE token=?", (refresh_token,)):
+        return
+    issued = issue_tokens(e.store, "sam@example.com", client_id, DEMO_GRANT_SCOPES, refresh=True, lifetime=3599)
+    with e.store.tx() as c:
+        c.execute("UPDATE tokens SET token=? WHERE token=?", (refresh_token, issued["refresh_token"]))
 
 
 @bp.get("/health")

@@ -10,6 +10,7 @@ export EMULATOR_CLIENT_SECRET ?= portal-dev-secret
 export EMULATOR_REDIRECT_URIS ?= http://127.0.0.1:5000/broker/google/callback
 export EMULATOR_DEMO_REFRESH_TOKEN ?= 1//demo-sam-legacy-one-way
 PG_TEST_URL := postgresql+psycopg://pcs:pcs@127.0.0.1:5432/pcs_test
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test test-postgres ci venv bench clean
 

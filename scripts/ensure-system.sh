@@ -35,7 +35,8 @@ for what in "$@"; do
       fi
       # A role and database of the tests' own, reachable with a password from 127.0.0.1.
       as_pg() { if [ "$(id -u)" -eq 0 ]; then su postgres -c "$1"; else sudo -u postgres sh -c "$1"; fi; }
-      as_pg "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='pcs'\" | grep -q 1 || psql -qc \"CREATE ROLE pcs LOGIN PASSWORD 'pcs'\""
+      as_pg "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='pcs'\" | grep -q 1 || psql -qc \"CREATE ROLE pcs LOGIN CREATEDB PASSWORD 'pcs'\""
+      as_pg "psql -qc \"ALTER ROLE pcs CREATEDB\""  # each pytest-xdist worker creates its own database
       as_pg "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='pcs_test'\" | grep -q 1 || createdb -O pcs pcs_test"
       ;;
     *) echo "unknown service: $what" >&2; exit 2 ;;

@@ -2,6 +2,7 @@
 every role with real logins (CSRF on), an RQ worker helper, the Google emulator and Chromium."""
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ import redis as redis_lib
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from rq import SimpleWorker
+from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.extensions import db
@@ -68,10 +70,26 @@ def emulator(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_url(worker_id):
+    """With TEST_DATABASE_URL, a database of each pytest-xdist worker's own, created on first use."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return None
+    url = sa.engine.make_url(base)
+    name = f"{url.database}_{worker_id}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if not connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture
-def database_url(tmp_path):
-    """SQLite in a file (so a separate worker process can share it), or the PostgreSQL in TEST_DATABASE_URL."""
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'portal.sqlite3'}"
+def database_url(tmp_path, postgres_url):
+    """SQLite in a file (so a separate worker process can share it), or this worker's PostgreSQL database."""
+    return postgres_url or f"sqlite:///{tmp_path / 'portal.sqlite3'}"
 
 
 @pytest.fixture
@@ -124,13 +142,18 @@ def client(app):
     return app.test_client()
 
 
+@functools.cache
+def password_hash() -> str:
+    """Hashed once per session: scrypt costs ~0.15 s and tests make many users with the same password."""
+    return generate_password_hash(PASSWORD)
+
+
 def make_company(name: str = "Acme", slug: str | None = None) -> tuple[Company, dict[Role, User]]:
     company = Company(name=name, slug=slug or re.sub(r"\W+", "-", name.lower()) + uuid.uuid4().hex[:4], settings={})
     users = {}
     for role in Role:
         user = User(company=company, email=f"{role.value}@{company.slug}.test", name=f"{role.label} {name}",
-                    role=role, timezone="Europe/London")
-        user.set_password(PASSWORD)
+                    role=role, timezone="Europe/London", password_hash=password_hash())
         users[role] = user
     db.session.add(company)
     db.session.commit()

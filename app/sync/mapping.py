@@ -130,8 +130,8 @@ def snapshot(item: PortalItem) -> dict:
             "location": getattr(item, "location", ""), "start": start, "end": end}
 
 
-def apply_event_to_item(event: dict, item: PortalItem) -> list[str]:
-    """Copy Google's edit onto the item; returns the names of the fields that changed."""
+def apply_event_to_item(event: dict, item: PortalItem) -> dict[str, list]:
+    """Copy Google's edit onto the item; returns {field: [before, after]} of what changed, JSON-ready."""
     changes: dict = {"title": (event.get("summary") or "").strip()[:200] or item.title}
     all_day, start, end = event_span(event)
     text = event.get("description") or ""
@@ -150,7 +150,12 @@ def apply_event_to_item(event: dict, item: PortalItem) -> list[str]:
             changes["location"] = item.location
         if not all_day:  # an appointment is always timed; a switch to all-day in Google keeps our times
             changes.update(start_at=start, end_at=end)
-    changed = [name for name, value in changes.items() if getattr(item, name) != value]
+    changed = {name: [_plain(getattr(item, name)), _plain(value)]
+               for name, value in changes.items() if getattr(item, name) != value}
     for name in changed:
         setattr(item, name, changes[name])
     return changed
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, (date, datetime)) else value

@@ -126,12 +126,10 @@ def _apply_pushed(connection: CalendarConnection, event: dict, ref: tuple[str, i
         return
     if portal_changed:
         _history(connection, item, "conflict_google_won", {"lost": snapshot(item)})
-    before = snapshot(item)
-    changed = apply_event_to_item(event, item)
-    if changed:
+    changes = apply_event_to_item(event, item)
+    if changes:
         run.updated += 1
-        _history(connection, item, "changed_in_google",
-                 {"fields": changed, "before": {k: before.get(k) for k in ("title", "start", "end", "location")}})
+        _history(connection, item, "changed_in_google", {"changes": changes})
     link.etag = event.get("etag")
     link.content_hash = content_hash(event_body(connection, item))
     db.session.flush()  # sets item.updated_at; the link must not look older than our own write

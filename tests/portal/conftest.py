@@ -4,18 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from werkzeug import security
-
-import app.models.core as core_models
 from app.extensions import db
 from app.models import Appointment, Event, Role, Task, User
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """scrypt costs ~0.15 s a user and these tests make ten users each; what they test is not hashing."""
-    monkeypatch.setattr(core_models, "generate_password_hash",
-                        lambda password: security.generate_password_hash(password, method="pbkdf2:sha256:1"))
 
 
 def saved(row):

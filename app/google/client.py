@@ -44,6 +44,7 @@ class BatchCall:
     event_id: str
     body: dict | None = None
     key: object = None  # the caller's handle, returned with the result
+    if_match: str | None = None  # etag precondition: 412 when the event changed at Google meanwhile
 
 
 @dataclass
@@ -159,7 +160,10 @@ class CalendarClient:
         if call.method == "delete":
             return events.delete(calendarId=calendar_id, eventId=call.event_id, sendUpdates="none")
         method = getattr(events, call.method)  # patch | update
-        return method(calendarId=calendar_id, eventId=call.event_id, body=call.body, sendUpdates="none")
+        request = method(calendarId=calendar_id, eventId=call.event_id, body=call.body, sendUpdates="none")
+        if call.if_match:
+            request.headers["If-Match"] = call.if_match
+        return request
 
     # -- calls ----------------------------------------------------------------------------------
 

@@ -116,16 +116,32 @@ def _apply_pushed(connection: CalendarConnection, event: dict, ref: tuple[str, i
     if google_hash == link.content_hash:
         link.etag = event.get("etag")
         return
-    google_updated = _google_time(event.get("updated")) or utcnow()
     portal_changed = link.synced_at is not None and item.updated_at > link.synced_at
-    if portal_changed and item.updated_at > google_updated:
-        # Both changed: the portal's edit is later and wins; keep Google's version in the history.
+    if portal_changed:
+        settle_conflict(connection, item, link, event, run)
+    else:
+        take_google_version(connection, item, link, event, run)
+
+
+def settle_conflict(connection: CalendarConnection, item: PortalItem, link: EventLink, event: dict,
+                    run: SyncRun) -> bool:
+    """Both sides changed since the last sync: the later change wins, the other is kept in the history.
+
+    Returns True when the portal's version won (it must then be pushed over Google's).
+    """
+    google_updated = _google_time(event.get("updated")) or utcnow()
+    if item.updated_at > google_updated:
         _history(connection, item, "conflict_portal_won", {"lost": _google_version(event)})
         link.etag = event.get("etag")
         _ensure_pending(connection, item)
-        return
-    if portal_changed:
-        _history(connection, item, "conflict_google_won", {"lost": snapshot(item)})
+        return True
+    _history(connection, item, "conflict_google_won", {"lost": snapshot(item)})
+    take_google_version(connection, item, link, event, run)
+    return False
+
+
+def take_google_version(connection: CalendarConnection, item: PortalItem, link: EventLink, event: dict,
+                        run: SyncRun) -> None:
     changes = apply_event_to_item(event, item)
     if changes:
         run.updated += 1

@@ -13,6 +13,7 @@ from ..models import ITEM_MODELS, Appointment, CalendarConnection, EventLink, Pe
 from ..models.items import PortalItem
 from ..portal.queries import participant_items
 from .mapping import content_hash, event_body, event_id_for
+from .pull import settle_conflict
 from .runs import add_error
 
 CHUNK = 500  # items loaded at a time: memory stays flat however many items there are
@@ -59,7 +60,7 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
     todo = [u for u in upserts if not (u.link and u.link.content_hash == u.digest)]
     run.done += len(upserts) - len(todo)
 
-    calls = [BatchCall("patch", u.link.google_event_id, u.body, key=u) if u.link else
+    calls = [BatchCall("patch", u.link.google_event_id, u.body, key=u, if_match=u.link.etag) if u.link else
              BatchCall("insert", event_id_for(connection, u.item.kind, u.item.id),
                        {**u.body, "id": event_id_for(connection, u.item.kind, u.item.id)}, key=u)
              for u in todo]
@@ -76,6 +77,13 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
         elif result.call.method == "insert" and result.error.status == 409:
             # Already there (a retried run, or a worker that died before saving the link): patch it.
             retry_as_patch.append(BatchCall("patch", result.call.event_id, upsert.body, key=upsert))
+        elif result.call.method == "patch" and result.error.status == 412:
+            # Changed in Google since our last sync: both sides changed, the later change wins.
+            event = client.get_event(connection.calendar_id, result.call.event_id)
+            if settle_conflict(connection, upsert.item, upsert.link, event, run):
+                retry_as_patch.append(BatchCall("patch", result.call.event_id, upsert.body, key=upsert))
+            else:
+                run.done += 1
         elif result.call.method == "patch" and result.error.status in (404, 410):
             # Gone at Google although we still had a link: put it back under its deterministic id.
             upsert.link = None

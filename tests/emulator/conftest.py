@@ -14,7 +14,6 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.http import BatchHttpRequest
 
-from google_emulator.testing import EmulatorServer
 
 CLIENT_ID = "test-client.apps.googleusercontent.com"
 CLIENT_SECRET = "test-secret"
@@ -29,10 +28,9 @@ SAM = "sam@example.com"
 
 
 @pytest.fixture(scope="session")
-def emu():
-    server = EmulatorServer.start()
-    yield server
-    server.stop()
+def emu(emulator):
+    """The suite's one emulator (tests/conftest.py); every test here resets it first."""
+    return emulator
 
 
 @pytest.fixture(autouse=True)

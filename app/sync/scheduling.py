@@ -20,31 +20,34 @@ def enqueue_run(run: SyncRun, func: str) -> None:
                         job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=7 * 86400)
 
 
-def schedule_push(connection_id: int) -> bool:
-    """At most one queued push per connection: a burst of edits becomes one job."""
-    if not get_redis().set(redis_key("push-scheduled", connection_id), 1, nx=True, ex=LOCK_SECONDS):
+def _schedule_once(action: str, connection_id: int) -> bool:
+    """At most one queued `action` job per connection: a burst of edits or notifications becomes one job."""
+    if not get_redis().set(redis_key(f"{action}-scheduled", connection_id), 1, nx=True, ex=LOCK_SECONDS):
         return False
-    get_queue().enqueue("jobs.sync.push_changes", connection_id, job_timeout=JOB_TIMEOUT, result_ttl=600,
+    get_queue().enqueue(f"jobs.sync.{action}_changes", connection_id, job_timeout=JOB_TIMEOUT, result_ttl=600,
                         failure_ttl=7 * 86400)
     return True
 
 
-def clear_push_schedule(connection_id: int) -> None:
-    """Called as a push job starts, so edits made while it runs schedule the next one."""
-    get_redis().delete(redis_key("push-scheduled", connection_id))
+def _clear_schedule(action: str, connection_id: int) -> None:
+    """Called as the job starts, so changes made while it runs schedule the next one."""
+    get_redis().delete(redis_key(f"{action}-scheduled", connection_id))
+
+
+def schedule_push(connection_id: int) -> bool:
+    return _schedule_once("push", connection_id)
 
 
 def schedule_pull(connection_id: int) -> bool:
-    """Coalesce webhook bursts: one queued pull per connection."""
-    if not get_redis().set(redis_key("pull-scheduled", connection_id), 1, nx=True, ex=LOCK_SECONDS):
-        return False
-    get_queue().enqueue("jobs.sync.pull_changes", connection_id, job_timeout=JOB_TIMEOUT, result_ttl=600,
-                        failure_ttl=7 * 86400)
-    return True
+    return _schedule_once("pull", connection_id)
+
+
+def clear_push_schedule(connection_id: int) -> None:
+    _clear_schedule("push", connection_id)
 
 
 def clear_pull_schedule(connection_id: int) -> None:
-    get_redis().delete(redis_key("pull-scheduled", connection_id))
+    _clear_schedule("pull", connection_id)
 
 
 @contextmanager

@@ -260,3 +260,16 @@ def test_rerun_after_a_crash_before_links_were_saved_creates_no_duplicates(conne
     run_jobs(app)
     assert len(live_events(google)) == 5
     assert db.session.scalar(sa.select(sa.func.count()).select_from(EventLink)) >= 3
+
+
+def test_short_lived_access_tokens_are_refreshed_and_kept(connect, user, google, app):
+    google.set_token_lifetime(60)  # under google-auth's refresh margin: every job refreshes first
+    (task,) = make_items(user, tasks=1)
+    connection = connect()
+    first_token = connection.access_token_enc
+    task.title = "after refresh"
+    db.session.commit()
+    run_jobs(app)
+    db.session.refresh(connection)
+    assert connection.access_token_enc != first_token and connection.status is ConnectionStatus.ACTIVE
+    assert google_event(google, task)["summary"] == "after refresh"

@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..access import integrations_required
 from ..extensions import db
 from ..google import SCOPE_LABELS, AuthRevoked, GoogleError, client_for, missing_scopes
-from ..models import CalendarConnection, ConnectionKind, ConnectionStatus, SyncRun
+from ..models import CalendarConnection, ConnectionKind, ConnectionStatus, EventLink, GoogleEvent, SyncRun
 from ..sync.scheduling import enqueue_run, request_sync
 from . import bp
 from .forms import NEW_CALENDAR, PushExistingDataForm
@@ -62,6 +62,9 @@ def index():
         CalendarConnection.user_id == current_user.id))}
     runs = db.session.scalars(sa.select(SyncRun).where(SyncRun.user_id == current_user.id)
                               .order_by(SyncRun.id.desc()).limit(HISTORY_LENGTH)).all()
+    ids = [c.id for c in connections.values()]
+    counts = {model: dict(db.session.execute(sa.select(model.connection_id, sa.func.count()).where(
+        model.connection_id.in_(ids)).group_by(model.connection_id)).all()) for model in (EventLink, GoogleEvent)}
     forms, load_errors = {}, {}
     for kind, connection in connections.items():
         if connection.status is ConnectionStatus.NEEDS_CALENDAR:
@@ -70,6 +73,7 @@ def index():
     return render_template("integrations/index.html", two_way=connections.get(ConnectionKind.TWO_WAY),
                            one_way=connections.get(ConnectionKind.ONE_WAY), runs=runs, forms=forms,
                            load_errors=load_errors, active_run=next((r for r in runs if not r.finished), None),
+                           pushed_counts=counts[EventLink], google_counts=counts[GoogleEvent],
                            missing_labels=lambda c: [SCOPE_LABELS[s] for s in missing_scopes(c.scope_set)],
                            Kind=ConnectionKind, Status=ConnectionStatus)
 

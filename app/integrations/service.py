@@ -65,7 +65,9 @@ def disconnect(connection: CalendarConnection, actor: User) -> None:
 
 
 def forget_calendar(connection: CalendarConnection) -> None:
-    """Switching calendars: links, Google events and sync token belong to the old calendar."""
+    """Switching calendars: links, Google events, sync token and watch channel belong to the old one."""
     for model in (EventLink, GoogleEvent):
         db.session.execute(sa.delete(model).where(model.connection_id == connection.id))
-    connection.sync_token = None
+    stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
+    connection.sync_token = connection.channel_id = connection.channel_resource_id = None
+    connection.channel_token = connection.channel_expires_at = None

@@ -123,3 +123,21 @@ def test_another_user_cannot_see_or_touch_my_connection_or_runs(google, users, l
     assert post_form(intruder, "/integrations/two-way/delete", {}, page="/integrations/").status_code == 404
     assert "alex@example.com" not in intruder.get("/integrations/").get_data(as_text=True)
     assert connection_of(owner) is not None
+
+
+def test_choosing_another_calendar_moves_the_sync_there(google, users, login_as, app):
+    user = users[Role.CLIENT]
+    from tests.integrations.factories import make_items
+
+    make_items(user, tasks=2)
+    client = login_as(user)
+    sign_in_with_google(client)
+    post_form(client, "/integrations/two-way/push", {"calendar_id": "alex@example.com"}, page="/integrations/")
+    run_jobs(app)
+    old_channel = connection_of(user).channel_id
+    post_form(client, "/integrations/two-way/push", {"calendar_id": "__new__"}, page="/integrations/")
+    run_jobs(app)
+    connection = connection_of(user)
+    assert connection.calendar_id != "alex@example.com" and connection.calendar_summary == "Acme portal"
+    assert connection.channel_id and connection.channel_id != old_channel
+    assert len([e for e in google.events(connection.calendar_id) if e.get("status") != "cancelled"]) == 2

@@ -11,7 +11,18 @@ from flask.cli import with_appcontext
 from .crypto import encrypt
 from .extensions import db
 from .google import REQUIRED_SCOPES
-from .models import Appointment, CalendarConnection, Company, ConnectionKind, ConnectionStatus, Event, Role, Task, User, utcnow
+from .models import (
+    Appointment,
+    CalendarConnection,
+    Company,
+    ConnectionKind,
+    ConnectionStatus,
+    Event,
+    Role,
+    Task,
+    User,
+    utcnow,
+)
 from .timefmt import to_utc
 
 DEMO_PASSWORD = "demo-password"

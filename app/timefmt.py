@@ -1,7 +1,7 @@
 """Time zone conversion for display and forms: storage is naive UTC, people see their own zone."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import Flask
@@ -21,12 +21,12 @@ def is_valid_zone(name: str) -> bool:
 def to_local(value: datetime | None, tz_name: str | None) -> datetime | None:
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc).astimezone(zone(tz_name))
+    return value.replace(tzinfo=UTC).astimezone(zone(tz_name))
 
 
 def to_utc(local: datetime, tz_name: str | None) -> datetime:
     """A naive wall-clock time in `tz_name` → naive UTC for storage."""
-    return local.replace(tzinfo=zone(tz_name)).astimezone(timezone.utc).replace(tzinfo=None)
+    return local.replace(tzinfo=zone(tz_name)).astimezone(UTC).replace(tzinfo=None)
 
 
 def format_dt(value: datetime | None, tz_name: str | None = "UTC", fmt: str = "%a %d %b %Y, %H:%M") -> str:

@@ -8,8 +8,8 @@ import os
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from .oauth import issue_tokens, revoke_user
 from .discovery import normalize_scope
+from .oauth import issue_tokens, revoke_user
 
 bp = Blueprint("admin", __name__, url_prefix="/_emulator")
 

@@ -15,7 +15,7 @@ import re
 import secrets
 
 from . import errors as E
-from .recurrence import (RecurrenceError, instance_suffix, occurrences, parse_instance_id, master_start)
+from .recurrence import RecurrenceError, instance_suffix, master_start, occurrences, parse_instance_id
 from .timeutil import UTC, bound, fmt_local, fmt_utc, is_date, now, parse_rfc3339, zone
 
 ID_RE = re.compile(r"^[a-v0-9]{5,1024}$")

@@ -39,7 +39,7 @@ class EmulatorServer:
     # ------------------------------------------------------------------ lifecycle
     @classmethod
     def start(cls, db_path=None, port=None, latency_ms=0, seed_demo=False, env=None,
-              timeout=30.0) -> "EmulatorServer":
+              timeout=30.0) -> EmulatorServer:
         tmpdir = None
         if db_path is None:
             tmpdir = tempfile.TemporaryDirectory(prefix="gemu-")

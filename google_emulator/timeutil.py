@@ -9,7 +9,7 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -8,13 +8,11 @@ import re
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-import redis as redis_lib
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from rq import SimpleWorker

@@ -6,9 +6,9 @@ helpers here, and see only our own exception types.
 from .client import CalendarClient, client_for
 from .errors import AuthRevoked, GoogleError, PermanentError, SyncTokenExpired
 from .oauth import (
+    APP_CREATED_SCOPE,
     CALENDARLIST_SCOPE,
     EVENTS_SCOPE,
-    APP_CREATED_SCOPE,
     REQUIRED_SCOPES,
     SCOPE_LABELS,
     missing_scopes,

@@ -1,7 +1,7 @@
 """Connecting and disconnecting Google accounts: shared by the Integrations page and Company Settings."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -10,7 +10,14 @@ from ..crypto import decrypt, encrypt
 from ..extensions import db
 from ..google import GoogleError, client_for, missing_scopes, revoke_token
 from ..models import (
-    CalendarConnection, ConnectionKind, ConnectionStatus, EventLink, GoogleEvent, PendingPush, SyncRun, User,
+    CalendarConnection,
+    ConnectionKind,
+    ConnectionStatus,
+    EventLink,
+    GoogleEvent,
+    PendingPush,
+    SyncRun,
+    User,
 )
 from ..sync.watch import stop_channel
 
@@ -29,7 +36,7 @@ def store_grant(user: User, kind: ConnectionKind, token: dict, userinfo: dict) -
     if token.get("refresh_token"):  # Google sends one only on first consent; keep the old one otherwise
         connection.refresh_token_enc = encrypt(token["refresh_token"])
     if token.get("expires_at"):
-        connection.token_expires_at = datetime.fromtimestamp(token["expires_at"], timezone.utc).replace(tzinfo=None)
+        connection.token_expires_at = datetime.fromtimestamp(token["expires_at"], UTC).replace(tzinfo=None)
     connection.granted_scopes = " ".join(sorted(set(token.get("scope", "").split())))
     connection.google_email = userinfo.get("email", connection.google_email)
     connection.google_sub = userinfo.get("sub", connection.google_sub)

@@ -1,6 +1,6 @@
 """The data model. Every row belongs to exactly one company (tenant)."""
 from .core import AuditLog, Company, Role, User, utcnow
-from .items import Appointment, Event, ITEM_MODELS, Task, item_model
+from .items import ITEM_MODELS, Appointment, Event, Task, item_model
 from .sync import (
     CalendarConnection,
     ConnectionKind,

@@ -14,6 +14,7 @@ from flask_login import current_user
 from ..access import admin_required
 from ..audit import record
 from ..extensions import db
+
 # The normal Delete path: stop the watch channel, revoke the token at Google, remove the connection.
 from ..integrations.service import disconnect
 from ..models import AuditLog, CalendarConnection, ConnectionStatus, Role, User

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from ..models import Appointment, CalendarConnection, Event, Task
 from ..models.items import PortalItem
@@ -26,7 +26,7 @@ def event_id_for(connection: CalendarConnection, item_type: str, item_id: int) -
 
 
 def _timed(value: datetime, tz_name: str) -> dict:
-    return {"dateTime": value.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z"), "timeZone": tz_name}
+    return {"dateTime": value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z"), "timeZone": tz_name}
 
 
 def _all_day(first: date, last: date) -> tuple[dict, dict]:
@@ -79,7 +79,7 @@ def _canonical_time(value: dict | None) -> str:
     instant = datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=zone(value.get("timeZone")))
-    return instant.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def content_hash(event: dict) -> str:
@@ -111,7 +111,7 @@ def parse_google_time(value: dict) -> tuple[bool, datetime | date]:
     instant = datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=zone(value.get("timeZone")))
-    return False, instant.astimezone(timezone.utc).replace(tzinfo=None)
+    return False, instant.astimezone(UTC).replace(tzinfo=None)
 
 
 def event_span(event: dict) -> tuple[bool, datetime | date, datetime | date]:

@@ -5,7 +5,7 @@ starts again from the old token; every step below is idempotent, so re-applying 
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -13,7 +13,13 @@ from ..extensions import db
 from ..google import SyncTokenExpired
 from ..google.client import CalendarClient
 from ..models import (
-    ITEM_MODELS, CalendarConnection, EventLink, GoogleEvent, SyncHistory, SyncRun, utcnow,
+    ITEM_MODELS,
+    CalendarConnection,
+    EventLink,
+    GoogleEvent,
+    SyncHistory,
+    SyncRun,
+    utcnow,
 )
 from ..models.items import PortalItem
 from .mapping import apply_event_to_item, content_hash, event_body, event_span, portal_ref, snapshot
@@ -184,4 +190,4 @@ def _google_version(event: dict) -> dict:
 def _google_time(value: str | None) -> datetime | None:
     if not value:
         return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
@@ -28,7 +28,7 @@ def start_watch(client: CalendarClient, connection: CalendarConnection) -> None:
     connection.channel_resource_id = response.get("resourceId")
     expiration = response.get("expiration")
     connection.channel_expires_at = (
-        datetime.fromtimestamp(int(expiration) / 1000, timezone.utc).replace(tzinfo=None) if expiration else None)
+        datetime.fromtimestamp(int(expiration) / 1000, UTC).replace(tzinfo=None) if expiration else None)
     if old[0]:
         stop_channel(client, *old)
 

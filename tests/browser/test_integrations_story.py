@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -72,7 +72,7 @@ def live_events(google, calendar_id: str) -> list[dict]:
 
 
 def instant(value: dict) -> datetime:
-    return datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00")).astimezone(UTC)
 
 
 def give_one_way_connection(user) -> CalendarConnection:
@@ -92,7 +92,7 @@ def test_client_connects_google_and_pushes_existing_data(page, users, google, wo
     items = make_items(client, tasks=3, events=3, appointments=2)
     expected_titles = sorted(item.title for item in items)
     timed = next(item for item in items if isinstance(item, Event))
-    timed_title, timed_start = timed.title, timed.start_at.replace(tzinfo=timezone.utc)
+    timed_title, timed_start = timed.title, timed.start_at.replace(tzinfo=UTC)
 
     browser_login(page, client)
     open_integrations_from_menu(page)

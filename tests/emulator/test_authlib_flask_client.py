@@ -2,7 +2,7 @@
 import urllib.parse
 
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, session
+from flask import Flask
 
 from .conftest import ALEX, CLIENT_ID, CLIENT_SECRET, EVENTS, LIST_RO, REDIRECT_URI
 from .test_oauth import consent_flow

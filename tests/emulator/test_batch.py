@@ -59,7 +59,7 @@ def _raw_batch(emu, parts, newline):
     for i, (line, body) in enumerate(parts, 1):
         inner = [line, "Content-Type: application/json", "authorization: Bearer " + token, "", body or ""]
         chunks.append(newline.join([f"--{boundary}", "Content-Type: application/http",
-                                    "Content-Transfer-Encoding: binary", f"MIME-Version: 1.0",
+                                    "Content-Transfer-Encoding: binary", "MIME-Version: 1.0",
                                     f"Content-ID: <{uuid.uuid4()} + {i}>", ""] + inner))
     payload = newline.join(chunks) + newline + f"--{boundary}--" + newline
     return requests.post(emu.batch_uri, data=payload.encode(),

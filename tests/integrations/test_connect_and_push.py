@@ -3,7 +3,7 @@ import sqlalchemy as sa
 from app.crypto import decrypt
 from app.extensions import db
 from app.google import APP_CREATED_SCOPE, EVENTS_SCOPE, REQUIRED_SCOPES
-from app.models import CalendarConnection, ConnectionKind, ConnectionStatus, Event, Role, SyncRun, Task
+from app.models import CalendarConnection, ConnectionKind, ConnectionStatus, Role, SyncRun, Task
 from tests.conftest import post_form, run_jobs
 from tests.google_flow import sign_in_with_google
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+
 from app.extensions import db
 from app.models import Appointment, Event, Role, Task, User
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import CalendarConnection, SyncHistory, Task, utcnow
+from app.models import SyncHistory, utcnow
 from tests.conftest import run_jobs
 from tests.integrations.factories import make_items
 from tests.sync.conftest import CALENDAR, link_for, pull

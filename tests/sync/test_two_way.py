@@ -5,8 +5,15 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
-    Appointment, CalendarConnection, ConnectionStatus, Event, EventLink, GoogleEvent, Role, SyncHistory, SyncRun,
-    Task, utcnow,
+    ConnectionStatus,
+    Event,
+    EventLink,
+    GoogleEvent,
+    Role,
+    SyncHistory,
+    SyncRun,
+    Task,
+    utcnow,
 )
 from tests.conftest import run_jobs, wait_until
 from tests.integrations.factories import make_items
@@ -250,8 +257,8 @@ def test_rerun_after_a_crash_before_links_were_saved_creates_no_duplicates(conne
     connection = connect()
     db.session.execute(sa.delete(EventLink))  # as if the worker died after Google's writes
     db.session.commit()
-    from app.sync.scheduling import request_sync
     from app.models import PendingPush
+    from app.sync.scheduling import request_sync
 
     for item in db.session.scalars(sa.select(Task)):
         db.session.add(PendingPush(connection_id=connection.id, item_type="task", item_id=item.id))

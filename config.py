@@ -49,6 +49,7 @@ class Config:
 
     # The demo's legacy 1-way connection uses a grant the emulator seeds under this refresh token.
     DEMO_GOOGLE_REFRESH_TOKEN = _env("DEMO_GOOGLE_REFRESH_TOKEN", "1//demo-sam-legacy-one-way")
+    SYNC_LOCK_WAIT_SECONDS = 30  # how long a job waits for its connection's running job before retrying later
     WATCH_TTL_SECONDS = int(_env("WATCH_TTL_SECONDS", str(7 * 24 * 3600)))
 
 

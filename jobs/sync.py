@@ -1,22 +1,13 @@
-"""Sync jobs: load ids, take the connection's lock, call the sync engine, record progress."""
-from __future__ import annotations
+"""Sync jobs: load ids, take the connection's lock, call the sync engine, record progress.
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+A job that finds its connection busy (another worker holds the lock) does not fail: it asks to be
+run again shortly.
+"""
+from __future__ import annotations
 
 import sqlalchemy as sa
 
 from .runtime import app_context
-
-log = logging.getLogger(__name__)
-
-
-def _load(connection_id: int):
-    from app.extensions import db
-    from app.models import CalendarConnection
-
-    return db.session.get(CalendarConnection, connection_id)
 
 
 def push_existing_data(run_id: int) -> None:
@@ -27,15 +18,18 @@ def push_existing_data(run_id: int) -> None:
         from app.models import SyncRun
         from app.sync import pull, push
         from app.sync.runs import new_run, tracked
+        from app.sync.scheduling import connection_lock, retry_later
         from app.sync.watch import start_watch
 
         run = db.session.get(SyncRun, run_id)
         connection = run and run.connection_id and _load(run.connection_id)
         if not connection or run.status != "queued":
             return
-        with _connection_locked(connection.id):
-            client = client_for(connection)
+        with connection_lock(connection.id) as locked:
+            if not locked:
+                return retry_later("jobs.sync.push_existing_data", run_id)
             with tracked(run, connection):
+                client = client_for(connection)
                 push.push_existing_data(client, connection, run)
                 run.message = (f"Synchronization complete: {run.created} created, {run.updated} updated"
                                + (f", {run.failed} failed." if run.failed else "."))
@@ -44,16 +38,6 @@ def push_existing_data(run_id: int) -> None:
                     if not connection.channel_id:
                         start_watch(client, connection)
                     pull.pull_changes(client, connection, pull_run)
-
-
-@contextmanager
-def _connection_locked(connection_id: int) -> Iterator[None]:
-    from app.sync.scheduling import connection_lock
-
-    with connection_lock(connection_id) as locked:
-        if not locked:
-            raise RuntimeError(f"connection {connection_id} is busy; the job will be retried")
-        yield
 
 
 def push_changes(connection_id: int) -> None:
@@ -75,6 +59,7 @@ def pull_changes(connection_id: int) -> None:
 
 
 def sync_now(run_id: int) -> None:
+    """The user's "Sync now": push what is pending, then pull (2-way)."""
     with app_context():
         from app.extensions import db
         from app.models import SyncRun
@@ -84,12 +69,20 @@ def sync_now(run_id: int) -> None:
             _run_for_connection(run.connection_id, "sync", run)
 
 
+def _load(connection_id: int):
+    from app.extensions import db
+    from app.models import CalendarConnection
+
+    return db.session.get(CalendarConnection, connection_id)
+
+
 def _run_for_connection(connection_id: int, kind: str, run=None) -> None:
     from app.extensions import db
     from app.google import client_for
     from app.models import PendingPush
     from app.sync import pull, push
     from app.sync.runs import new_run, tracked
+    from app.sync.scheduling import connection_lock, retry_later
 
     connection = _load(connection_id)
     if connection is None or not connection.can_sync:
@@ -97,7 +90,10 @@ def _run_for_connection(connection_id: int, kind: str, run=None) -> None:
     if kind == "push" and not db.session.scalar(sa.select(PendingPush.id).where(
             PendingPush.connection_id == connection_id).limit(1)):
         return  # another job already drained it
-    with _connection_locked(connection_id):
+    with connection_lock(connection_id) as locked:
+        if not locked:
+            return retry_later(*(("jobs.sync.sync_now", run.id) if run else (f"jobs.sync.{kind}_changes",
+                                                                              connection_id)))
         run = run or new_run(connection, kind)
         with tracked(run, connection):
             client = client_for(connection)

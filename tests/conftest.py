@@ -109,6 +109,7 @@ def app_config(database_url, redis_url, emulator, server_port):
         "PORTAL_BASE_URL": portal,
         "WEBHOOK_BASE_URL": portal,
         "GOOGLE_RETRY_BASE_SECONDS": 0.01,
+        "SYNC_LOCK_WAIT_SECONDS": 0.2,
     }
 
 
@@ -296,7 +297,7 @@ def worker_process(app, tmp_path):
     namespace = config["REDIS_NAMESPACE"]
     log = open(tmp_path / "worker.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "rq.cli", "worker", "--url", config["REDIS_URL"],
-                             "--worker-ttl", "30", f"{namespace}-sync", f"{namespace}-default"],
+                             "--worker-ttl", "30", "--with-scheduler", f"{namespace}-sync", f"{namespace}-default"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     proc.log_path = tmp_path / "worker.log"
     yield proc

@@ -1,10 +1,13 @@
 """Enqueueing sync jobs: coalesced per connection, one job at a time per connection (Redis lock)."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from flask import current_app
+from redis.exceptions import LockError
 
 from ..extensions import db
 from ..models import CalendarConnection, SyncRun
@@ -51,19 +54,41 @@ def clear_pull_schedule(connection_id: int) -> None:
 
 
 @contextmanager
-def connection_lock(connection_id: int, wait_seconds: float = 120) -> Iterator[bool]:
-    """One sync job per connection at a time, across workers and machines."""
+def connection_lock(connection_id: int) -> Iterator[bool]:
+    """One sync job per connection at a time, across workers and machines.
+
+    The lock expires LOCK_SECONDS after a worker dies; while the job lives, a watchdog thread keeps
+    extending it, so a long push of 100,000 items keeps it too.
+    """
     lock = get_redis().lock(redis_key("sync-lock", connection_id), timeout=LOCK_SECONDS,
-                            blocking_timeout=wait_seconds)
+                            blocking_timeout=current_app.config["SYNC_LOCK_WAIT_SECONDS"], thread_local=False)
     acquired = lock.acquire()
+    done = threading.Event()
+    if acquired:
+        threading.Thread(target=_keep_extending, args=(lock, done), daemon=True).start()
     try:
         yield acquired
     finally:
+        done.set()
         if acquired:
             try:
                 lock.release()
-            except Exception:  # expired meanwhile: another job may hold it now; nothing to release
+            except LockError:  # expired meanwhile: another job may hold it now; nothing to release
                 current_app.logger.warning("sync lock for connection %s expired before release", connection_id)
+
+
+def _keep_extending(lock, done: threading.Event) -> None:
+    while not done.wait(LOCK_SECONDS / 3):
+        try:
+            lock.reacquire()
+        except LockError:
+            return
+
+
+def retry_later(func: str, *args, seconds: int = 15) -> None:
+    """The connection is busy: run this job again shortly instead of failing it (needs `--with-scheduler`)."""
+    get_queue().enqueue_in(timedelta(seconds=seconds), func, *args, job_timeout=JOB_TIMEOUT, result_ttl=600,
+                           failure_ttl=7 * 86400)
 
 
 def request_sync(connection: CalendarConnection) -> SyncRun | None:

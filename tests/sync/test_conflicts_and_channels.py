@@ -72,3 +72,23 @@ def test_webhook_refuses_unknown_channels_and_bad_tokens(connect, app):
                                                              "X-Goog-Channel-Token": connection.channel_token})
     assert ok.status_code == 204
     assert run_jobs(app) == 1  # the pull it asked for
+
+
+def test_a_busy_connection_makes_jobs_wait_their_turn_not_fail(connect, user, app, google):
+    from app.queues import get_queue, get_redis, redis_key
+
+    (task,) = make_items(user, tasks=1)
+    connection = connect()
+    held = get_redis().lock(redis_key("sync-lock", connection.id), timeout=60)
+    assert held.acquire(blocking=False)  # another worker is syncing this connection
+    task.title = "while busy"
+    db.session.commit()
+    run_jobs(app)
+    queue = get_queue()
+    assert queue.failed_job_registry.count == 0
+    assert queue.scheduled_job_registry.count == 1  # will run again shortly
+    held.release()
+    from jobs.sync import push_changes
+
+    push_changes(connection.id)  # what the retry does
+    assert google_title(google, task) == "while busy"

@@ -79,7 +79,8 @@ def register_errorhandlers(app: Flask) -> None:
             return jsonify(error=text), code
         return render_template("error.html", code=code, message=text), code
 
-    app.register_error_handler(CSRFError, lambda e: render_error(e, "Your form expired or was not sent from this site. Please reload the page and try again."))
+    expired = "Your form expired or was not sent from this site. Please reload the page and try again."
+    app.register_error_handler(CSRFError, lambda e: render_error(e, expired))
     for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, render_error)
 

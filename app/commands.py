@@ -65,7 +65,8 @@ def build_demo_items(company: Company, users: dict[Role, User]) -> list:
                    ("Portal training", 27, False, 1), ("Holiday party", 33, False, 1)]
     for n, (title, day, all_day, length) in enumerate(event_specs):
         event = Event(company=company, title=title, description=f"{title} (demo).", location="Main office",
-                      all_day=all_day, timezone=DEMO_TZ, attendees=[staff, manager, client] if n % 2 else [staff, admin, prospect])
+                      all_day=all_day, timezone=DEMO_TZ,
+                      attendees=[staff, manager, client] if n % 2 else [staff, admin, prospect])
         if all_day:
             event.start_date = today + timedelta(days=day)
             event.end_date = event.start_date + timedelta(days=length - 1)
@@ -77,7 +78,8 @@ def build_demo_items(company: Company, users: dict[Role, User]) -> list:
         contact = client if n % 2 == 0 else prospect
         start = at(n * 3 + 2, 9 + n % 7)
         items.append(Appointment(company=company, title=f"Consultation with {contact.name}", start_at=start,
-                                 end_at=start + timedelta(minutes=45), timezone=DEMO_TZ, staff=staff if n % 3 else manager,
+                                 end_at=start + timedelta(minutes=45), timezone=DEMO_TZ,
+                                 staff=staff if n % 3 else manager,
                                  contact=contact, location="Room 2" if n % 2 else "",
                                  meeting_link="" if n % 2 else "https://meet.example.com/demo-" + str(n)))
     return items

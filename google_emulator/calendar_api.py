@@ -138,7 +138,8 @@ def _check_restricted(caller: Caller, allowed: set, cal: dict):
 
 def _dispatch(e, caller, allowed, mid, pp, params, payload, headers):
     svc = e.service
-    hget = (lambda k: headers.get(k) or headers.get(k.lower()))
+    def hget(k):
+        return (headers.get(k) or headers.get(k.lower()))
     conf_v = int(params.get("conferenceDataVersion") or 0) if str(
         params.get("conferenceDataVersion") or "0").isdigit() else 0
     if mid == "calendar.calendarList.list":

@@ -82,8 +82,8 @@ class Notifier:
 
     @staticmethod
     def resource_uri(cal_id):
-        return ("https://www.googleapis.com/calendar/v3/calendars/%s/events?alt=json"
-                % urllib.parse.quote(cal_id, safe=""))
+        calendar = urllib.parse.quote(cal_id, safe="")
+        return f"https://www.googleapis.com/calendar/v3/calendars/{calendar}/events?alt=json"
 
     def stop(self, email: str, body: dict):
         if not isinstance(body, dict) or not body.get("id"):

@@ -241,8 +241,8 @@ def authorize():
         return _error_page(400, "invalid_request", "Missing required parameter: scope")
     unknown = [s for s in raw_scopes if normalize_scope(s) not in known_scopes()]
     if unknown:
-        return _error_page(400, "invalid_scope", "Some requested scopes were invalid. {invalid=[%s]}"
-                           % ", ".join(unknown))
+        return _error_page(400, "invalid_scope",
+                           "Some requested scopes were invalid. {{invalid=[{}]}}".format(", ".join(unknown)))
     method = a.get("code_challenge_method") or ("plain" if a.get("code_challenge") else None)
     if method not in (None, "S256", "plain"):
         return _error_page(400, "invalid_request", "Invalid code_challenge_method value.")

@@ -50,7 +50,8 @@ WEEK = HEADER + """
 <a id="next-week" href="{{ next_url }}">Next week &rarr;</a>
 {% if writable %}<a id="new-event" href="{{ new_url }}">+ New event</a>{% endif %}
 <span class="muted">Time zone: {{ cal.time_zone }}</span></p>
-<table class="week" id="week"><tr>{% for d in days %}<th data-date="{{ d.isoformat() }}">{{ d.strftime('%a %d %b') }}</th>
+<table class="week" id="week"><tr>{% for d in days %}
+<th data-date="{{ d.isoformat() }}">{{ d.strftime('%a %d %b') }}</th>
 {% endfor %}</tr><tr>{% for d in days %}<td class="day" data-date="{{ d.isoformat() }}" id="day-{{ d.isoformat() }}">
 {% for ev in by_day[d] %}<div class="ev{% if ev.allday %} allday{% endif %}" data-event-id="{{ ev.id }}"
  data-summary="{{ ev.summary }}"{% if ev.recurring %} data-recurring-event-id="{{ ev.recurring }}"{% endif %}>

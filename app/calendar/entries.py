@@ -40,7 +40,8 @@ def google_entries(user: User, first: date, last: date, start_utc: datetime, end
     """Google-native events stored for the user's own connections (only live ones are stored)."""
     query = sa.select(GoogleEvent).join(CalendarConnection, GoogleEvent.connection_id == CalendarConnection.id).where(
         CalendarConnection.user_id == user.id, GoogleEvent.company_id == user.company_id,
-        sa.or_(sa.and_(GoogleEvent.all_day.is_(True), in_days(GoogleEvent.start_date, GoogleEvent.end_date, first, last)),
+        sa.or_(sa.and_(GoogleEvent.all_day.is_(True),
+                       in_days(GoogleEvent.start_date, GoogleEvent.end_date, first, last)),
                sa.and_(GoogleEvent.all_day.is_(False), overlapping(GoogleEvent.start_at, GoogleEvent.end_at,
                                                                    start_utc, end_utc))))
     entries = []
@@ -50,7 +51,8 @@ def google_entries(user: User, first: date, last: date, start_utc: datetime, end
         else:
             start, end = to_local(row.start_at, user.timezone), to_local(row.end_at or row.start_at, user.timezone)
         link = row.html_link if row.html_link.startswith(("https://", "http://")) else None
-        entries.append(CalendarEntry("google", row.summary or "(No title)", row.all_day, start, end, link, row.location))
+        entries.append(CalendarEntry("google", row.summary or "(No title)", row.all_day, start, end, link,
+                                     row.location))
     return entries
 
 
@@ -74,7 +76,8 @@ def entries_by_day(user: User, first: date, last: date) -> dict[date, list[Calen
     start_utc = to_utc(datetime.combine(first, time()), user.timezone)
     end_utc = to_utc(datetime.combine(last + timedelta(days=1), time()), user.timezone)
     by_day: dict[date, list[CalendarEntry]] = defaultdict(list)
-    entries = item_entries(user, first, last, start_utc, end_utc) + google_entries(user, first, last, start_utc, end_utc)
+    entries = (item_entries(user, first, last, start_utc, end_utc)
+               + google_entries(user, first, last, start_utc, end_utc))
     for entry in sorted(entries, key=sort_key):
         for day in days_covered(entry):
             if first <= day <= last:

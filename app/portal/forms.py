@@ -202,10 +202,12 @@ class ZoneField(StyledAs, SelectField):
 
 
 class TaskForm(ItemForm):
-    notes = TextAreaField("Notes", validators=[Length(max=5000, message="Keep the notes to 5,000 characters or fewer.")])
+    notes = TextAreaField("Notes",
+                          validators=[Length(max=5000, message="Keep the notes to 5,000 characters or fewer.")])
     due_date = ClearDateField("Due date", validators=[Optional(), sane_year])
     due_time = ClearTimeField("Due time", validators=[Optional()],
-                              description="Leave empty for an all-day task; a time makes it due at that moment in your time zone.")
+                              description="Leave empty for an all-day task; "
+                                          "a time makes it due at that moment in your time zone.")
     done = BooleanField("Done")
     assignees = PeopleField("Assignees", coerce=int)
     submit = SubmitField("Save task")
@@ -226,7 +228,8 @@ class TaskForm(ItemForm):
     def apply(self, task: Task, user: User) -> None:
         task.title, task.notes, task.done = self.title.data, self.notes.data or "", self.done.data
         if self.due_time.data:
-            task.due_at, task.due_date = to_utc(datetime.combine(self.due_date.data, self.due_time.data), user.timezone), None
+            due = datetime.combine(self.due_date.data, self.due_time.data)
+            task.due_at, task.due_date = to_utc(due, user.timezone), None
         else:
             task.due_at, task.due_date = None, self.due_date.data
         task.assignees = self.chosen(self.assignees.data)
@@ -269,7 +272,8 @@ class EventForm(ItemForm):
             self.load_range(event.start_at, event.end_at, event.timezone)
 
     def apply(self, event: Event, user: User) -> None:
-        event.title, event.description, event.location = self.title.data, self.description.data or "", self.location.data or ""
+        event.title = self.title.data
+        event.description, event.location = self.description.data or "", self.location.data or ""
         event.all_day, event.timezone = self.all_day.data, self.timezone.data
         if event.all_day:
             event.start_date, event.end_date = self.start_date.data, self.end_date.data or self.start_date.data

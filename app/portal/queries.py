@@ -51,7 +51,8 @@ def participant_items_between(user: User, model: type[PortalItem], first: date, 
         touches = sa.or_(sa.and_(Task.due_at >= start_utc, Task.due_at < end_utc),
                          sa.and_(Task.due_at.is_(None), Task.due_date >= first, Task.due_date <= last))
     elif model is Event:
-        touches = sa.or_(sa.and_(Event.all_day.is_(False), overlapping(Event.start_at, Event.end_at, start_utc, end_utc)),
+        touches = sa.or_(sa.and_(Event.all_day.is_(False),
+                                 overlapping(Event.start_at, Event.end_at, start_utc, end_utc)),
                          sa.and_(Event.all_day.is_(True), in_days(Event.start_date, Event.end_date, first, last)))
     else:
         touches = overlapping(model.start_at, model.end_at, start_utc, end_utc)

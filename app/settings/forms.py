@@ -87,7 +87,7 @@ class IntegrationsVisibilityForm(FlaskForm):
 
 
 def _choices(values, labels) -> list[SelectChoice]:
-    return [SelectChoice("", "All")] + [SelectChoice(v, label) for v, label in zip(values, labels)]
+    return [SelectChoice("", "All")] + [SelectChoice(v, label) for v, label in zip(values, labels, strict=False)]
 
 
 class ConnectionFilterForm(FlaskForm):

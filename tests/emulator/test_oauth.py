@@ -32,8 +32,8 @@ def start(emu, scope=SCOPE, auth_method="client_secret_post", **params):
 
 
 def form_action(html, form_id):
-    m = re.search(r'<form[^>]*action="([^"]+)"[^>]*id="%s"' % form_id, html) or \
-        re.search(r'<form[^>]*id="%s"[^>]*action="([^"]+)"' % form_id, html)
+    m = re.search(rf'<form[^>]*action="([^"]+)"[^>]*id="{form_id}"', html) or \
+        re.search(rf'<form[^>]*id="{form_id}"[^>]*action="([^"]+)"', html)
     return m.group(1)
 
 

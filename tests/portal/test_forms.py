@@ -67,7 +67,8 @@ BAD_INPUT = [
     ("appointment", {"contact": "999999"}, UNKNOWN_PERSON),
     ("appointment", {"staff": "not-a-number"}, UNKNOWN_PERSON),
     ("appointment", {"meeting_link": "javascript:alert(1)"}, "Enter a full link, starting with https://"),
-    ("appointment", {"meeting_link": "https://meet.example.com/" + "x" * 500}, "Keep the link to 500 characters or fewer."),
+    ("appointment", {"meeting_link": "https://meet.example.com/" + "x" * 500},
+     "Keep the link to 500 characters or fewer."),
 ]
 
 

@@ -127,7 +127,8 @@ def test_recurring_google_event_with_moved_and_cancelled_instances(connect, user
     assert len(rows) == 7
     assert all(r.recurring_event_id == master["id"] for r in rows)
     starts = [r.start_at for r in rows]
-    assert datetime.combine(moved_day, datetime.min.time()).replace(hour=14) - timedelta(hours=_london_offset(moved_day)) in starts
+    moved_local = datetime.combine(moved_day, datetime.min.time()).replace(hour=14)
+    assert moved_local - timedelta(hours=_london_offset(moved_day)) in starts
     cancelled_day = date.fromisoformat(cancelled["start"]["dateTime"][:10])
     assert cancelled_day not in {s.date() for s in starts}
     client = login_as(user)
@@ -140,7 +141,8 @@ def test_recurring_google_event_with_moved_and_cancelled_instances(connect, user
 def _london_offset(day: date) -> int:
     from zoneinfo import ZoneInfo
 
-    return int(datetime.combine(day, datetime.min.time(), ZoneInfo("Europe/London")).utcoffset().total_seconds() // 3600)
+    midnight = datetime.combine(day, datetime.min.time(), ZoneInfo("Europe/London"))
+    return int(midnight.utcoffset().total_seconds() // 3600)
 
 
 def test_all_day_multi_day_keeps_its_days_both_ways(connect, user, google, gcal, app):

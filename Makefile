@@ -34,6 +34,7 @@ run: venv
 
 test: venv
 	scripts/ensure-system.sh redis chromium
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-postgres: venv

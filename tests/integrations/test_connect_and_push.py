@@ -141,3 +141,23 @@ def test_choosing_another_calendar_moves_the_sync_there(google, users, login_as,
     assert connection.calendar_id != "alex@example.com" and connection.calendar_summary == "Acme portal"
     assert connection.channel_id and connection.channel_id != old_channel
     assert len([e for e in google.events(connection.calendar_id) if e.get("status") != "cancelled"]) == 2
+
+
+def test_callback_in_another_session_is_refused(google, users, login_as):
+    """The OAuth state is bound to the browser session that started the sign-in."""
+    from urllib.parse import urlsplit
+
+    from tests.conftest import csrf_token
+    from tests.google_flow import consent
+
+    user = users[Role.CLIENT]
+    starter, other_session = login_as(user), login_as(user)
+    start = starter.post("/integrations/two-way/connect", data={"csrf_token": csrf_token(starter, "/integrations/")})
+    callback = urlsplit(consent(start.headers["Location"], "alex@example.com"))
+    response = other_session.get(f"{callback.path}?{callback.query}")
+    assert response.status_code == 400
+    assert connection_of(user) is None
+    replay_ok = starter.get(f"{callback.path}?{callback.query}")
+    assert replay_ok.status_code == 302 and connection_of(user) is not None
+    replayed = starter.get(f"{callback.path}?{callback.query}")  # the same code and state a second time
+    assert replayed.status_code == 400

@@ -83,6 +83,7 @@ def _run_for_connection(connection_id: int, kind: str, run=None) -> None:
     from app.sync import pull, push
     from app.sync.runs import new_run, tracked
     from app.sync.scheduling import connection_lock, retry_later
+    from app.sync.watch import start_watch
 
     connection = _load(connection_id)
     if connection is None or not connection.can_sync:
@@ -97,6 +98,8 @@ def _run_for_connection(connection_id: int, kind: str, run=None) -> None:
         run = run or new_run(connection, kind)
         with tracked(run, connection):
             client = client_for(connection)
+            if kind == "sync" and connection.pulls and not connection.channel_id:
+                start_watch(client, connection)
             if kind in ("push", "sync"):
                 push.push_pending(client, connection, run)
             if kind in ("pull", "sync"):

@@ -19,8 +19,8 @@ from ..access import integrations_required
 from ..extensions import db
 from ..google import missing_scopes, oauth
 from ..integrations.service import connection_of, store_grant
-from ..models import CalendarConnection, ConnectionKind
-from ..sync.scheduling import schedule_pull
+from ..models import CalendarConnection, ConnectionKind, ConnectionStatus
+from ..sync.scheduling import request_sync, schedule_pull
 from . import bp
 
 STATE_MAX_AGE = 600
@@ -41,8 +41,8 @@ def start_google_sign_in(kind: ConnectionKind):
                                  "r": urljoin(portal_base(company), url_for("integrations.index").lstrip("/"))})
     existing = connection_of(current_user, kind)
     params = {"access_type": "offline", "include_granted_scopes": "true"}
-    if existing is None or not existing.refresh_token_enc:
-        params["prompt"] = "consent"  # first connect: make sure Google issues a refresh token
+    if existing is None or not existing.refresh_token_enc or existing.status is ConnectionStatus.RECONNECT:
+        params["prompt"] = "consent"  # first connect or a dead grant: make sure Google issues a refresh token
     if existing is not None and existing.google_email:
         params["login_hint"] = existing.google_email
     return oauth.google.authorize_redirect(current_app.config["GOOGLE_REDIRECT_URI"], state=state, **params)
@@ -76,6 +76,8 @@ def google_callback():
     userinfo = token.get("userinfo") or {}
     connection = store_grant(current_user, kind, token, userinfo)
     db.session.commit()
+    if connection.can_sync:  # reconnected: catch up on what changed meanwhile, both ways
+        request_sync(connection)
     missing = missing_scopes(connection.scope_set)
     if missing:
         flash("Connected, but some permissions were not granted: sync stays off until you grant them.", "warning")

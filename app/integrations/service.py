@@ -41,6 +41,10 @@ def store_grant(user: User, kind: ConnectionKind, token: dict, userinfo: dict) -
     connection.google_email = userinfo.get("email", connection.google_email)
     connection.google_sub = userinfo.get("sub", connection.google_sub)
     connection.last_error = None
+    if connection.status is ConnectionStatus.RECONNECT:
+        # The old grant, and the watch channel opened under it, are gone: the next sync opens a new one.
+        connection.channel_id = connection.channel_resource_id = connection.channel_token = None
+        connection.channel_expires_at = None
     if missing_scopes(connection.scope_set):
         connection.status = ConnectionStatus.NEEDS_PERMISSIONS
     elif connection.calendar_id:

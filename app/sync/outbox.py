@@ -58,8 +58,9 @@ def _queue_item_changes(session: Session, _context) -> None:
     source = session.info.get(SOURCE_KEY)
     conn = session.connection()
     rows = conn.execute(sa.select(CalendarConnection.id, CalendarConnection.user_id).where(
-        CalendarConnection.user_id.in_(all_users), CalendarConnection.status == ConnectionStatus.ACTIVE,
-        CalendarConnection.calendar_id.is_not(None))).all()
+        CalendarConnection.user_id.in_(all_users), CalendarConnection.calendar_id.is_not(None),
+        # A connection waiting for its user to reconnect keeps collecting changes, so none is lost.
+        CalendarConnection.status.in_((ConnectionStatus.ACTIVE, ConnectionStatus.RECONNECT)))).all()
     by_user: dict[int, list[int]] = {}
     for connection_id, user_id in rows:
         if connection_id != source:

@@ -282,3 +282,22 @@ def test_short_lived_access_tokens_are_refreshed_and_kept(connect, user, google,
     db.session.refresh(connection)
     assert connection.access_token_enc != first_token and connection.status is ConnectionStatus.ACTIVE
     assert google_event(google, task)["summary"] == "after refresh"
+
+
+def test_edits_made_while_revoked_reach_google_after_reconnecting(connect, user, google, app, login_as):
+    from tests.google_flow import sign_in_with_google
+
+    (task,) = make_items(user, tasks=1)
+    connection = connect()
+    google.revoke_user_tokens("alex@example.com")
+    pull(app)
+    db.session.refresh(connection)
+    assert connection.status is ConnectionStatus.RECONNECT
+    task.title = "edited while disconnected"
+    db.session.commit()
+    run_jobs(app)  # nothing can sync yet
+    sign_in_with_google(login_as(user))  # "Reconnect"
+    run_jobs(app)
+    db.session.refresh(connection)
+    assert connection.status is ConnectionStatus.ACTIVE and connection.channel_id
+    assert google_event(google, task)["summary"] == "edited while disconnected"

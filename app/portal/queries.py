@@ -6,10 +6,18 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import abort
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import ITEM_MODELS, Appointment, Event, Task, User, utcnow
 from ..models.items import PortalItem
+
+# Loader options that fetch each kind's participants with the items, not one query per item.
+PARTICIPANTS = {
+    "task": (selectinload(Task.assignees),),
+    "event": (selectinload(Event.attendees),),
+    "appointment": (selectinload(Appointment.staff), selectinload(Appointment.contact)),
+}
 
 
 def visible_items(model: type[PortalItem], user: User, *, mine_only: bool = False, trashed: bool = False) -> sa.Select:

@@ -22,6 +22,7 @@ from ..models import (
     utcnow,
 )
 from ..models.items import PortalItem
+from ..portal.queries import PARTICIPANTS
 from .mapping import apply_event_to_item, content_hash, event_body, event_span, portal_ref, snapshot
 from .outbox import SOURCE_KEY
 
@@ -61,20 +62,39 @@ def _pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun, 
 
 
 def _apply_page(connection: CalendarConnection, events: list[dict], run: SyncRun, seen_native: set[str]) -> None:
+    """A page costs a fixed number of queries: links, native rows and the items that really changed."""
     ids = [e["id"] for e in events]
     links = {link.google_event_id: link for link in db.session.scalars(sa.select(EventLink).where(
         EventLink.connection_id == connection.id, EventLink.google_event_id.in_(ids)))}
     natives = {row.google_event_id: row for row in db.session.scalars(sa.select(GoogleEvent).where(
         GoogleEvent.connection_id == connection.id, GoogleEvent.google_event_id.in_(ids)))}
+    ours: list[tuple[dict, tuple[str, int, int]]] = []
     for event in events:
         ref = portal_ref(event)
         if ref is None:
             _apply_native(connection, event, natives.get(event["id"]), run)
             if event.get("status") != "cancelled":
                 seen_native.add(event["id"])
-        elif ref[2] == connection.id:
-            _apply_pushed(connection, event, ref, links.get(event["id"]), run)
-        # else: a copy pushed for another portal user into a shared calendar; theirs to sync.
+        elif ref[2] == connection.id and not _is_echo(event, links.get(event["id"])):
+            ours.append((event, ref))
+        # else: our own write coming back, or a copy pushed for another portal user into a shared calendar.
+    items = _load_items(connection, [ref for _, ref in ours])
+    for event, ref in ours:
+        _apply_pushed(connection, event, ref, links.get(event["id"]), items.get(ref[:2]), run)
+
+
+def _is_echo(event: dict, link: EventLink | None) -> bool:
+    return link is not None and event.get("status") != "cancelled" and link.etag == event.get("etag")
+
+
+def _load_items(connection: CalendarConnection, refs: list[tuple[str, int, int]]) -> dict[tuple[str, int], PortalItem]:
+    found: dict[tuple[str, int], PortalItem] = {}
+    for kind, model in ITEM_MODELS.items():
+        ids = [item_id for k, item_id, _ in refs if k == kind]
+        if ids:
+            found.update(((kind, item.id), item) for item in db.session.scalars(sa.select(model).where(
+                model.id.in_(ids), model.company_id == connection.company_id).options(*PARTICIPANTS[kind])))
+    return found
 
 
 def _apply_native(connection: CalendarConnection, event: dict, row: GoogleEvent | None, run: SyncRun) -> None:
@@ -102,10 +122,8 @@ def _apply_native(connection: CalendarConnection, event: dict, row: GoogleEvent 
 
 
 def _apply_pushed(connection: CalendarConnection, event: dict, ref: tuple[str, int, int],
-                  link: EventLink | None, run: SyncRun) -> None:
+                  link: EventLink | None, item: PortalItem | None, run: SyncRun) -> None:
     kind, item_id, _ = ref
-    model = ITEM_MODELS[kind]
-    item = db.session.scalar(sa.select(model).where(model.id == item_id, model.company_id == connection.company_id))
     if event.get("status") == "cancelled":
         if link is not None:
             _unlink(connection, link, item, run)
@@ -116,8 +134,6 @@ def _apply_pushed(connection: CalendarConnection, event: dict, ref: tuple[str, i
         link = EventLink(company_id=connection.company_id, connection_id=connection.id, item_type=kind,
                          item_id=item_id, google_event_id=event["id"])
         db.session.add(link)
-    elif link.etag == event.get("etag"):
-        return  # our own write coming back: not a change
     google_hash = content_hash(event)
     if google_hash == link.content_hash:
         link.etag = event.get("etag")

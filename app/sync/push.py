@@ -5,20 +5,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..google.client import BatchCall, CalendarClient
-from ..models import ITEM_MODELS, Appointment, CalendarConnection, EventLink, PendingPush, SyncRun, Task, utcnow
+from ..models import ITEM_MODELS, CalendarConnection, EventLink, PendingPush, SyncRun, utcnow
 from ..models.items import PortalItem
-from ..portal.queries import participant_items
+from ..portal.queries import PARTICIPANTS, participant_items
 from .mapping import content_hash, event_body, event_id_for
 from .pull import settle_conflict
 from .runs import add_error
 
 CHUNK = 500  # items loaded at a time: memory stays flat however many items there are
-_EAGER = {"task": (selectinload(Task.assignees),), "event": (), "appointment": (
-    selectinload(Appointment.staff), selectinload(Appointment.contact))}
 
 
 @dataclass
@@ -130,7 +127,7 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
         ids = db.session.scalars(participant_items(connection.user, model).with_only_columns(model.id)).all()
         for start in range(0, len(ids), CHUNK):
             chunk = db.session.scalars(sa.select(model).where(model.id.in_(ids[start:start + CHUNK]))
-                                       .options(*_EAGER[kind])).all()
+                                       .options(*PARTICIPANTS[kind])).all()
             upsert_items(client, connection, chunk, run)
             db.session.commit()  # clean objects leave the (weak-referencing) identity map once `chunk` is dropped
     # Everything is now in Google: whatever was queued before this run is done.
@@ -154,7 +151,7 @@ def push_pending(client: CalendarClient, connection: CalendarConnection, run: Sy
             if not ids:
                 continue
             found = {item.id: item for item in db.session.scalars(
-                participant_items(connection.user, model).where(model.id.in_(ids)).options(*_EAGER[kind]))}
+                participant_items(connection.user, model).where(model.id.in_(ids)).options(*PARTICIPANTS[kind]))}
             live += found.values()
             gone += [(kind, i) for i in ids if i not in found]
         upsert_items(client, connection, live, run)

@@ -115,8 +115,10 @@ def push_existing(kind_slug: str):
                   kind="push_existing")
     db.session.add(run)
     db.session.commit()
-    enqueue_run(run, "jobs.sync.push_existing_data")
-    flash("Synchronization started.", "info")
+    if enqueue_run(run, "jobs.sync.push_existing_data"):
+        flash("Synchronization started.", "info")
+    else:
+        flash(run.message, "danger")
     return redirect(url_for(".index"))
 
 
@@ -139,7 +141,8 @@ def choose_calendar(connection: CalendarConnection, calendar_id: str, labels: di
 def sync_now(kind_slug: str):
     connection = own_connection(kind_from_url(kind_slug))
     if request_sync(connection) is None:
-        flash("This connection cannot sync until it is fixed (see the card).", "warning")
+        flash("Synchronization could not start: the connection needs attention (see the card) or the "
+              "background workers are unavailable.", "warning")
     else:
         flash("Synchronization started.", "info")
     return redirect(url_for(".index"))

@@ -7,6 +7,8 @@ jobs are enqueued only after the commit, coalesced per connection.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy import event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -78,8 +80,11 @@ def _schedule_after_commit(session: Session) -> None:
     if connection_ids:
         from .scheduling import schedule_push
 
-        for connection_id in sorted(connection_ids):
-            schedule_push(connection_id)
+        try:
+            for connection_id in sorted(connection_ids):
+                schedule_push(connection_id)
+        except RedisError:  # the outbox rows are committed: the cron safety net pushes them later
+            current_app.logger.warning("Redis unavailable: pushes for %s wait for the next sweep", connection_ids)
 
 
 @event.listens_for(Session, "after_rollback")

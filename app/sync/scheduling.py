@@ -7,20 +7,31 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import current_app
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 
 from ..extensions import db
-from ..models import CalendarConnection, SyncRun
+from ..models import CalendarConnection, SyncRun, utcnow
 from ..queues import get_queue, get_redis, redis_key
 
 JOB_TIMEOUT = 3600
 LOCK_SECONDS = 600  # a dead worker's lock expires after this; live jobs extend it as they go
 
 
-def enqueue_run(run: SyncRun, func: str) -> None:
-    """Enqueue a job for an already committed SyncRun (write the record, then enqueue)."""
-    get_queue().enqueue(func, run.id, job_id=f"{current_app.config['REDIS_NAMESPACE']}-run-{run.id}",
-                        job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=7 * 86400)
+def enqueue_run(run: SyncRun, func: str) -> bool:
+    """Enqueue a job for an already committed SyncRun (write the record, then enqueue).
+
+    Without Redis the run is marked failed in plain words rather than left queued forever.
+    """
+    try:
+        get_queue().enqueue(func, run.id, job_id=f"{current_app.config['REDIS_NAMESPACE']}-run-{run.id}",
+                            job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=7 * 86400)
+    except RedisError:
+        current_app.logger.exception("could not enqueue sync run %s", run.id)
+        run.status, run.finished_at = "failed", utcnow()
+        run.message = "The background workers are unavailable right now. Please try again in a few minutes."
+        db.session.commit()
+        return False
+    return True
 
 
 def _schedule_once(action: str, connection_id: int) -> bool:
@@ -99,5 +110,4 @@ def request_sync(connection: CalendarConnection) -> SyncRun | None:
                   kind="sync", status="queued")
     db.session.add(run)
     db.session.commit()
-    enqueue_run(run, "jobs.sync.sync_now")
-    return run
+    return run if enqueue_run(run, "jobs.sync.sync_now") else None

@@ -161,3 +161,21 @@ def test_callback_in_another_session_is_refused(google, users, login_as):
     assert replay_ok.status_code == 302 and connection_of(user) is not None
     replayed = starter.get(f"{callback.path}?{callback.query}")  # the same code and state a second time
     assert replayed.status_code == 400
+
+
+def test_push_existing_data_without_redis_says_so_and_keeps_nothing_queued(google, users, login_as, app):
+    from redis import Redis
+
+    user = users[Role.CLIENT]
+    client = login_as(user)
+    sign_in_with_google(client)
+    redis = app.extensions["redis"]
+    app.extensions["redis"] = Redis.from_url("redis://127.0.0.1:1/0")
+    try:
+        response = post_form(client, "/integrations/two-way/push", {"calendar_id": "alex@example.com"},
+                             page="/integrations/", follow_redirects=True)
+    finally:
+        app.extensions["redis"] = redis
+    assert response.status_code == 200
+    assert "background workers are unavailable" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(SyncRun)).status == "failed"

@@ -301,3 +301,17 @@ def test_edits_made_while_revoked_reach_google_after_reconnecting(connect, user,
     db.session.refresh(connection)
     assert connection.status is ConnectionStatus.ACTIVE and connection.channel_id
     assert google_event(google, task)["summary"] == "edited while disconnected"
+
+
+def test_an_edit_made_while_redis_is_down_is_pushed_by_the_next_sweep(connect, user, google, app):
+    (task,) = make_items(user, tasks=1)
+    connect()
+    redis_url = app.config["REDIS_URL"]
+    from redis import Redis
+
+    app.extensions["redis"] = Redis.from_url("redis://127.0.0.1:1/0")  # nothing listens there
+    task.title = "saved while Redis was down"
+    db.session.commit()  # the edit is saved; only the job could not be queued
+    app.extensions["redis"] = Redis.from_url(redis_url)
+    pull(app)  # the cron sweep finds the waiting outbox row
+    assert google_event(google, task)["summary"] == "saved while Redis was down"

@@ -14,6 +14,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from redis.exceptions import RedisError
 
 from ..access import integrations_required
 from ..extensions import db
@@ -98,5 +99,8 @@ def webhook():
     if connection is None or not hmac.compare_digest(token, connection.channel_token or ""):
         return "unknown channel", 404
     if state != "sync" and connection.can_sync and connection.pulls:
-        schedule_pull(connection.id)
+        try:
+            schedule_pull(connection.id)
+        except RedisError:
+            return "busy, retry later", 503  # Google retries 5xx with backoff; the cron sweep also pulls
     return "", 204

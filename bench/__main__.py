@@ -1,0 +1,36 @@
+"""Every bench case with its default figures: `.venv/bin/python -m bench` (about 15 minutes on 2 cores).
+
+`--quick` runs the same cases at small sizes (a minute or two), to check that everything works.
+"""
+from __future__ import annotations
+
+import argparse
+
+from bench import memory, pages, pull, push, steady
+
+FULL = {
+    push: ["--n", "1000", "10000", "--latency", "20", "--per-event"],
+    pull: ["--n", "10000", "--changes", "10", "--latency", "20"],
+    steady: ["--n", "1000", "--edits", "100", "--latency", "20", "--spacing", "10"],
+    pages: ["--clients", "50", "--seconds", "10", "--workers", "3"],
+    memory: ["--n", "100000"],
+}
+QUICK = {
+    push: ["--n", "300", "--per-event"],
+    pull: ["--n", "1000"],
+    steady: ["--n", "300"],
+    pages: ["--clients", "10", "--seconds", "2"],
+    memory: ["--n", "5000"],
+}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check the scripts work")
+    args = parser.parse_args(argv)
+    for module, case_args in (QUICK if args.quick else FULL).items():
+        module.main(case_args)
+
+
+if __name__ == "__main__":
+    main()

@@ -49,6 +49,8 @@ class Config:
 
     # The demo's legacy 1-way connection uses a grant the emulator seeds under this refresh token.
     DEMO_GOOGLE_REFRESH_TOKEN = _env("DEMO_GOOGLE_REFRESH_TOKEN", "1//demo-sam-legacy-one-way")
+    # A push waits this long before it starts, so a burst of edits becomes one job and a few batched requests.
+    PUSH_COALESCE_SECONDS = float(_env("PUSH_COALESCE_SECONDS", "2"))
     SYNC_LOCK_WAIT_SECONDS = 30  # how long a job waits for its connection's running job before retrying later
     WATCH_TTL_SECONDS = int(_env("WATCH_TTL_SECONDS", str(7 * 24 * 3600)))
 

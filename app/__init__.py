@@ -45,6 +45,8 @@ def register_extensions(app: Flask) -> None:
     init_queues(app)
     init_oauth(app)
 
+    from .sync import outbox  # noqa: F401  (its session hooks queue a push for every committed item change)
+
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -110,6 +110,7 @@ def app_config(database_url, redis_url, emulator, server_port):
         "WEBHOOK_BASE_URL": portal,
         "GOOGLE_RETRY_BASE_SECONDS": 0.01,
         "SYNC_LOCK_WAIT_SECONDS": 0.2,
+        "PUSH_COALESCE_SECONDS": 0,  # in-process burst workers run what is queued now; see test_batching
     }
 
 

@@ -72,6 +72,8 @@ class CalendarClient:
         self._seen_token = self.credentials.token
         http = AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=60))
         self.service = build_from_document(_discovery_document(config["GOOGLE_API_BASE_URL"]), http=http)
+        # Built once: the client library rebuilds the whole resource on every `service.events()` call.
+        self.events = self.service.events()
         self.requests_made = 0
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -154,7 +156,7 @@ class CalendarClient:
         return outcome
 
     def _event_request(self, calendar_id: str, call: BatchCall):
-        events = self.service.events()
+        events = self.events
         if call.method == "insert":
             return events.insert(calendarId=calendar_id, body=call.body, sendUpdates="none")
         if call.method == "delete":
@@ -190,7 +192,7 @@ class CalendarClient:
         """
         page_token = None
         while True:
-            request = self.service.events().list(calendarId=calendar_id, singleEvents=True, maxResults=2500,
+            request = self.events.list(calendarId=calendar_id, singleEvents=True, maxResults=2500,
                                                  syncToken=sync_token, pageToken=page_token)
             page = self.execute(request)
             yield page
@@ -199,12 +201,12 @@ class CalendarClient:
                 return
 
     def get_event(self, calendar_id: str, event_id: str) -> dict:
-        return self.execute(self.service.events().get(calendarId=calendar_id, eventId=event_id))
+        return self.execute(self.events.get(calendarId=calendar_id, eventId=event_id))
 
     def watch(self, calendar_id: str, channel_id: str, address: str, token: str, ttl_seconds: int) -> dict:
         body = {"id": channel_id, "type": "web_hook", "address": address, "token": token,
                 "params": {"ttl": str(ttl_seconds)}}
-        return self.execute(self.service.events().watch(calendarId=calendar_id, body=body))
+        return self.execute(self.events.watch(calendarId=calendar_id, body=body))
 
     def stop_channel(self, channel_id: str, resource_id: str) -> None:
         self.execute(self.service.channels().stop(body={"id": channel_id, "resourceId": resource_id}))

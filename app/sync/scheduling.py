@@ -34,12 +34,19 @@ def enqueue_run(run: SyncRun, func: str) -> bool:
     return True
 
 
-def _schedule_once(action: str, connection_id: int) -> bool:
-    """At most one queued `action` job per connection: a burst of edits or notifications becomes one job."""
+def _schedule_once(action: str, connection_id: int, delay_seconds: float = 0) -> bool:
+    """At most one queued `action` job per connection: a burst of edits or notifications becomes one job.
+
+    With a delay, every change made before the job starts rides along with it.
+    """
     if not get_redis().set(redis_key(f"{action}-scheduled", connection_id), 1, nx=True, ex=LOCK_SECONDS):
         return False
-    get_queue().enqueue(f"jobs.sync.{action}_changes", connection_id, job_timeout=JOB_TIMEOUT, result_ttl=600,
-                        failure_ttl=7 * 86400)
+    func, options = f"jobs.sync.{action}_changes", {"job_timeout": JOB_TIMEOUT, "result_ttl": 600,
+                                                    "failure_ttl": 7 * 86400}
+    if delay_seconds:
+        get_queue().enqueue_in(timedelta(seconds=delay_seconds), func, connection_id, **options)
+    else:
+        get_queue().enqueue(func, connection_id, **options)
     return True
 
 
@@ -49,7 +56,7 @@ def _clear_schedule(action: str, connection_id: int) -> None:
 
 
 def schedule_push(connection_id: int) -> bool:
-    return _schedule_once("push", connection_id)
+    return _schedule_once("push", connection_id, current_app.config["PUSH_COALESCE_SECONDS"])
 
 
 def schedule_pull(connection_id: int) -> bool:

@@ -29,3 +29,22 @@ def test_a_burst_of_edits_is_one_coalesced_push(connect, user, google, app):
     assert counters["methods"].get("calendar.events.patch") == 100, counters
     assert 1 <= counters["batch_requests"] <= ceil(100 / BATCH_LIMIT) + 1, counters
     assert counters["total"] - counters["methods"]["calendar.events.patch"] <= 2, counters  # no per-item reads
+
+
+def test_with_a_coalescing_delay_a_burst_waits_as_one_scheduled_push(connect, user, google, app):
+    from app.queues import get_queue
+    from jobs.sync import push_changes
+
+    items = make_items(user, tasks=60)
+    connection = connect()
+    app.config["PUSH_COALESCE_SECONDS"] = 2  # as in production: edits keep joining until the push starts
+    google.reset_counters()
+    for item in items:
+        item.title += " (edited)"
+        db.session.commit()
+    queue = get_queue()
+    assert (queue.count, queue.scheduled_job_registry.count) == (0, 1)
+    push_changes(connection.id)  # what the worker's scheduler starts two seconds later
+    counters = google.counters()
+    assert counters["methods"].get("calendar.events.patch") == 60
+    assert counters["batch_requests"] == ceil(60 / BATCH_LIMIT)

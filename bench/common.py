@@ -336,7 +336,9 @@ class Stack:
         namespace = self.settings["REDIS_NAMESPACE"]
         before = self._finished_jobs()
         log_path = self.tmp / "worker.log"
-        mode = ["--max-idle-time", str(self.idle_exit_seconds)] if during else ["--burst"]
+        # Idle long enough for a coalesced push (due PUSH_COALESCE_SECONDS after the first edit) to start.
+        idle = self.idle_exit_seconds + int(self.app.config["PUSH_COALESCE_SECONDS"]) + 1
+        mode = ["--max-idle-time", str(idle)] if during else ["--burst"]
         with open(log_path, "ab") as log:
             started = time.monotonic()
             proc = subprocess.Popen(

@@ -74,7 +74,6 @@ class CalendarClient:
         self.service = build_from_document(_discovery_document(config["GOOGLE_API_BASE_URL"]), http=http)
         # Built once: the client library rebuilds the whole resource on every `service.events()` call.
         self.events = self.service.events()
-        self.requests_made = 0
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -94,7 +93,6 @@ class CalendarClient:
         """Run one request, retrying rate limits and 5xx with backoff (honouring Retry-After)."""
         for attempt in range(MAX_ATTEMPTS):
             try:
-                self.requests_made += 1
                 result = request.execute()
                 self._store_refreshed_token()
                 return result
@@ -152,7 +150,6 @@ class CalendarClient:
         for index, call in chunk:
             batch.add(self._event_request(calendar_id, call), request_id=str(index))
         self.execute(batch)
-        self.requests_made += len(chunk) - 1  # the batch counted once; Google counts each call
         return outcome
 
     def _event_request(self, calendar_id: str, call: BatchCall):

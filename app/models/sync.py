@@ -51,7 +51,6 @@ class CalendarConnection(db.Model):
     granted_scopes: Mapped[str] = mapped_column(sa.Text, default="")
     calendar_id: Mapped[str | None] = mapped_column(sa.String(255))
     calendar_summary: Mapped[str | None] = mapped_column(sa.String(255))
-    calendar_timezone: Mapped[str | None] = mapped_column(sa.String(64))
     sync_token: Mapped[str | None] = mapped_column(sa.Text)
     channel_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     channel_resource_id: Mapped[str | None] = mapped_column(sa.String(255))

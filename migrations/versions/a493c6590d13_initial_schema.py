@@ -103,7 +103,6 @@ def upgrade():
     sa.Column('granted_scopes', sa.Text(), nullable=False),
     sa.Column('calendar_id', sa.String(length=255), nullable=True),
     sa.Column('calendar_summary', sa.String(length=255), nullable=True),
-    sa.Column('calendar_timezone', sa.String(length=64), nullable=True),
     sa.Column('sync_token', sa.Text(), nullable=True),
     sa.Column('channel_id', sa.String(length=64), nullable=True),
     sa.Column('channel_resource_id', sa.String(length=255), nullable=True),

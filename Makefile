@@ -43,5 +43,9 @@ test-postgres: venv
 
 ci: test test-postgres
 
+bench: venv
+	scripts/ensure-system.sh redis
+	bench/run_all.sh
+
 clean:
 	rm -rf var .pytest_cache

@@ -19,7 +19,8 @@ from ..models.items import PortalItem
 PENDING_KEY = "pcs_push_connections"
 SOURCE_KEY = "pcs_sync_source_connection"  # set while applying a pull: that connection already has the change
 
-_PARTICIPANT_ATTRS = {Task: ("assignees",), Event: ("attendees",), Appointment: ("staff_id", "contact_id")}
+_PARTICIPANT_ATTRS = {Task: ("assignees",), Event: ("attendees",),
+                      Appointment: ("staff_id", "contact_id", "staff", "contact")}
 
 
 def _affected_user_ids(item: PortalItem) -> set[int]:

@@ -15,7 +15,7 @@ from app.models import (
     Task,
     utcnow,
 )
-from tests.conftest import run_jobs, wait_until
+from tests.conftest import post_form, run_jobs, wait_until
 from tests.integrations.factories import make_items
 from tests.sync.conftest import CALENDAR, link_for, live_events, pull
 
@@ -25,15 +25,22 @@ def google_event(google, item) -> dict:
     return next(e for e in google.events(CALENDAR) if e["id"] == link.google_event_id)
 
 
-def test_portal_edit_moves_the_google_event(connect, user, google, app):
+def test_portal_edit_moves_the_google_event(connect, user, users, google, app, login_as):
     (appointment,) = make_items(user, appointments=1)
     connect()
-    appointment.start_at += timedelta(hours=2)
-    appointment.end_at += timedelta(hours=2)
-    db.session.commit()
+    staff = login_as(users[Role.STAFF])  # staff edit appointments, through the appointment form
+    response = post_form(staff, f"/appointments/{appointment.id}/edit", {
+        "title": "Consultation, moved", "start_date": "2031-03-04", "start_time": "15:00", "end_date": "",
+        "end_time": "16:00", "timezone": "Europe/London", "staff": appointment.staff_id,
+        "contact": appointment.contact_id, "location": "Room 1", "meeting_link": ""},
+        page=f"/appointments/{appointment.id}/edit")
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
     assert run_jobs(app) == 1
     moved = google_event(google, appointment)
-    assert moved["start"]["dateTime"].startswith(appointment.start_at.strftime("%Y-%m-%dT%H:%M"))
+    assert moved["summary"] == "Consultation, moved"
+    assert moved["start"]["timeZone"] == "Europe/London"
+    assert datetime.fromisoformat(moved["start"]["dateTime"]) == datetime.fromisoformat("2031-03-04T15:00:00+00:00")
+    assert datetime.fromisoformat(moved["end"]["dateTime"]) == datetime.fromisoformat("2031-03-04T16:00:00+00:00")
 
 
 def test_google_title_edit_comes_back_through_the_webhook(connect, user, google, gcal, app, live_server):

@@ -179,3 +179,11 @@ def test_push_existing_data_without_redis_says_so_and_keeps_nothing_queued(googl
     assert response.status_code == 200
     assert "background workers are unavailable" in response.get_data(as_text=True)
     assert db.session.scalar(sa.select(SyncRun)).status == "failed"
+
+
+def test_broker_sends_users_back_to_their_own_company_portal(google, users, login_as, company):
+    company[0].portal_url = "https://portal.acme.example"
+    db.session.commit()
+    response = sign_in_with_google(login_as(users[Role.CLIENT]))
+    assert response.status_code == 302
+    assert response.headers["Location"] == "https://portal.acme.example/integrations/"

@@ -21,7 +21,7 @@ class MenuEntry:
 
 ENTRIES = (
     MenuEntry("Dashboard", "main.dashboard", "▦"),
-    MenuEntry("Calendar", "calendar.index", "📅"),
+    MenuEntry("Calendar", "calendar.index", "▤"),
     MenuEntry("Tasks", "portal.task_list", "✔"),
     MenuEntry("Events", "portal.event_list", "★"),
     MenuEntry("Appointments", "portal.appointment_list", "☎"),

@@ -302,6 +302,10 @@ class Stack:
             self.db.session.commit()
             time.sleep(spacing_seconds)
 
+    def wait_for_coalesced_push(self) -> None:
+        """Pushes start PUSH_COALESCE_SECONDS after the first edit (a burst is one job): wait until it is due."""
+        time.sleep(self.app.config["PUSH_COALESCE_SECONDS"] + 0.5)
+
     # -- jobs -------------------------------------------------------------------------------------
 
     def enqueue_push_existing(self) -> int:

@@ -103,6 +103,7 @@ def bench_pull(n: int, changes: int, latency_ms: int) -> None:
             emit(f"pull incremental events={n} changes={changes} in-process {state}", **pull_in_process(stack))
 
         stack.edit_items(changes)  # the portal's own edits, pushed, then seen again by the next pull
+        stack.wait_for_coalesced_push()
         stack.run_worker()
         emit_pull(f"pull echo-after-push events={n} portal_edits={changes}", *pull_in_worker(stack), stack)
 

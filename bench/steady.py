@@ -33,7 +33,7 @@ def bench_steady(n: int, edits: int, latency_ms: int, spacing_ms: float) -> None
             timing: dict = {}
             if mode == "worker-idle":
                 burst(stack, edits, timing)
-                time.sleep(stack.app.config["PUSH_COALESCE_SECONDS"] + 0.5)  # the coalesced push is due now
+                stack.wait_for_coalesced_push()
                 worker = stack.run_worker()
             else:
                 worker = stack.run_worker(during=partial(burst, stack, edits, timing, spacing_ms / 1000))

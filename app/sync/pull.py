@@ -126,7 +126,7 @@ def _apply_pushed(connection: CalendarConnection, event: dict, ref: tuple[str, i
     kind, item_id, _ = ref
     if event.get("status") == "cancelled":
         if link is not None:
-            _unlink(connection, link, item, run)
+            unlink_after_google_delete(connection, link, item, run)
         return
     if item is None or item.deleted_at is not None or not item.involves(connection.user):
         return  # our own delete of it is queued or done
@@ -152,11 +152,15 @@ def settle_conflict(connection: CalendarConnection, item: PortalItem, link: Even
     Returns True when the portal's version won (it must then be pushed over Google's).
     """
     google_updated = _google_time(event.get("updated")) or utcnow()
+    deleted = event.get("status") == "cancelled"
     if item.updated_at > google_updated:
-        _history(connection, item, "conflict_portal_won", {"lost": _google_version(event)})
+        _history(connection, item, "conflict_portal_won", {"lost": "deleted" if deleted else _google_version(event)})
         link.etag = event.get("etag")
         _ensure_pending(connection, item)
         return True
+    if deleted:
+        unlink_after_google_delete(connection, link, item, run)
+        return False
     _history(connection, item, "conflict_google_won", {"lost": snapshot(item)})
     take_google_version(connection, item, link, event, run)
     return False
@@ -174,7 +178,8 @@ def take_google_version(connection: CalendarConnection, item: PortalItem, link: 
     link.synced_at = max(utcnow(), item.updated_at)
 
 
-def _unlink(connection: CalendarConnection, link: EventLink, item: PortalItem | None, run: SyncRun) -> None:
+def unlink_after_google_delete(connection: CalendarConnection, link: EventLink, item: PortalItem | None,
+                               run: SyncRun) -> None:
     """Deleted in Google: never destroy shared data; an item only this user has goes to the trash."""
     db.session.delete(link)
     run.deleted += 1

@@ -12,7 +12,7 @@ from ..models import ITEM_MODELS, CalendarConnection, EventLink, PendingPush, Sy
 from ..models.items import PortalItem
 from ..portal.queries import PARTICIPANTS, participant_items
 from .mapping import content_hash, event_body, event_id_for
-from .pull import settle_conflict
+from .pull import settle_conflict, unlink_after_google_delete
 from .runs import add_error
 
 CHUNK = 500  # items loaded at a time: memory stays flat however many items there are
@@ -40,6 +40,12 @@ def _save_link(connection: CalendarConnection, upsert: Upsert, response: dict) -
     db.session.add(link)
 
 
+def _insert_call(connection: CalendarConnection, upsert: Upsert) -> BatchCall:
+    """An insert under the deterministic id: retrying it can never create a second event."""
+    event_id = event_id_for(connection, upsert.item.kind, upsert.item.id)
+    return BatchCall("insert", event_id, {**upsert.body, "id": event_id}, key=upsert)
+
+
 def upsert_items(client: CalendarClient, connection: CalendarConnection, items: Iterable[PortalItem],
                  run: SyncRun) -> None:
     """Insert or patch each item's event; unchanged items (same content hash) cost no request."""
@@ -58,10 +64,8 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
     run.done += len(upserts) - len(todo)
 
     calls = [BatchCall("patch", u.link.google_event_id, u.body, key=u, if_match=u.link.etag) if u.link else
-             BatchCall("insert", event_id_for(connection, u.item.kind, u.item.id),
-                       {**u.body, "id": event_id_for(connection, u.item.kind, u.item.id)}, key=u)
-             for u in todo]
-    retry_as_patch = []
+             _insert_call(connection, u) for u in todo]
+    retry = []  # second round: 409 inserts and conflicts the portal won become plain patches
     for result in client.batch(connection.calendar_id, calls):
         upsert: Upsert = result.call.key
         if result.error is None:
@@ -73,23 +77,22 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
             run.done += 1
         elif result.call.method == "insert" and result.error.status == 409:
             # Already there (a retried run, or a worker that died before saving the link): patch it.
-            retry_as_patch.append(BatchCall("patch", result.call.event_id, upsert.body, key=upsert))
+            retry.append(BatchCall("patch", result.call.event_id, upsert.body, key=upsert))
         elif result.call.method == "patch" and result.error.status == 412:
             # Changed in Google since our last sync: both sides changed, the later change wins.
             event = client.get_event(connection.calendar_id, result.call.event_id)
             if settle_conflict(connection, upsert.item, upsert.link, event, run):
-                retry_as_patch.append(BatchCall("patch", result.call.event_id, upsert.body, key=upsert))
+                retry.append(BatchCall("patch", result.call.event_id, upsert.body, key=upsert))
             else:
                 run.done += 1
         elif result.call.method == "patch" and result.error.status in (404, 410):
-            # Gone at Google although we still had a link: put it back under its deterministic id.
-            upsert.link = None
-            event_id = event_id_for(connection, upsert.item.kind, upsert.item.id)
-            retry_as_patch.append(BatchCall("insert", event_id, {**upsert.body, "id": event_id}, key=upsert))
+            # Deleted in Google before a pull noticed (or on a 1-way connection, which never pulls).
+            unlink_after_google_delete(connection, upsert.link, upsert.item, run)
+            run.done += 1
         else:
             add_error(run, f"{upsert.item.kind} #{upsert.item.id} “{upsert.item.title[:60]}”: {result.error}")
             run.done += 1
-    for result in client.batch(connection.calendar_id, retry_as_patch) if retry_as_patch else ():
+    for result in client.batch(connection.calendar_id, retry) if retry else ():
         upsert = result.call.key
         run.done += 1
         if result.error is None:

@@ -1,4 +1,5 @@
 """Scenario tests of the 2-way sync through the real worker, Redis, client libraries and emulator."""
+import time
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -322,3 +323,29 @@ def test_an_edit_made_while_redis_is_down_is_pushed_by_the_next_sweep(connect, u
     app.extensions["redis"] = Redis.from_url(redis_url)
     pull(app)  # the cron sweep finds the waiting outbox row
     assert google_event(google, task)["summary"] == "saved while Redis was down"
+
+
+def test_google_delete_after_a_queued_portal_edit_wins(connect, user, google, gcal, app):
+    (task,) = make_items(user, tasks=1)
+    connect(kind="one-way")
+    task.title += " (edited)"
+    db.session.commit()  # its push is queued
+    time.sleep(0.01)
+    gcal.delete(calendarId=CALENDAR, eventId=link_for(task).google_event_id).execute()  # later
+    run_jobs(app)
+    db.session.expire_all()
+    assert link_for(task) is None and task.deleted_at is not None  # the item only this user had: trash
+    assert live_events(google) == []
+
+
+def test_portal_edit_after_a_google_delete_puts_the_event_back(connect, user, google, gcal, app):
+    (task,) = make_items(user, tasks=1)
+    connect(kind="one-way")
+    gcal.delete(calendarId=CALENDAR, eventId=link_for(task).google_event_id).execute()
+    time.sleep(0.01)
+    task.title += " (edited later)"
+    db.session.commit()
+    run_jobs(app)
+    assert [e["summary"] for e in live_events(google)] == [task.title]  # the later change wins
+    history = db.session.scalars(sa.select(SyncHistory).where(SyncHistory.item_id == task.id)).all()
+    assert [(h.action, h.detail["lost"]) for h in history] == [("conflict_portal_won", "deleted")]

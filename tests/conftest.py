@@ -268,7 +268,7 @@ def live_server(app, server_port):
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)  # generous: CI runs two test workers on two cores
     page = context.new_page()
     yield page
     context.close()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..google import GoogleError, PermanentError
 from ..google.client import BatchCall, CalendarClient
 from ..models import ITEM_MODELS, CalendarConnection, EventLink, PendingPush, SyncRun, utcnow
 from ..models.items import PortalItem
@@ -46,9 +47,19 @@ def _insert_call(connection: CalendarConnection, upsert: Upsert) -> BatchCall:
     return BatchCall("insert", event_id, {**upsert.body, "id": event_id}, key=upsert)
 
 
+def _failed(run: SyncRun, kind: str, item_id: int, what: str, error: GoogleError,
+            retry: set[tuple[str, int]] | None) -> None:
+    add_error(run, f"{kind} #{item_id} {what}: {error}")
+    if retry is not None and not isinstance(error, PermanentError):
+        retry.add((kind, item_id))  # still failing after the client's retries: keep it queued
+
+
 def upsert_items(client: CalendarClient, connection: CalendarConnection, items: Iterable[PortalItem],
-                 run: SyncRun) -> None:
-    """Insert or patch each item's event; unchanged items (same content hash) cost no request."""
+                 run: SyncRun, retry: set[tuple[str, int]] | None = None) -> None:
+    """Insert or patch each item's event; unchanged items (same content hash) cost no request.
+
+    Items that still fail with a transient error are added to `retry`.
+    """
     items = list(items)
     if not items:
         return
@@ -65,7 +76,7 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
 
     calls = [BatchCall("patch", u.link.google_event_id, u.body, key=u, if_match=u.link.etag) if u.link else
              _insert_call(connection, u) for u in todo]
-    retry = []  # second round: 409 inserts and conflicts the portal won become plain patches
+    second_round = []  # 409 inserts and conflicts the portal won become plain patches
     for result in client.batch(connection.calendar_id, calls):
         upsert: Upsert = result.call.key
         if result.error is None:
@@ -77,12 +88,12 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
             run.done += 1
         elif result.call.method == "insert" and result.error.status == 409:
             # Already there (a retried run, or a worker that died before saving the link): patch it.
-            retry.append(BatchCall("patch", result.call.event_id, upsert.body, key=upsert))
+            second_round.append(BatchCall("patch", result.call.event_id, upsert.body, key=upsert))
         elif result.call.method == "patch" and result.error.status == 412:
             # Changed in Google since our last sync: both sides changed, the later change wins.
             event = client.get_event(connection.calendar_id, result.call.event_id)
             if settle_conflict(connection, upsert.item, upsert.link, event, run):
-                retry.append(BatchCall("patch", result.call.event_id, upsert.body, key=upsert))
+                second_round.append(BatchCall("patch", result.call.event_id, upsert.body, key=upsert))
             else:
                 run.done += 1
         elif result.call.method == "patch" and result.error.status in (404, 410):
@@ -90,20 +101,20 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
             unlink_after_google_delete(connection, upsert.link, upsert.item, run)
             run.done += 1
         else:
-            add_error(run, f"{upsert.item.kind} #{upsert.item.id} “{upsert.item.title[:60]}”: {result.error}")
+            _failed(run, upsert.item.kind, upsert.item.id, f"“{upsert.item.title[:60]}”", result.error, retry)
             run.done += 1
-    for result in client.batch(connection.calendar_id, retry) if retry else ():
+    for result in client.batch(connection.calendar_id, second_round) if second_round else ():
         upsert = result.call.key
         run.done += 1
         if result.error is None:
             _save_link(connection, upsert, result.response)
             run.updated += 1
         else:
-            add_error(run, f"{upsert.item.kind} #{upsert.item.id} “{upsert.item.title[:60]}”: {result.error}")
+            _failed(run, upsert.item.kind, upsert.item.id, f"“{upsert.item.title[:60]}”", result.error, retry)
 
 
 def delete_events(client: CalendarClient, connection: CalendarConnection, links: Sequence[EventLink],
-                  run: SyncRun) -> None:
+                  run: SyncRun, retry: set[tuple[str, int]] | None = None) -> None:
     """Delete the Google copies; an event already gone counts as deleted."""
     calls = [BatchCall("delete", link.google_event_id, key=link) for link in links]
     for result in client.batch(connection.calendar_id, calls) if calls else ():
@@ -113,7 +124,7 @@ def delete_events(client: CalendarClient, connection: CalendarConnection, links:
             db.session.delete(link)
             run.deleted += 1
         else:
-            add_error(run, f"delete of {link.item_type} #{link.item_id}: {result.error}")
+            _failed(run, link.item_type, link.item_id, "(delete)", result.error, retry)
 
 
 def count_participant_items(connection: CalendarConnection) -> int:
@@ -140,12 +151,19 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
 
 
 def push_pending(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
-    """Drain the outbox: upsert live items the user takes part in, delete the copies of the rest."""
+    """Drain the outbox: upsert live items the user takes part in, delete the copies of the rest.
+
+    A row leaves the outbox once its change is in Google; one that still fails with a transient error
+    stays for the next sweep, and so does one whose item changed again meanwhile (newer `queued_at`).
+    """
+    attempted: set[int] = set()
     while True:
-        pending = db.session.scalars(sa.select(PendingPush).where(PendingPush.connection_id == connection.id)
-                                     .order_by(PendingPush.id).limit(CHUNK)).all()
+        pending = db.session.scalars(sa.select(PendingPush).where(
+            PendingPush.connection_id == connection.id, PendingPush.id.not_in(attempted))
+            .order_by(PendingPush.id).limit(CHUNK)).all()
         if not pending:
             return
+        attempted.update(row.id for row in pending)
         run.total += len(pending)
         live: list[PortalItem] = []
         gone: list[tuple[str, int]] = []
@@ -157,15 +175,16 @@ def push_pending(client: CalendarClient, connection: CalendarConnection, run: Sy
                 participant_items(connection.user, model).where(model.id.in_(ids)).options(*PARTICIPANTS[kind]))}
             live += found.values()
             gone += [(kind, i) for i in ids if i not in found]
-        upsert_items(client, connection, live, run)
+        retry: set[tuple[str, int]] = set()
+        upsert_items(client, connection, live, run, retry)
         stale_links = [link for kind, ids in _group(gone).items()
                        for link in _links(connection, kind, ids).values()]
-        delete_events(client, connection, stale_links, run)
+        delete_events(client, connection, stale_links, run, retry)
         run.done += len(gone) - len(stale_links)
-        # A row whose item changed again while we pushed has a newer queued_at: it stays for the next round.
         for row in pending:
-            db.session.execute(sa.delete(PendingPush).where(PendingPush.id == row.id,
-                                                            PendingPush.queued_at == row.queued_at))
+            if (row.item_type, row.item_id) not in retry:
+                db.session.execute(sa.delete(PendingPush).where(PendingPush.id == row.id,
+                                                                PendingPush.queued_at == row.queued_at))
         db.session.commit()
 
 

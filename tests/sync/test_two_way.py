@@ -349,3 +349,20 @@ def test_portal_edit_after_a_google_delete_puts_the_event_back(connect, user, go
     assert [e["summary"] for e in live_events(google)] == [task.title]  # the later change wins
     history = db.session.scalars(sa.select(SyncHistory).where(SyncHistory.item_id == task.id)).all()
     assert [(h.action, h.detail["lost"]) for h in history] == [("conflict_portal_won", "deleted")]
+
+
+def test_a_change_google_keeps_refusing_stays_queued_for_the_next_sweep(connect, user, google, app):
+    from app.models import PendingPush
+
+    (task,) = make_items(user, tasks=1)
+    connect()
+    google.add_fault(status=503, count=20, match="patch")  # more than the client's retries
+    task.title = "pushed on the second sweep"
+    db.session.commit()
+    run_jobs(app)
+    run = db.session.scalar(sa.select(SyncRun).order_by(SyncRun.id.desc()))
+    assert run.failed == 1 and db.session.scalar(sa.select(sa.func.count()).select_from(PendingPush)) == 1
+    google.clear_faults()
+    pull(app)  # the cron sweep
+    assert google_event(google, task)["summary"] == "pushed on the second sweep"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingPush)) == 0

@@ -20,8 +20,14 @@ TASK_DEFAULT_MINUTES = 30
 
 
 def event_id_for(connection: CalendarConnection, item_type: str, item_id: int) -> str:
-    """Deterministic base32hex id, so every retry of an insert is idempotent (409, never a duplicate)."""
-    digest = hashlib.sha256(f"{connection.company_id}:{connection.id}:{item_type}:{item_id}".encode()).digest()
+    """Deterministic base32hex id, so every retry of an insert is idempotent (409, never a duplicate).
+
+    It names what the connection syncs into (tenant, portal user, Google calendar) rather than the row's
+    id, so switching from 1-way to 2-way or reconnecting to the same calendar finds the copies already
+    there instead of adding a second set.
+    """
+    target = f"{connection.company_id}:{connection.user_id}:{connection.calendar_id}"
+    digest = hashlib.sha256(f"{target}:{item_type}:{item_id}".encode()).digest()
     return "p" + base64.b32hexencode(digest[:20]).decode().lower()
 
 

@@ -187,3 +187,24 @@ def test_broker_sends_users_back_to_their_own_company_portal(google, users, logi
     response = sign_in_with_google(login_as(users[Role.CLIENT]))
     assert response.status_code == 302
     assert response.headers["Location"] == "https://portal.acme.example/integrations/"
+
+
+def test_switching_from_one_way_to_two_way_reuses_the_copies_in_google(google, users, login_as, app):
+    from tests.integrations.factories import make_items
+
+    user = users[Role.CLIENT]
+    make_items(user, tasks=2, events=2, appointments=1)
+    client = login_as(user)
+    for kind in ("one-way", "two-way"):
+        sign_in_with_google(client, kind=kind)
+        post_form(client, f"/integrations/{kind}/push", {"calendar_id": "alex@example.com"}, page="/integrations/")
+        run_jobs(app)
+        if kind == "one-way":
+            post_form(client, "/integrations/one-way/delete", {}, page="/integrations/")
+    events = [e for e in google.events("alex@example.com") if e.get("status") != "cancelled"]
+    assert len(events) == 5  # the same five events, now owned by the 2-way connection
+    connection = connection_of(user)
+    assert {e["extendedProperties"]["private"]["portalConnection"] for e in events} == {str(connection.id)}
+    run = db.session.scalar(sa.select(SyncRun).where(SyncRun.connection_id == connection.id,
+                                                     SyncRun.kind == "push_existing"))
+    assert (run.created, run.updated) == (0, 5)

@@ -1,9 +1,11 @@
 """Periodic jobs, ONE declarative list, run by `rq cron jobs.cron_config`."""
+import os
+
 from rq import cron
 
 from jobs.sync import pull_all_connections, renew_watch_channels
 
-QUEUE = "pcs-sync"
+QUEUE = f"{os.environ.get('REDIS_NAMESPACE') or 'pcs'}-sync"  # the queue app.queues names for the namespace
 
-cron.register(pull_all_connections, queue_name=QUEUE, interval=300)  # safety-net pull every 5 minutes
-cron.register(renew_watch_channels, queue_name=QUEUE, interval=3600)
+cron.register(pull_all_connections, queue_name=QUEUE, interval=300)  # safety net: pull, and push what waits
+cron.register(renew_watch_channels, queue_name=QUEUE, interval=3600)  # channels live 7 days; renew within 12 h

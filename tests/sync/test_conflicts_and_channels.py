@@ -19,7 +19,8 @@ def history_of(item) -> list[SyncHistory]:
     return db.session.scalars(sa.select(SyncHistory).where(SyncHistory.item_id == item.id)).all()
 
 
-def test_later_google_edit_wins_a_conflict_and_the_portal_version_is_kept(connect, user, google, gcal, app):
+def test_later_google_edit_wins_a_conflict_and_the_portal_version_is_kept(connect, user, google, gcal, app,
+                                                                          login_as):
     (task,) = make_items(user, tasks=1)
     connect()
     task.title = "Portal edit"
@@ -31,6 +32,8 @@ def test_later_google_edit_wins_a_conflict_and_the_portal_version_is_kept(connec
     assert task.title == "Google edit" and google_title(google, task) == "Google edit"
     (conflict,) = [h for h in history_of(task) if h.action.startswith("conflict")]
     assert conflict.action == "conflict_google_won" and conflict.detail["lost"]["title"] == "Portal edit"
+    page = login_as(user).get(f"/tasks/{task.id}").get_data(as_text=True)  # the item's sync history
+    assert "Google&#39;s version won" in page and "Portal edit" in page
 
 
 def test_later_portal_edit_wins_a_conflict_and_the_google_version_is_kept(connect, user, google, gcal, app):

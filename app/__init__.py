@@ -83,7 +83,7 @@ def register_errorhandlers(app: Flask) -> None:
 
     expired = "Your form expired or was not sent from this site. Please reload the page and try again."
     app.register_error_handler(CSRFError, lambda e: render_error(e, expired))
-    for code in (400, 403, 404, 405, 413):
+    for code in (400, 403, 404, 405, 409, 413):
         app.register_error_handler(code, render_error)
 
 

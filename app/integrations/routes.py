@@ -88,9 +88,8 @@ def connect(kind_slug: str):
     other = ConnectionKind.ONE_WAY if kind is ConnectionKind.TWO_WAY else ConnectionKind.TWO_WAY
     if db.session.scalar(sa.select(CalendarConnection.id).where(CalendarConnection.user_id == current_user.id,
                                                                 CalendarConnection.kind == other)):
-        flash("Deactivate your 1-WAY Sync first: only one Google Calendar sync can be active."
-              if other is ConnectionKind.ONE_WAY else "You already have the 2-WAY Sync.", "warning")
-        return redirect(url_for(".index")), 303
+        abort(409, "Deactivate your 1-WAY Sync first: only one Google Calendar sync can be active."
+              if other is ConnectionKind.ONE_WAY else "You already have the 2-WAY Sync.")
     return start_google_sign_in(kind)
 
 
@@ -99,18 +98,19 @@ def connect(kind_slug: str):
 def push_existing(kind_slug: str):
     connection = own_connection(kind_from_url(kind_slug))
     if connection.status not in (ConnectionStatus.NEEDS_CALENDAR, ConnectionStatus.ACTIVE):
-        flash("Fix the connection first (see the card).", "warning")
-        return redirect(url_for(".index"))
+        abort(409, "This connection needs attention first: see its card on the Integrations page.")
     form = PushExistingDataForm()
     error = load_choices(form, connection)
-    if error or not form.validate_on_submit():
-        flash(error or "Choose one of your Google calendars.", "danger")
-        return redirect(url_for(".index")), 303
+    if error:  # Google could not be asked: not the user's fault, say it on the page
+        flash(error, "danger")
+        return redirect(url_for(".index"))
+    if not form.validate_on_submit():
+        abort(400, "Choose one of your own Google calendars from the list.")
     try:
         choose_calendar(connection, form.calendar_id.data, dict(form.calendar_id.choices))
     except GoogleError as exc:
         flash(f"Google refused to create the calendar: {exc}", "danger")
-        return redirect(url_for(".index")), 303
+        return redirect(url_for(".index"))
     run = SyncRun(company_id=connection.company_id, user_id=current_user.id, connection_id=connection.id,
                   kind="push_existing")
     db.session.add(run)

@@ -106,7 +106,7 @@ def test_one_way_connection_locks_the_two_way_card(users, login_as, app):
     assert "Deactivate the 1-WAY Sync" in page
     assert 'disabled id="two-way-sign-in"' in page
     refused = post_form(client, "/integrations/two-way/connect", {}, page="/integrations/")
-    assert refused.status_code == 303
+    assert refused.status_code == 409 and "Deactivate your 1-WAY Sync first" in refused.get_data(as_text=True)
     post_form(client, "/integrations/one-way/delete", {}, page="/integrations/")
     page = client.get("/integrations/").get_data(as_text=True)
     assert "Deactivate the 1-WAY Sync" not in page and "Sign in with Google" in page
@@ -208,3 +208,13 @@ def test_switching_from_one_way_to_two_way_reuses_the_copies_in_google(google, u
     run = db.session.scalar(sa.select(SyncRun).where(SyncRun.connection_id == connection.id,
                                                      SyncRun.kind == "push_existing"))
     assert (run.created, run.updated) == (0, 5)
+
+
+def test_a_calendar_that_is_not_in_the_list_is_refused(google, users, login_as):
+    client = login_as(users[Role.CLIENT])
+    sign_in_with_google(client)
+    for bogus in ("someone-else@example.com", "Company Holidays", ""):  # not writable / not the user's
+        response = post_form(client, "/integrations/two-way/push", {"calendar_id": bogus}, page="/integrations/")
+        assert response.status_code == 400
+        assert "Choose one of your own Google calendars" in response.get_data(as_text=True)
+    assert connection_of(users[Role.CLIENT]).calendar_id is None

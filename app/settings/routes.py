@@ -10,6 +10,7 @@ import logging
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.orm import contains_eager
 
 from ..access import admin_required
 from ..audit import record
@@ -201,6 +202,7 @@ def connections():
     query = (sa.select(CalendarConnection).join(User, CalendarConnection.user_id == User.id)
              .where(CalendarConnection.company_id == current_user.company_id,
                     User.company_id == current_user.company_id)
+             .options(contains_eager(CalendarConnection.user))  # one query, not one per row
              .order_by(User.name, CalendarConnection.kind))
     if form.role.data:
         query = query.where(User.role == Role(form.role.data))

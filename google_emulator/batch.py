@@ -89,7 +89,7 @@ def batch():
     if len(parts) > MAX_CALLS:
         return _error(400, "badRequest", f"A batch request cannot contain more than {MAX_CALLS} requests.")
     outer_auth = request.headers.get("Authorization")
-    out_boundary = "batch_" + secrets.token_urlsafe(12)
+    out_boundary = "batch_" + secrets.token_hex(12)
     chunks = []
     for i, (ph, inner) in enumerate(parts, 1):
         cid = ph.get("content-id", f"<{i}>").strip()

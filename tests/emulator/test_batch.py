@@ -76,7 +76,7 @@ def test_raw_wire_layout_lf_and_crlf(emu):
         assert "Content-ID: <response-" in text and " + 1>" in text and " + 2>" in text
         assert "HTTP/1.1 200 OK\r\n" in text and "HTTP/1.1 404 Not Found\r\n" in text
         boundary = r.headers["Content-Type"].split("boundary=")[1]
-        assert text.rstrip("-\r\n").endswith(boundary) and text.endswith("--\r\n")
+        assert text.startswith(f"--{boundary}\r\n") and text.endswith(f"\r\n--{boundary}--\r\n")
         part = text.split("HTTP/1.1 200 OK\r\n", 1)[1]
         head, _, _ = part.partition("\r\n\r\n")
         assert head.strip() and ":" in head  # at least one header line

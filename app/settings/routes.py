@@ -75,9 +75,10 @@ def index():
     return render_settings()
 
 
-def logo_summary(mimetype: str | None, data: bytes | None) -> str | None:
-    """The audit trail records what the logo was, not its bytes."""
-    return f"{mimetype}, {len(data):,} bytes" if data else None
+def profile_snapshot(company) -> dict:
+    """The audited view of the profile: what the logo was, not its bytes."""
+    logo = f"{company.logo_mimetype}, {len(company.logo):,} bytes" if company.logo else None
+    return {"name": company.name, "brand_color": company.brand_color, "logo": logo}
 
 
 @bp.post("/profile")
@@ -87,16 +88,14 @@ def profile():
     if not form.validate_on_submit():
         return render_settings(profile_form=form, status=400)
     company = current_user.company
-    before = {"name": company.name, "brand_color": company.brand_color,
-              "logo": logo_summary(company.logo_mimetype, company.logo)}
+    before = profile_snapshot(company)
     company.name = form.name.data.strip()
     company.brand_color = form.brand_color.data.lower()
     if form.logo.image_bytes:
         company.logo, company.logo_mimetype = form.logo.image_bytes, form.logo.image_type
     elif form.remove_logo.data:
         company.logo, company.logo_mimetype = None, None
-    after = {"name": company.name, "brand_color": company.brand_color,
-             "logo": logo_summary(company.logo_mimetype, company.logo)}
+    after = profile_snapshot(company)
     changed = [key for key in before if before[key] != after[key]]
     # A new upload of the very same size and type still counts as a change of logo.
     if form.logo.image_bytes and "logo" not in changed:

@@ -6,7 +6,6 @@ from redis import Redis
 from rq import Queue
 
 SYNC_QUEUE = "sync"
-DEFAULT_QUEUE = "default"
 
 
 def init_app(app: Flask) -> None:

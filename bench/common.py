@@ -321,13 +321,13 @@ class Stack:
     def queued_jobs(self) -> int:
         from app.queues import get_queue
 
-        return sum(get_queue(name).count for name in ("sync", "default"))
+        return get_queue().count
 
     def _finished_jobs(self) -> tuple[int, int]:
         from app.queues import get_queue
 
-        queues = [get_queue(name) for name in ("sync", "default")]
-        return (sum(q.finished_job_registry.count for q in queues), sum(q.failed_job_registry.count for q in queues))
+        queue = get_queue()
+        return queue.finished_job_registry.count, queue.failed_job_registry.count
 
     def run_worker(self, during=None, timeout: float = 1800) -> WorkerResult:
         """A separate `rq worker` (SimpleWorker: jobs run in its own process) until the queues are empty.
@@ -348,7 +348,7 @@ class Stack:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "rq.cli", "worker", *mode, "--with-scheduler", "--worker-class",
                  "rq.worker.SimpleWorker", "--url", self.settings["REDIS_URL"],
-                 f"{namespace}-sync", f"{namespace}-default"],
+                 f"{namespace}-sync"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(proc)
         sampler = RssSampler(proc)

@@ -214,13 +214,13 @@ class BurstWorker(SimpleWorker):
 
 def run_jobs(app) -> int:
     """Run every queued job for real with an in-process RQ worker; returns how many ran."""
-    queues = [get_queue(name) for name in ("sync", "default")]
+    queue = get_queue()
 
     def finished() -> int:
-        return sum(q.finished_job_registry.count + q.failed_job_registry.count for q in queues)
+        return queue.finished_job_registry.count + queue.failed_job_registry.count
 
     before = finished()
-    BurstWorker(queues, connection=get_redis()).work(burst=True, with_scheduler=False)
+    BurstWorker([queue], connection=get_redis()).work(burst=True, with_scheduler=False)
     return finished() - before
 
 
@@ -298,7 +298,7 @@ def worker_process(app, tmp_path):
     namespace = config["REDIS_NAMESPACE"]
     log = open(tmp_path / "worker.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "rq.cli", "worker", "--url", config["REDIS_URL"],
-                             "--worker-ttl", "30", "--with-scheduler", f"{namespace}-sync", f"{namespace}-default"],
+                             "--worker-ttl", "30", "--with-scheduler", f"{namespace}-sync"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     proc.log_path = tmp_path / "worker.log"
     yield proc

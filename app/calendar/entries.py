@@ -6,6 +6,7 @@ converted to the viewer's time zone here, so the template only places them on da
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -13,8 +14,36 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import Appointment, CalendarConnection, Event, GoogleEvent, Task, User
 from ..portal.kinds import item_url
-from ..portal.queries import CalendarEntry, in_days, overlapping, participant_items_between
+from ..portal.queries import participant_items_between, timed_or_all_day_on
 from ..timefmt import to_local, to_utc
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One thing drawn on a calendar day: a portal item or a Google event."""
+
+    kind: str  # task | event | appointment | google
+    title: str
+    all_day: bool
+    start: datetime | date
+    end: datetime | date  # inclusive date for all-day entries
+    url: str | None = None
+    location: str = ""
+
+    @property
+    def start_day(self) -> date:
+        return self.start if not isinstance(self.start, datetime) else self.start.date()
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def local_span(row: Event | GoogleEvent, tz: str) -> tuple[datetime | date, datetime | date]:
+    """Start and end as drawn: all-day dates as they are (a missing end is the start day), times in `tz`."""
+    if row.all_day:
+        return row.start_date, row.end_date or row.start_date
+    return to_local(row.start_at, tz), to_local(row.end_at or row.start_at, tz)
 
 
 def item_entries(user: User, first: date, last: date, start_utc: datetime, end_utc: datetime) -> list[CalendarEntry]:
@@ -25,10 +54,7 @@ def item_entries(user: User, first: date, last: date, start_utc: datetime, end_u
         title = ("✓ " if task.done else "") + task.title
         entries.append(CalendarEntry("task", title, task.all_day, due, due, item_url(task)))
     for event in db.session.scalars(participant_items_between(user, Event, first, last, start_utc, end_utc)):
-        if event.all_day:
-            start, end = event.start_date, event.end_date or event.start_date
-        else:
-            start, end = to_local(event.start_at, tz), to_local(event.end_at, tz)
+        start, end = local_span(event, tz)
         entries.append(CalendarEntry("event", event.title, event.all_day, start, end, item_url(event), event.location))
     for appt in db.session.scalars(participant_items_between(user, Appointment, first, last, start_utc, end_utc)):
         entries.append(CalendarEntry("appointment", appt.title, False, to_local(appt.start_at, tz),
@@ -40,16 +66,10 @@ def google_entries(user: User, first: date, last: date, start_utc: datetime, end
     """Google-native events stored for the user's own connections (only live ones are stored)."""
     query = sa.select(GoogleEvent).join(CalendarConnection, GoogleEvent.connection_id == CalendarConnection.id).where(
         CalendarConnection.user_id == user.id, GoogleEvent.company_id == user.company_id,
-        sa.or_(sa.and_(GoogleEvent.all_day.is_(True),
-                       in_days(GoogleEvent.start_date, GoogleEvent.end_date, first, last)),
-               sa.and_(GoogleEvent.all_day.is_(False), overlapping(GoogleEvent.start_at, GoogleEvent.end_at,
-                                                                   start_utc, end_utc))))
+        timed_or_all_day_on(GoogleEvent, first, last, start_utc, end_utc))
     entries = []
     for row in db.session.scalars(query):
-        if row.all_day:
-            start, end = row.start_date, row.end_date or row.start_date
-        else:
-            start, end = to_local(row.start_at, user.timezone), to_local(row.end_at or row.start_at, user.timezone)
+        start, end = local_span(row, user.timezone)
         link = row.html_link if row.html_link.startswith(("https://", "http://")) else None
         entries.append(CalendarEntry("google", row.summary or "(No title)", row.all_day, start, end, link,
                                      row.location))

@@ -7,10 +7,9 @@ from datetime import date, datetime, timedelta
 from flask import abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..portal.queries import week_start
 from ..timefmt import zone
 from . import bp
-from .entries import entries_by_day
+from .entries import entries_by_day, week_start
 
 VIEWS = ("month", "week")
 MIN_DAY, MAX_DAY = date(1970, 1, 1), date(2100, 12, 31)

@@ -1,6 +1,6 @@
 """The data model. Every row belongs to exactly one company (tenant)."""
 from .core import AuditLog, Company, Role, User, utcnow
-from .items import ITEM_MODELS, Appointment, Event, Task, item_model
+from .items import ITEM_MODELS, Appointment, Event, Task
 from .sync import (
     CalendarConnection,
     ConnectionKind,
@@ -15,5 +15,5 @@ from .sync import (
 __all__ = [
     "Appointment", "AuditLog", "CalendarConnection", "Company", "ConnectionKind", "ConnectionStatus",
     "Event", "EventLink", "GoogleEvent", "ITEM_MODELS", "PendingPush", "Role", "SyncHistory",
-    "SyncRun", "Task", "User", "item_model", "utcnow",
+    "SyncRun", "Task", "User", "utcnow",
 ]

@@ -138,7 +138,3 @@ class Appointment(PortalItem, db.Model):
 
 
 ITEM_MODELS: dict[str, type[PortalItem]] = {"task": Task, "event": Event, "appointment": Appointment}
-
-
-def item_model(kind: str) -> type[PortalItem]:
-    return ITEM_MODELS[kind]

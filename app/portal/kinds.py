@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from flask import url_for
-from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.interfaces import LoaderOption
 
 from ..models import Appointment, Event, Task, User
 from ..models.items import PortalItem
@@ -37,7 +35,6 @@ class Kind:
     form: type[ItemForm]
     columns: tuple[Field, ...]
     details: tuple[Field, ...]
-    loader_options: tuple[LoaderOption, ...]
     sort_key: Callable[[PortalItem], datetime]
     people_attr: str | None = None  # the participant list a form edits, if any
     staff_only: bool = False  # only staff create or change items of this kind
@@ -98,7 +95,6 @@ KINDS: dict[str, Kind] = {
                  Field("Done", lambda t, tz: "Yes" if t.done else "No")),
         details=(Field("Due", task_due), Field("Assignees", lambda t, tz: names(t.assignees)),
                  Field("Done", lambda t, tz: "Yes" if t.done else "No"), Field("Notes", lambda t, tz: t.notes)),
-        loader_options=(selectinload(Task.assignees),),
         sort_key=lambda t: as_datetime(t.due_at or t.due_date),
     ),
     "event": Kind(
@@ -108,7 +104,6 @@ KINDS: dict[str, Kind] = {
         details=(Field("When", event_when), Field("Time zone", lambda e, tz: e.timezone),
                  Field("Location", lambda e, tz: e.location), Field("Attendees", lambda e, tz: names(e.attendees)),
                  Field("Description", lambda e, tz: e.description)),
-        loader_options=(selectinload(Event.attendees),),
         sort_key=lambda e: as_datetime(e.start_at or e.start_date),
     ),
     "appointment": Kind(
@@ -121,7 +116,6 @@ KINDS: dict[str, Kind] = {
                  Field("Staff member", lambda a, tz: a.staff.name), Field("Contact", lambda a, tz: a.contact.name),
                  Field("Location", lambda a, tz: a.location),
                  Field("Meeting link", lambda a, tz: a.meeting_link, link=True)),
-        loader_options=(selectinload(Appointment.staff), selectinload(Appointment.contact)),
         sort_key=lambda a: a.start_at,
     ),
 }

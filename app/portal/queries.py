@@ -1,15 +1,14 @@
 """Who sees which items: every item query in the app goes through here (tenant + participation)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import ITEM_MODELS, Appointment, Event, Task, User, utcnow
+from ..models import Appointment, Event, Task, User, utcnow
 from ..models.items import PortalItem
 
 # Loader options that fetch each kind's participants with the items, not one query per item.
@@ -52,6 +51,13 @@ def in_days(start_col, end_col, first: date, last: date) -> sa.ColumnElement[boo
     return sa.and_(start_col <= last, sa.func.coalesce(end_col, start_col) >= first)
 
 
+def timed_or_all_day_on(model, first: date, last: date,
+                        start_utc: datetime, end_utc: datetime) -> sa.ColumnElement[bool]:
+    """Rows with timed (`start_at`/`end_at`) or all-day (`start_date`/`end_date`) bounds that touch the days."""
+    return sa.or_(sa.and_(model.all_day.is_(False), overlapping(model.start_at, model.end_at, start_utc, end_utc)),
+                  sa.and_(model.all_day.is_(True), in_days(model.start_date, model.end_date, first, last)))
+
+
 def participant_items_between(user: User, model: type[PortalItem], first: date, last: date,
                               start_utc: datetime, end_utc: datetime) -> sa.Select:
     """The user's own items on the days first..last; timed ones by the UTC bounds of those local days."""
@@ -59,29 +65,10 @@ def participant_items_between(user: User, model: type[PortalItem], first: date, 
         touches = sa.or_(sa.and_(Task.due_at >= start_utc, Task.due_at < end_utc),
                          sa.and_(Task.due_at.is_(None), Task.due_date >= first, Task.due_date <= last))
     elif model is Event:
-        touches = sa.or_(sa.and_(Event.all_day.is_(False),
-                                 overlapping(Event.start_at, Event.end_at, start_utc, end_utc)),
-                         sa.and_(Event.all_day.is_(True), in_days(Event.start_date, Event.end_date, first, last)))
+        touches = timed_or_all_day_on(Event, first, last, start_utc, end_utc)
     else:
         touches = overlapping(model.start_at, model.end_at, start_utc, end_utc)
     return participant_items(user, model).where(touches)
-
-
-@dataclass(frozen=True)
-class CalendarEntry:
-    """One thing drawn on a calendar day: a portal item or a Google event."""
-
-    kind: str  # task | event | appointment | google
-    title: str
-    all_day: bool
-    start: datetime | date
-    end: datetime | date  # inclusive date for all-day entries
-    url: str | None = None
-    location: str = ""
-
-    @property
-    def start_day(self) -> date:
-        return self.start if not isinstance(self.start, datetime) else self.start.date()
 
 
 def upcoming_items(user: User, limit: int = 10) -> list[PortalItem]:
@@ -99,9 +86,5 @@ def upcoming_items(user: User, limit: int = 10) -> list[PortalItem]:
     return [item for _, item in sorted(found, key=lambda pair: pair[0])[:limit]]
 
 
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-__all__ = ["ITEM_MODELS", "CalendarEntry", "get_visible_item_or_404", "in_days", "overlapping", "participant_items",
-           "participant_items_between", "upcoming_items", "visible_items", "week_start"]
+__all__ = ["get_visible_item_or_404", "in_days", "overlapping", "participant_items", "participant_items_between",
+           "timed_or_all_day_on", "upcoming_items", "visible_items"]

@@ -18,7 +18,7 @@ from . import bp
 from .forms import ItemForm, default_zone
 from .history import item_history
 from .kinds import KINDS, Kind, item_url
-from .queries import get_visible_item_or_404, visible_items
+from .queries import PARTICIPANTS, get_visible_item_or_404, visible_items
 
 ID = "<int(max=2147483647):item_id>"  # larger ids cannot exist and would overflow the database driver
 
@@ -39,12 +39,12 @@ def build_form(kind: Kind, user: User) -> ItemForm:
     return form
 
 
-def keep_participants(kind: Kind, item: PortalItem, before: list[User], user: User) -> None:
+def keep_participants(kind: Kind, form: ItemForm, item: PortalItem, before: list[User], user: User) -> None:
     """A contact's edit keeps the participants they cannot see in the picker, and always includes them."""
     if not kind.people_attr or user.is_staff:
         return
     chosen = list(getattr(item, kind.people_attr))
-    hidden = [p for p in before if p.id not in {u.id for u in pickable_people(user)}]
+    hidden = [p for p in before if p.id not in form.people]
     merged = {p.id: p for p in [*chosen, *hidden, user]}
     setattr(item, kind.people_attr, list(merged.values()))
 
@@ -64,7 +64,7 @@ def render_item_form(kind: Kind, form: ItemForm, item: PortalItem | None) -> tup
 @login_required
 def item_list(kind: str) -> str:
     spec = KINDS[kind]
-    items = db.session.scalars(visible_items(spec.model, current_user).options(*spec.loader_options)).all()
+    items = db.session.scalars(visible_items(spec.model, current_user).options(*PARTICIPANTS[spec.name])).all()
     return render_template("portal/list.html", kind=spec, items=sorted(items, key=spec.sort_key),
                            can_create=spec.can_create(current_user))
 
@@ -86,7 +86,7 @@ def item_new(kind: str) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         item = spec.model(company_id=current_user.company_id, created_by_id=current_user.id)
         form.apply(item, current_user)
-        keep_participants(spec, item, [], current_user)
+        keep_participants(spec, form, item, [], current_user)
         db.session.add(item)
         db.session.commit()
         flash(f"{spec.label} “{item.title}” created.", "success")
@@ -112,7 +112,7 @@ def item_edit(kind: str, item_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         before = list(getattr(item, spec.people_attr)) if spec.people_attr else []
         form.apply(item, current_user)
-        keep_participants(spec, item, before, current_user)
+        keep_participants(spec, form, item, before, current_user)
         db.session.commit()
         flash(f"{spec.label} “{item.title}” saved.", "success")
         return redirect(item_url(item))

@@ -72,19 +72,25 @@ def participant_items_between(user: User, model: type[PortalItem], first: date, 
 
 
 def upcoming_items(user: User, limit: int = 10) -> list[PortalItem]:
+    """The user's next items, soonest first, ongoing ones included: each kind's soonest rows by their own
+    start column (timed and all-day separately, so each query can order and limit in SQL), then merged."""
     now = utcnow()
     today = now.date()
+    sources = [  # (model, start column, still to come or ongoing)
+        (Task, Task.due_at, sa.and_(Task.done.is_(False), Task.due_at >= now)),
+        (Task, Task.due_date, sa.and_(Task.done.is_(False), Task.due_at.is_(None), Task.due_date >= today)),
+        (Event, Event.start_at, sa.and_(Event.all_day.is_(False), Event.end_at >= now)),
+        (Event, Event.start_date,
+         sa.and_(Event.all_day.is_(True), sa.func.coalesce(Event.end_date, Event.start_date) >= today)),
+        (Appointment, Appointment.start_at, Appointment.end_at >= now),
+    ]
     found: list[tuple[datetime, PortalItem]] = []
-    for task in db.session.scalars(participant_items(user, Task).where(Task.done.is_(False)).where(
-            sa.or_(Task.due_at >= now, Task.due_date >= today)).limit(limit)):
-        found.append((task.due_at or datetime.combine(task.due_date, time()), task))
-    for event in db.session.scalars(participant_items(user, Event).where(
-            sa.or_(Event.end_at >= now, Event.end_date >= today)).limit(limit)):
-        found.append((event.start_at or datetime.combine(event.start_date, time()), event))
-    for appt in db.session.scalars(participant_items(user, Appointment).where(Appointment.end_at >= now).limit(limit)):
-        found.append((appt.start_at, appt))
+    for model, start, still_on in sources:
+        query = participant_items(user, model).where(still_on).order_by(None).order_by(start, model.id).limit(limit)
+        for item in db.session.scalars(query):
+            value = getattr(item, start.key)
+            found.append((value if isinstance(value, datetime) else datetime.combine(value, time()), item))
     return [item for _, item in sorted(found, key=lambda pair: pair[0])[:limit]]
-
 
 __all__ = ["get_visible_item_or_404", "in_days", "overlapping", "participant_items", "participant_items_between",
            "timed_or_all_day_on", "upcoming_items", "visible_items"]

@@ -8,10 +8,8 @@ from flask_login import current_user, login_required
 
 from .menu import can_see
 
-HIDDEN_AREA_MESSAGE = "Your company has not made this area available to your role."
 
-
-def require_menu_entry(endpoint: str, message: str = HIDDEN_AREA_MESSAGE):
+def require_menu_entry(endpoint: str, message: str):
     """Refuse (403) a view whose menu entry the current user's role does not have.
 
     Hiding a menu entry and refusing its routes are one rule, so they can never disagree.

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -272,6 +273,21 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@contextmanager
+def counted_statements():
+    """Collects the SQL statements run inside the block, to check a page's query budget."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 def browser_login(page, user: User) -> None:

@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 
 from ..access import integrations_required
 from ..extensions import db
-from ..google import missing_scopes, oauth
+from ..google import oauth
 from ..integrations.service import connection_of, store_grant
 from ..models import CalendarConnection, ConnectionKind, ConnectionStatus
 from ..sync.scheduling import request_sync, schedule_pull
@@ -79,8 +79,7 @@ def google_callback():
     db.session.commit()
     if connection.can_sync:  # reconnected: catch up on what changed meanwhile, both ways
         request_sync(connection)
-    missing = missing_scopes(connection.scope_set)
-    if missing:
+    if connection.status is ConnectionStatus.NEEDS_PERMISSIONS:
         flash("Connected, but some permissions were not granted: sync stays off until you grant them.", "warning")
     else:
         flash(f"Connected to Google as {connection.google_email}.", "success")

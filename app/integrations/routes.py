@@ -9,10 +9,11 @@ from ..access import integrations_required
 from ..extensions import db
 from ..google import SCOPE_LABELS, AuthRevoked, GoogleError, client_for, missing_scopes
 from ..models import CalendarConnection, ConnectionKind, ConnectionStatus, EventLink, GoogleEvent, SyncRun
+from ..sync.runs import new_run
 from ..sync.scheduling import enqueue_run, request_sync
 from . import bp
 from .forms import NEW_CALENDAR, PushExistingDataForm
-from .service import disconnect
+from .service import connection_of, disconnect, forget_calendar
 
 KINDS = {"two-way": ConnectionKind.TWO_WAY, "one-way": ConnectionKind.ONE_WAY}
 HISTORY_LENGTH = 5
@@ -26,12 +27,7 @@ def kind_from_url(slug: str) -> ConnectionKind:
 
 def own_connection(kind: ConnectionKind) -> CalendarConnection:
     """The current user's connection of that kind: every action goes through ownership."""
-    connection = db.session.scalar(sa.select(CalendarConnection).where(
-        CalendarConnection.user_id == current_user.id, CalendarConnection.company_id == current_user.company_id,
-        CalendarConnection.kind == kind))
-    if connection is None:
-        abort(404)
-    return connection
+    return connection_of(current_user, kind) or abort(404)
 
 
 def calendar_choices(connection: CalendarConnection) -> list[tuple[str, str]]:
@@ -64,7 +60,8 @@ def index():
                               .order_by(SyncRun.id.desc()).limit(HISTORY_LENGTH)).all()
     ids = [c.id for c in connections.values()]
     counts = {model: dict(db.session.execute(sa.select(model.connection_id, sa.func.count()).where(
-        model.connection_id.in_(ids)).group_by(model.connection_id)).all()) for model in (EventLink, GoogleEvent)}
+        model.connection_id.in_(ids)).group_by(model.connection_id)).all()) if ids else {}
+        for model in (EventLink, GoogleEvent)}
     forms, load_errors = {}, {}
     for kind, connection in connections.items():
         if connection.status is ConnectionStatus.NEEDS_CALENDAR:
@@ -75,7 +72,7 @@ def index():
                            load_errors=load_errors, active_run=next((r for r in runs if not r.finished), None),
                            pushed_counts=counts[EventLink], google_counts=counts[GoogleEvent],
                            missing_labels=lambda c: [SCOPE_LABELS[s] for s in missing_scopes(c.scope_set)],
-                           Kind=ConnectionKind, Status=ConnectionStatus)
+                           Status=ConnectionStatus)
 
 
 @bp.post("/<kind_slug>/connect")
@@ -86,8 +83,7 @@ def connect(kind_slug: str):
 
     kind = kind_from_url(kind_slug)
     other = ConnectionKind.ONE_WAY if kind is ConnectionKind.TWO_WAY else ConnectionKind.TWO_WAY
-    if db.session.scalar(sa.select(CalendarConnection.id).where(CalendarConnection.user_id == current_user.id,
-                                                                CalendarConnection.kind == other)):
+    if connection_of(current_user, other):
         abort(409, "Deactivate your 1-WAY Sync first: only one Google Calendar sync can be active."
               if other is ConnectionKind.ONE_WAY else "You already have the 2-WAY Sync.")
     return start_google_sign_in(kind)
@@ -111,9 +107,7 @@ def push_existing(kind_slug: str):
     except GoogleError as exc:
         flash(f"Google refused to create the calendar: {exc}", "danger")
         return redirect(url_for(".index"))
-    run = SyncRun(company_id=connection.company_id, user_id=current_user.id, connection_id=connection.id,
-                  kind="push_existing")
-    db.session.add(run)
+    run = new_run(connection, "push_existing")
     db.session.commit()
     if enqueue_run(run, "jobs.sync.push_existing_data"):
         flash("Synchronization started.", "info")
@@ -128,10 +122,7 @@ def choose_calendar(connection: CalendarConnection, calendar_id: str, labels: di
                                                          current_user.timezone)
         calendar_id, labels[calendar_id] = created["id"], created.get("summary", created["id"])
     if connection.calendar_id and connection.calendar_id != calendar_id:
-        # A different calendar: the old links and sync state describe the old one.
-        from .service import forget_calendar
-
-        forget_calendar(connection)
+        forget_calendar(connection)  # a different calendar: the old links and sync state describe the old one
     connection.calendar_id, connection.calendar_summary = calendar_id, labels.get(calendar_id, calendar_id)
     connection.status = ConnectionStatus.ACTIVE
 

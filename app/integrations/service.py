@@ -8,7 +8,7 @@ from flask import current_app
 
 from ..crypto import decrypt, encrypt
 from ..extensions import db
-from ..google import GoogleError, client_for, missing_scopes, revoke_token
+from ..google import client_for, missing_scopes, revoke_token
 from ..models import (
     CalendarConnection,
     ConnectionKind,
@@ -60,10 +60,7 @@ def disconnect(connection: CalendarConnection, actor: User) -> None:
     Events already in Google stay there; nothing in the portal is deleted. Does not commit.
     """
     if connection.channel_id and connection.access_token_enc:
-        try:
-            stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
-        except GoogleError as exc:
-            current_app.logger.info("could not stop channel of connection %s: %s", connection.id, exc)
+        stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
     revoke_token(decrypt(connection.refresh_token_enc) or decrypt(connection.access_token_enc))
     for model in (EventLink, GoogleEvent, PendingPush):
         db.session.execute(sa.delete(model).where(model.connection_id == connection.id))

@@ -42,7 +42,8 @@ class Company(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
     brand_color: Mapped[str] = mapped_column(sa.String(7), default="#2563eb")
-    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    # Deferred: the header of every page asks only whether there is a logo (`logo_mimetype`).
+    logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     logo_mimetype: Mapped[str | None] = mapped_column(sa.String(40))
     # Where this company's portal is served; the OAuth broker only ever returns users here.
     portal_url: Mapped[str | None] = mapped_column(sa.String(255))
@@ -52,11 +53,22 @@ class Company(db.Model):
 
     users: Mapped[list[User]] = relationship(back_populates="company")
 
+    HIDDEN_ROLES_KEY = "integrations_hidden_roles"
+
     def setting(self, key: str, default=None):
         return (self.settings or {}).get(key, default)
 
+    @property
+    def integrations_hidden_roles(self) -> list[str]:
+        return list(self.setting(self.HIDDEN_ROLES_KEY, []))
+
+    @integrations_hidden_roles.setter
+    def integrations_hidden_roles(self, roles: list[str]) -> None:
+        # A new dict, so SQLAlchemy sees the JSON column change (it does not track in-place edits).
+        self.settings = {**(self.settings or {}), self.HIDDEN_ROLES_KEY: sorted(roles)}
+
     def integrations_visible_to(self, role: Role) -> bool:
-        return role is Role.ADMIN or role.value not in self.setting("integrations_hidden_roles", [])
+        return role is Role.ADMIN or role.value not in self.integrations_hidden_roles
 
 
 class User(UserMixin, db.Model):

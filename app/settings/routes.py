@@ -10,7 +10,7 @@ import logging
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..access import admin_required
 from ..audit import record
@@ -24,12 +24,7 @@ from . import bp
 from .forms import HIDEABLE_ROLES, ROLE_GROUPS, CompanyProfileForm, ConnectionFilterForm, IntegrationsVisibilityForm
 
 log = logging.getLogger(__name__)
-HIDDEN_ROLES_KEY = "integrations_hidden_roles"
 AUDIT_ROWS_SHOWN = 20
-
-
-def hidden_roles() -> list[str]:
-    return list(current_user.company.setting(HIDDEN_ROLES_KEY, []))
 
 
 def role_connection_counts() -> dict[Role, dict[str, int]]:
@@ -55,17 +50,18 @@ def render_settings(profile_form: CompanyProfileForm | None = None,
     company = current_user.company
     if profile_form is None:
         profile_form = CompanyProfileForm(name=company.name, brand_color=company.brand_color)
-    if not company.logo:
+    if not company.logo_mimetype:
         del profile_form.remove_logo  # nothing to remove
+    hidden = company.integrations_hidden_roles
     if visibility_form is None:
         visibility_form = IntegrationsVisibilityForm(formdata=None)
-        visibility_form.load(hidden_roles())
+        visibility_form.load(hidden)
     audit_rows = db.session.scalars(
-        sa.select(AuditLog).where(AuditLog.company_id == company.id)
+        sa.select(AuditLog).options(joinedload(AuditLog.actor)).where(AuditLog.company_id == company.id)
         .order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(AUDIT_ROWS_SHOWN))
     return render_template("settings/index.html", company=company, profile_form=profile_form,
                            visibility_form=visibility_form, role_groups=ROLE_GROUPS,
-                           counts=role_connection_counts(), hidden=hidden_roles(),
+                           counts=role_connection_counts(), hidden=hidden,
                            audit_rows=list(audit_rows)), status
 
 
@@ -117,13 +113,12 @@ def visibility():
     if not form.validate_on_submit():
         return render_settings(visibility_form=form, status=400)
     company = current_user.company
-    before = sorted(hidden_roles())
+    before = sorted(company.integrations_hidden_roles)
     after = sorted(form.hidden_roles())
     if before == after:
         flash("Nothing to save: Integrations visibility is unchanged.", "info")
         return redirect(url_for(".index"))
-    # A new dict, so SQLAlchemy sees the JSON column change (it does not track in-place edits).
-    company.settings = {**(company.settings or {}), HIDDEN_ROLES_KEY: after}
+    company.integrations_hidden_roles = after
     record(current_user, "settings.integrations_visibility", target=f"company:{company.id}",
            before={"hidden_roles": before}, after={"hidden_roles": after})
     db.session.commit()

@@ -1,24 +1,7 @@
 """The Integrations page stays cheap however much history a user has (the bench's target: ≤ 10 queries)."""
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from app.extensions import db
 from app.models import CalendarConnection, ConnectionKind, ConnectionStatus, Role, SyncRun
-
-
-@contextmanager
-def counted_statements():
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+from tests.conftest import counted_statements
 
 
 def test_integrations_page_makes_at_most_ten_queries(users, login_as):

@@ -5,10 +5,10 @@ import re
 from datetime import date, datetime
 
 import pytest
-import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import CalendarConnection, ConnectionKind, ConnectionStatus, GoogleEvent, Role
+from tests.conftest import counted_statements
 
 
 def day_cell(html: str, day: str) -> str:
@@ -100,16 +100,8 @@ def test_the_calendar_runs_a_handful_of_queries_however_many_items(may_2030, acm
         make_event(acme, [users[Role.CLIENT], users[Role.STAFF]], title=f"Bulk {n}",
                    start_at=datetime(2030, 5, 1 + n, 10), end_at=datetime(2030, 5, 1 + n, 11))
     client = login_as(users[Role.CLIENT])
-    statements = []
-
-    def record(conn, cursor, statement, *args) -> None:
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with counted_statements() as statements:
         html = client.get("/calendar/?date=2030-05-01").get_data(as_text=True)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
     assert html.count("data-kind=\"event\"") >= 20
     assert len(statements) <= 8, statements
 

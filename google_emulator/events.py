@@ -16,7 +16,7 @@ import secrets
 
 from . import errors as E
 from .recurrence import RecurrenceError, instance_suffix, master_start, occurrences, parse_instance_id
-from .timeutil import UTC, bound, fmt_local, fmt_utc, is_date, now, parse_rfc3339, zone
+from .timeutil import UTC, bound, fmt_local, fmt_utc, is_date, now, overlaps, parse_rfc3339, zone
 
 ID_RE = re.compile(r"^[a-v0-9]{5,1024}$")
 B32HEX = "0123456789abcdefghijklmnopqrstuv"
@@ -201,14 +201,14 @@ class CalendarService:
                   (cal["id"], ev["id"], seq, ev.get("status", "confirmed"), ev.get("recurringEventId"),
                    ev["updated"], json.dumps(ev), s_ts, e_ts, int(bool(ev.get("recurrence")))))
         cal_id = cal["id"]
-        self.store.after_commit(lambda: self.on_change(cal_id))
+        self.store.after_commit(lambda: self.on_change(cal_id), key=("changed", cal_id))
         return ev
 
     def _html_link(self, cal_id, ev_id):
         eid = base64.urlsafe_b64encode(f"{ev_id} {cal_id}".encode()).decode().rstrip("=")
         return f"{self.base_url}/calendar/event?eid={eid}"
 
-    def _norm_time(self, t, which: str, cal_tz: str) -> dict:
+    def _norm_time(self, t, which: str) -> dict:
         label = "start" if which == "start" else "end"
         if not isinstance(t, dict) or not (t.get("date") or t.get("dateTime")):
             raise E.required(f"Missing {label} time.", location=label)
@@ -239,13 +239,13 @@ class CalendarService:
         out["dateTime"] = fmt_local(d)
         return out
 
-    def _validate(self, ev: dict, cal: dict, old: dict | None):
+    def _validate(self, ev: dict, cal: dict):
         """Normalise and check an event body in place (Google's field rules)."""
         cal_tz = cal["time_zone"]
         is_cancelled_instance = ev.get("status") == "cancelled" and ev.get("recurringEventId")
         if not is_cancelled_instance:
-            ev["start"] = self._norm_time(ev.get("start"), "start", cal_tz)
-            ev["end"] = self._norm_time(ev.get("end"), "end", cal_tz)
+            ev["start"] = self._norm_time(ev.get("start"), "start")
+            ev["end"] = self._norm_time(ev.get("end"), "end")
             if bool(ev["start"].get("date")) != bool(ev["end"].get("date")):
                 raise E.bad_request("Invalid start time.", reason="invalid", location="start")
             if bound(ev["end"], cal_tz) <= bound(ev["start"], cal_tz):
@@ -315,9 +315,8 @@ class CalendarService:
                                  domain="calendar")
         if ev.get("status") not in (None, "confirmed", "tentative", "cancelled"):
             raise E.invalid("Invalid value for: status", location="status")
-        for f in ("transparency",):
-            if ev.get(f) not in (None, "opaque", "transparent"):
-                raise E.invalid(f"Invalid value for: {f}", location=f)
+        if ev.get("transparency") not in (None, "opaque", "transparent"):
+            raise E.invalid("Invalid value for: transparency", location="transparency")
         if ev.get("visibility") not in (None, "default", "public", "private", "confidential"):
             raise E.invalid("Invalid value for: visibility", location="visibility")
         if ev.get("attendees") is not None:
@@ -504,7 +503,7 @@ class CalendarService:
         ev.pop("originalStartTime", None)
         if ev.get("status") == "cancelled":
             ev["status"] = "confirmed"
-        self._validate(ev, cal, None)
+        self._validate(ev, cal)
         self._conference(ev, body, None, conference_version)
         with self.store.tx() as c:
             if c.execute("SELECT 1 FROM events WHERE calendar_id=? AND id=?", (cal["id"], ev["id"])).fetchone():
@@ -554,7 +553,7 @@ class CalendarService:
                 ev["recurringEventId"] = old["recurringEventId"]
                 ev["originalStartTime"] = old["originalStartTime"]
                 ev.pop("recurrence", None)
-            self._validate(ev, cal, old)
+            self._validate(ev, cal)
             self._conference(ev, body, old, conference_version)
             self._server_fields(ev, cal, email, old)
             ev["etag"] = old.get("etag")
@@ -711,17 +710,8 @@ class CalendarService:
                 exceptions.setdefault(ev["recurringEventId"], {})[ev["id"]] = ev
         include_cancelled = show_deleted or incremental or upd_min is not None
 
-        def in_window(ev):
-            if incremental or (tmin is None and tmax is None):
-                return True
-            t = ev.get("start") or ev.get("originalStartTime")
-            te = ev.get("end") or t
-            try:
-                s, e = bound(t, tz), bound(te, tz)
-            except (ValueError, KeyError, TypeError):
-                return True
-            lo_ok = tmin is None or (e > tmin if instances_of is None else e >= tmin) or (s == e and s >= tmin)
-            return lo_ok and (tmax is None or s < tmax)
+        def in_window(ev):  # instances() also keeps events ending exactly at timeMin
+            return incremental or _overlaps(ev, tz, tmin, tmax, closed=instances_of is not None)
 
         items: list[dict] = []
         if instances_of is not None:
@@ -752,7 +742,7 @@ class CalendarService:
             for ev in evs.values():
                 rid = ev.get("recurringEventId")
                 if rid and rid in evs:
-                    if incremental and ev["id"] in changed and ev["id"] not in {i["id"] for i in items}:
+                    if incremental and ev["id"] in changed:  # may repeat its master's expansion; deduped below
                         items.append(ev if evs[rid].get("status") != "cancelled" else dict(ev, status="cancelled"))
                     continue
                 if ev.get("recurrence"):
@@ -845,8 +835,8 @@ class CalendarService:
         return rows + [r for r in extra if r["id"] not in have]
 
     def _series_overlaps(self, cal, master, exceptions, tmin, tmax) -> bool:
-        return bool([i for i in self._expand(cal, master, exceptions, tmin, tmax)
-                     if _overlaps(i, cal["time_zone"], tmin, tmax)])
+        return any(_overlaps(i, cal["time_zone"], tmin, tmax)
+                   for i in self._expand(cal, master, exceptions, tmin, tmax))
 
     def dump(self, cal_id: str) -> list:
         return [dict(json.loads(r["data"]), _seq=r["seq"]) for r in
@@ -856,13 +846,16 @@ class CalendarService:
 HORIZON_PAST_DAYS = 366
 
 
-def _overlaps(ev, tz, tmin, tmax):
+def _overlaps(ev, tz, tmin, tmax, closed=False):
+    """Whether an event falls in [tmin, tmax); undated events always do (see timeutil.overlaps)."""
+    if tmin is None and tmax is None:  # no window: skip parsing the times
+        return True
     t = ev.get("start") or ev.get("originalStartTime")
     try:
         s, e = bound(t, tz), bound(ev.get("end") or t, tz)
     except (ValueError, KeyError, TypeError):
         return True
-    return (tmin is None or e > tmin or (s == e and s >= tmin)) and (tmax is None or s < tmax)
+    return overlaps(s, e, tmin, tmax, closed)
 
 
 def _merge(dst: dict, src: dict):

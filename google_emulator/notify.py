@@ -29,7 +29,6 @@ class Notifier:
         self.queue: list[tuple[str, str]] = []  # (channel_id, state)
         self.session = requests.Session()
         self.delivered: list[dict] = []
-        self._stop = False
         self.thread = threading.Thread(target=self._run, name="push-notifier", daemon=True)
         self.thread.start()
 
@@ -112,18 +111,11 @@ class Notifier:
                 self.queue.append(it)
             self.cond.notify()
 
-    def shutdown(self):
-        with self.cond:
-            self._stop = True
-            self.cond.notify()
-
     def _run(self):
         while True:
             with self.cond:
-                while not self.queue and not self._stop:
+                while not self.queue:
                     self.cond.wait()
-                if self._stop:
-                    return
                 cid, state = self.queue.pop(0)
             try:
                 self._deliver(cid, state)

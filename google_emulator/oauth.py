@@ -18,12 +18,12 @@ import urllib.parse
 
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template_string, request
+from flask import Blueprint, current_app, jsonify, redirect, request
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from .discovery import AUTH, SIGN_IN, method_scopes, normalize_scope, scope_descriptions
-from .ui_base import PAGE
+from .ui_base import page
 
 bp = Blueprint("oauth", __name__)
 CODE_TTL = 600
@@ -67,17 +67,32 @@ def _oauth_error(error, desc, status=400):
     return _json({"error": error, "error_description": desc}, status)
 
 
+def _token_row(store, token: str, kind: str):
+    """The token's row plus its grant's email and client_id, or None when either is revoked."""
+    r = store.q1("SELECT t.*, g.email, g.client_id, g.revoked AS grant_revoked FROM tokens t "
+                 "JOIN grants g ON g.id = t.grant_id WHERE t.token=? AND t.kind=?", (token, kind))
+    if not r or r["revoked"] or r["grant_revoked"]:
+        return None
+    return r
+
+
 def validate_access_token(store, token: str):
     """(account email, client_id, scopes) for a live access token, else None."""
-    r = store.q1("SELECT t.*, g.email, g.client_id, g.revoked AS grant_revoked FROM tokens t "
-                 "JOIN grants g ON g.id = t.grant_id WHERE t.token=? AND t.kind='access'", (token,))
-    if not r or r["revoked"] or r["grant_revoked"] or (r["expires_at"] and r["expires_at"] < time.time()):
+    r = _token_row(store, token, "access")
+    if not r or (r["expires_at"] and r["expires_at"] < time.time()):
         return None
     return r["email"], r["client_id"], set(json.loads(r["scopes"]))
 
 
-def issue_tokens(store, email, client_id, scopes, *, refresh: bool, lifetime: int, nonce=None,
-                 grant_scopes_union=True):
+def _mint_access(c, grant_id, scopes, lifetime) -> dict:
+    """Store a new access token for the grant (inside the caller's transaction); the token response."""
+    at = "ya29.a0" + secrets.token_urlsafe(48)
+    c.execute("INSERT INTO tokens(token, kind, grant_id, scopes, expires_at) VALUES (?,?,?,?,?)",
+              (at, "access", grant_id, json.dumps(scopes), time.time() + lifetime))
+    return {"access_token": at, "expires_in": lifetime, "scope": " ".join(scopes), "token_type": "Bearer"}
+
+
+def issue_tokens(store, email, client_id, scopes, *, refresh: bool, lifetime: int, nonce=None):
     """Create/extend the user-client grant and mint tokens; returns the token response dict."""
     scopes = list(dict.fromkeys(scopes))
     with store.tx() as c:
@@ -90,17 +105,14 @@ def issue_tokens(store, email, client_id, scopes, *, refresh: bool, lifetime: in
         else:
             gid = c.execute("INSERT INTO grants(email, client_id, scopes, created) VALUES (?,?,?,?)",
                             (email, client_id, json.dumps(scopes), time.time())).lastrowid
-        at = "ya29.a0" + secrets.token_urlsafe(48)
-        c.execute("INSERT INTO tokens(token, kind, grant_id, scopes, expires_at) VALUES (?,?,?,?,?)",
-                  (at, "access", gid, json.dumps(scopes), time.time() + lifetime))
-        out = {"access_token": at, "expires_in": lifetime, "scope": " ".join(scopes), "token_type": "Bearer"}
+        out = _mint_access(c, gid, scopes, lifetime)
         if refresh:
             rt = "1//0" + secrets.token_urlsafe(64)
             c.execute("INSERT INTO tokens(token, kind, grant_id, scopes, expires_at) VALUES (?,?,?,?,NULL)",
                       (rt, "refresh", gid, json.dumps(scopes)))
             out["refresh_token"] = rt
     if "openid" in scopes:
-        out["id_token"] = make_id_token(store, email, client_id, scopes, nonce, at)
+        out["id_token"] = make_id_token(store, email, client_id, scopes, nonce, out["access_token"])
     return out
 
 
@@ -194,13 +206,8 @@ profile picture (sign-in).</p>{% endif %}
 </form>"""
 
 
-def _page(body, title, status=200, **ctx):
-    html = render_template_string(PAGE.replace("%%BODY%%", body), title=title, **ctx)
-    return Response(html, status=status, mimetype="text/html")
-
-
 def _error_page(status, error, description):
-    return _page(ERROR_PAGE, "Error", status=status, error=error, description=description)
+    return page(ERROR_PAGE, "Error", status=status, error=error, description=description)
 
 
 def _redirect_with(uri, params):
@@ -261,8 +268,8 @@ def authorize():
             return _approve(req_id, data, [s for s in data["scopes"]])
         return _redirect_with(redirect_uri, {"error": "interaction_required", "state": state})
     accounts = [dict(r) for r in e.store.q("SELECT email, name FROM accounts ORDER BY created, email")]
-    return _page(CHOOSER, "Sign in - Google Accounts", accounts=accounts, req=req_id, client_name=client["name"],
-                 hint=(data["login_hint"] or "").lower(), url="/o/oauth2/v2/auth/choose")
+    return page(CHOOSER, "Sign in - Google Accounts", accounts=accounts, req=req_id, client_name=client["name"],
+                hint=(data["login_hint"] or "").lower(), url="/o/oauth2/v2/auth/choose")
 
 
 def _active_grant_scopes(email, client_id) -> set:
@@ -299,8 +306,8 @@ def choose():
     desc = scope_descriptions()
     scopes = [{"scope": s, "label": desc.get(s, s)} for s in data["scopes"] if s not in SIGN_IN]
     sign_in = any(s in SIGN_IN for s in data["scopes"])
-    return _page(CONSENT, f"Sign in - {client['name']}", client_name=client["name"], email=email,
-                 name=acct["name"], scopes=scopes, sign_in=sign_in, req=req_id, url="/o/oauth2/v2/auth/consent")
+    return page(CONSENT, f"Sign in - {client['name']}", client_name=client["name"], email=email,
+                name=acct["name"], scopes=scopes, sign_in=sign_in, req=req_id, url="/o/oauth2/v2/auth/consent")
 
 
 @bp.post("/o/oauth2/v2/auth/consent")
@@ -391,9 +398,8 @@ def token():
         return _json(out)
     if gt == "refresh_token":
         rt = f.get("refresh_token", "")
-        r = e.store.q1("SELECT t.*, g.email, g.client_id, g.revoked AS grant_revoked FROM tokens t JOIN grants g "
-                       "ON g.id=t.grant_id WHERE t.token=? AND t.kind='refresh'", (rt,))
-        if not r or r["revoked"] or r["grant_revoked"]:
+        r = _token_row(e.store, rt, "refresh")
+        if not r:
             return _oauth_error("invalid_grant", "Token has been expired or revoked.")
         if r["client_id"] != client["client_id"]:
             return _oauth_error("unauthorized_client", "Unauthorized")
@@ -404,16 +410,20 @@ def token():
                 return _oauth_error("invalid_scope", "Bad Request")
             scopes = [s for s in scopes if s in asked]
         with e.store.tx() as c:
-            at = "ya29.a0" + secrets.token_urlsafe(48)
-            c.execute("INSERT INTO tokens(token, kind, grant_id, scopes, expires_at) VALUES (?,?,?,?,?)",
-                      (at, "access", r["grant_id"], json.dumps(scopes), time.time() + lifetime))
-        out = {"access_token": at, "expires_in": lifetime, "scope": " ".join(scopes), "token_type": "Bearer"}
+            out = _mint_access(c, r["grant_id"], scopes, lifetime)
         if "openid" in scopes:
-            out["id_token"] = make_id_token(e.store, r["email"], client["client_id"], scopes, None, at)
+            out["id_token"] = make_id_token(e.store, r["email"], client["client_id"], scopes, None,
+                                            out["access_token"])
         return _json(out)
     if not gt:
         return _oauth_error("invalid_request", "Missing required parameter: grant_type")
     return _oauth_error("unsupported_grant_type", "Invalid grant_type: " + gt)
+
+
+def _revoke_grant(c, grant_id):
+    """Google revokes grant-wide: the grant and every token issued under it."""
+    c.execute("UPDATE grants SET revoked=1 WHERE id=?", (grant_id,))
+    c.execute("UPDATE tokens SET revoked=1 WHERE grant_id=?", (grant_id,))
 
 
 def revoke_grant_of(store, token_value: str) -> bool:
@@ -424,8 +434,7 @@ def revoke_grant_of(store, token_value: str) -> bool:
     if r["revoked"] or (g and g["revoked"]):
         return False
     with store.tx() as c:
-        c.execute("UPDATE grants SET revoked=1 WHERE id=?", (r["grant_id"],))
-        c.execute("UPDATE tokens SET revoked=1 WHERE grant_id=?", (r["grant_id"],))
+        _revoke_grant(c, r["grant_id"])
     return True
 
 
@@ -433,8 +442,7 @@ def revoke_user(store, email: str) -> int:
     with store.tx() as c:
         ids = [r["id"] for r in c.execute("SELECT id FROM grants WHERE email=? AND revoked=0", (email.lower(),))]
         for gid in ids:
-            c.execute("UPDATE grants SET revoked=1 WHERE id=?", (gid,))
-            c.execute("UPDATE tokens SET revoked=1 WHERE grant_id=?", (gid,))
+            _revoke_grant(c, gid)
     return len(ids)
 
 

@@ -59,7 +59,6 @@ class Store:
         self.lock = threading.RLock()
         self._etag_last = 0
         self._etag_lock = threading.Lock()
-        self._after_commit = threading.local()
         with self.lock:
             self.conn().executescript(SCHEMA)
             cols = {r[1] for r in self.conn().execute("PRAGMA table_info(events)")}
@@ -86,7 +85,7 @@ class Store:
             c = self.conn()
             depth = getattr(self._local, "depth", 0)
             if depth == 0:
-                self._local.hooks = []
+                self._local.hooks, self._local.hook_keys = [], set()
                 c.execute("BEGIN IMMEDIATE")
             self._local.depth = depth + 1
             try:
@@ -95,18 +94,23 @@ class Store:
                 self._local.depth = depth
                 if depth == 0:
                     c.execute("ROLLBACK")
-                    self._local.hooks = []
+                    self._local.hooks, self._local.hook_keys = [], set()
                 raise
             self._local.depth = depth
             if depth == 0:
                 c.execute("COMMIT")
-                hooks, self._local.hooks = self._local.hooks, []
+                hooks, self._local.hooks, self._local.hook_keys = self._local.hooks, [], set()
                 for h in hooks:
                     h()
 
-    def after_commit(self, fn):
-        """Register fn to run once the current transaction has committed."""
+    def after_commit(self, fn, key=None):
+        """Register fn to run once the current transaction has committed. A `key` already registered in
+        this transaction is skipped, so a bulk write runs its per-calendar hook once, not once per row."""
         if getattr(self._local, "depth", 0):
+            if key is not None:
+                if key in self._local.hook_keys:
+                    return
+                self._local.hook_keys.add(key)
             self._local.hooks.append(fn)
         else:
             fn()
@@ -137,8 +141,7 @@ class Store:
         with self.tx() as c:
             for t in RESETTABLE:
                 c.execute(f"DELETE FROM {t}")
-            c.execute("INSERT OR REPLACE INTO kv(key, value) VALUES ('sync_epoch', ?)",
-                      (json.dumps(int(time.time() * 1000)),))
+            self.kv_set("sync_epoch", int(time.time() * 1000))  # nested: same transaction as the deletes
 
     def bump_calendar_seq(self, c, calendar_id) -> int:
         c.execute("UPDATE calendars SET change_seq = change_seq + 1 WHERE id=?", (calendar_id,))

@@ -72,3 +72,10 @@ def bound(t: dict, tz_default: str) -> dt.datetime:
         z = zone(tz_default) or UTC
         return dt.datetime.combine(dt.date.fromisoformat(t["date"]), dt.time(), z)
     raise ValueError("no time")
+
+
+def overlaps(s: dt.datetime, e: dt.datetime, tmin, tmax, closed: bool = False) -> bool:
+    """Whether [s, e) meets [tmin, tmax) (None = unbounded), Google's window rule: a zero-length event
+    at tmin counts; `closed` also keeps events ending exactly at tmin (events.instances does)."""
+    return (tmin is None or e > tmin or (closed and e >= tmin) or (s == e and s >= tmin)) and \
+        (tmax is None or s < tmax)

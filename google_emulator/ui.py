@@ -9,22 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import urllib.parse
 
-from flask import Blueprint, Response, current_app, redirect, render_template_string, request
+from flask import Blueprint, current_app, redirect, request
 
 from . import errors as E
-from .timeutil import UTC, bound, parse_rfc3339, zone
-from .ui_base import PAGE
+from .timeutil import UTC, bound, overlaps, parse_rfc3339, zone
+from .ui_base import page
 
 bp = Blueprint("ui", __name__, url_prefix="/calendar")
 
 
 def emu():
     return current_app.extensions["google_emulator"]
-
-
-def _page(body, title="Calendar", status=200, **ctx):
-    return Response(render_template_string(PAGE.replace("%%BODY%%", body), title=title, **ctx),
-                    status=status, mimetype="text/html")
 
 
 def _url(path, **params):
@@ -162,15 +157,14 @@ def week_view():
                                         event=ev.get("recurringEventId"), week=c["week"]))
             for d in days:
                 ds = dt.datetime.combine(d, dt.time(), tz)
-                de = ds + dt.timedelta(days=1)
-                if s < de and (e > ds or (s == e and s >= ds)):
+                if overlaps(s, e, ds, ds + dt.timedelta(days=1)):
                     by_day[d].append(item)
     mk = lambda w: _url("/calendar", account=c["account"], cal=c["cal_id"], week=w)  # noqa: E731
     wd = c["week_date"]
-    return _page(WEEK, "Calendar", days=days, by_day=by_day, writable=bool(c["cal"]) and c["cal"]["access_role"]
-                 in ("owner", "writer"), prev_url=mk((wd - dt.timedelta(days=7)).isoformat()),
-                 next_url=mk((wd + dt.timedelta(days=7)).isoformat()), today_url=mk(""),
-                 new_url=_url("/calendar/event/new", account=c["account"], cal=c["cal_id"], week=c["week"]), **c)
+    return page(WEEK, "Calendar", days=days, by_day=by_day, writable=bool(c["cal"]) and c["cal"]["access_role"]
+                in ("owner", "writer"), prev_url=mk((wd - dt.timedelta(days=7)).isoformat()),
+                next_url=mk((wd + dt.timedelta(days=7)).isoformat()), today_url=mk(""),
+                new_url=_url("/calendar/event/new", account=c["account"], cal=c["cal_id"], week=c["week"]), **c)
 
 
 def _form_from_event(ev, cal):
@@ -209,7 +203,7 @@ def new_event():
     f = dict(summary="", description="", location="", all_day=False, start_date=d.isoformat(), start_time="10:00",
              end_date=d.isoformat(), end_time="11:00", time_zone=c["cal"]["time_zone"], repeat="none",
              repeat_count="", is_instance=False)
-    return _page(FORM, "New event", f=f, event_id=None, error=None, back_url=_back(c), **c)
+    return page(FORM, "New event", f=f, event_id=None, error=None, back_url=_back(c), **c)
 
 
 @bp.get("/event/edit")
@@ -220,9 +214,9 @@ def edit_event():
     try:
         ev = emu().service.get_event(c["cal"], request.args.get("event", ""))
     except E.ApiError:
-        return _page("<p class='error' id='form-error'>Event not found.</p>", status=404)
-    return _page(FORM, "Edit event", f=_form_from_event(ev, c["cal"]), event_id=ev["id"], error=None,
-                 back_url=_back(c), **c)
+        return page("<p class='error' id='form-error'>Event not found.</p>", "Calendar", status=404)
+    return page(FORM, "Edit event", f=_form_from_event(ev, c["cal"]), event_id=ev["id"], error=None,
+                back_url=_back(c), **c)
 
 
 def _back(c):
@@ -259,6 +253,7 @@ def save_event():
         return redirect("/calendar")
     svc, form = emu().service, request.form
     event_id = form.get("event") or None
+    existing = None  # stays None when the event id is unknown (get_event raises)
     try:
         existing = svc.get_event(c["cal"], event_id) if event_id else None
         body = _body_from_form(form, existing)
@@ -270,10 +265,10 @@ def save_event():
             svc.insert_event(c["cal"], c["account"], {k: v for k, v in body.items() if v is not None})
     except (E.ApiError, ValueError) as err:
         f = dict(form.to_dict(), all_day=bool(form.get("all_day")),
-                 is_instance=bool(existing and existing.get("recurringEventId")) if event_id else False)
+                 is_instance=bool(existing and existing.get("recurringEventId")))
         f.setdefault("repeat", "none")
         msg = getattr(err, "message", None) or "Invalid date or time."
-        return _page(FORM, "Event", status=400, f=f, event_id=event_id, error=msg, back_url=_back(c), **c)
+        return page(FORM, "Event", status=400, f=f, event_id=event_id, error=msg, back_url=_back(c), **c)
     return redirect(_back(c))
 
 
@@ -289,5 +284,5 @@ def delete_event():
             event_id = ev.get("recurringEventId") or event_id
         svc.delete_event(c["cal"], event_id)
     except E.ApiError as err:
-        return _page(f"<p class='error' id='form-error'>{err.message}</p>", status=err.code)
+        return page(f"<p class='error' id='form-error'>{err.message}</p>", "Calendar", status=err.code)
     return redirect(_back(c))

@@ -1,4 +1,6 @@
-"""The one HTML skeleton (tiny inline CSS) shared by the OAuth pages and the calendar UI."""
+"""The one HTML skeleton (tiny inline CSS) and its renderer, shared by the OAuth pages and the calendar UI."""
+
+from flask import Response, render_template_string
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
@@ -18,3 +20,9 @@ input,select,textarea{font:inherit;padding:4px}nav a{margin-right:10px}.error{co
 </style></head><body><main>
 %%BODY%%
 </main></body></html>"""
+
+
+def page(body, title, status=200, **ctx):
+    """Render `body` (a Jinja snippet) inside PAGE, as an HTML response."""
+    return Response(render_template_string(PAGE.replace("%%BODY%%", body), title=title, **ctx),
+                    status=status, mimetype="text/html")

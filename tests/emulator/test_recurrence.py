@@ -110,3 +110,22 @@ def test_single_events_sync_reports_changed_instances(svc):
     r = svc.events().list(calendarId="primary", singleEvents=True, syncToken=sync).execute()
     assert r["items"] and all(i["status"] == "cancelled" for i in r["items"])
     assert m["id"] in {i["id"] for i in r["items"]}
+
+
+def test_single_events_sync_lists_a_changed_exception_once(svc):
+    m = svc.events().insert(calendarId="primary", body=WEEKLY).execute()
+    iid = f"{m['id']}_20300114T090000Z"
+    svc.events().patch(calendarId="primary", eventId=iid, body={"summary": "Moved"}).execute()
+    sync = svc.events().list(calendarId="primary", singleEvents=True).execute()["nextSyncToken"]
+    # master and exception both change: the exception comes from the master's expansion and on its own
+    svc.events().patch(calendarId="primary", eventId=m["id"], body={"description": "new"}).execute()
+    svc.events().patch(calendarId="primary", eventId=iid, body={"summary": "Moved again"}).execute()
+    r = svc.events().list(calendarId="primary", singleEvents=True, syncToken=sync).execute()
+    ids = [i["id"] for i in r["items"]]
+    assert len(ids) == len(set(ids)) == 5
+    assert {i["id"]: i.get("summary") for i in r["items"]}[iid] == "Moved again"
+    svc.events().delete(calendarId="primary", eventId=m["id"]).execute()
+    r = svc.events().list(calendarId="primary", singleEvents=True, syncToken=r["nextSyncToken"]).execute()
+    ids = [i["id"] for i in r["items"]]
+    assert len(ids) == len(set(ids)) and iid in ids
+    assert all(i["status"] == "cancelled" for i in r["items"])

@@ -75,3 +75,11 @@ def test_ui_recurring_and_single_instance(emu, svc):
 def test_ui_bad_input_is_a_400_not_a_500(emu):
     r = save(emu, start_date="2030-01-08", end_date="2030-01-07")
     assert r.status_code == 400 and 'id="form-error"' in r.text
+
+
+def test_ui_save_of_an_unknown_event_is_a_400_not_a_500(emu):
+    for missing in ("nosuchevent12345", "nosuchevent12345_20300108T080000Z"):  # plain id, instance-shaped id
+        r = save(emu, event=missing)
+        assert r.status_code == 400, r.text
+        assert '<p class="error" id="form-error">Not Found</p>' in r.text
+        assert 'id="repeat"' in r.text  # the form is shown again, not as an instance edit

@@ -93,8 +93,9 @@ def _run_for_connection(connection_id: int, kind: str, run=None) -> None:
         return  # another job already drained it
     with connection_lock(connection_id) as locked:
         if not locked:
-            return retry_later(*(("jobs.sync.sync_now", run.id) if run else (f"jobs.sync.{kind}_changes",
-                                                                              connection_id)))
+            if run:
+                return retry_later("jobs.sync.sync_now", run.id)
+            return retry_later(f"jobs.sync.{kind}_changes", connection_id)
         run = run or new_run(connection, kind)
         with tracked(run, connection):
             client = client_for(connection)
@@ -110,11 +111,10 @@ def pull_all_connections() -> int:
     """Cron safety net: Google's notifications are 'not 100% reliable', and a failed push leaves its outbox."""
     with app_context():
         from app.extensions import db
-        from app.models import CalendarConnection, ConnectionKind, ConnectionStatus, PendingPush
+        from app.models import CalendarConnection, ConnectionKind, PendingPush
         from app.sync.scheduling import schedule_pull, schedule_push
 
-        active = sa.and_(CalendarConnection.status == ConnectionStatus.ACTIVE,
-                         CalendarConnection.calendar_id.is_not(None))
+        active = CalendarConnection.syncable()
         pulls = db.session.scalars(sa.select(CalendarConnection.id).where(
             active, CalendarConnection.kind == ConnectionKind.TWO_WAY)).all()
         pushes = db.session.scalars(sa.select(CalendarConnection.id).where(active).where(
@@ -127,14 +127,13 @@ def renew_watch_channels() -> int:
     with app_context():
         from app.extensions import db
         from app.google import GoogleError, client_for
-        from app.models import CalendarConnection, ConnectionKind, ConnectionStatus, utcnow
+        from app.models import CalendarConnection, ConnectionKind, utcnow
         from app.sync.watch import needs_renewal, start_watch
 
         now = utcnow()
         renewed = 0
         for connection in db.session.scalars(sa.select(CalendarConnection).where(
-                CalendarConnection.kind == ConnectionKind.TWO_WAY,
-                CalendarConnection.status == ConnectionStatus.ACTIVE, CalendarConnection.calendar_id.is_not(None))):
+                CalendarConnection.kind == ConnectionKind.TWO_WAY, CalendarConnection.syncable())):
             if needs_renewal(connection, now):
                 try:
                     start_watch(client_for(connection), connection)

@@ -38,7 +38,7 @@ def _discovery_document(api_base_url: str) -> dict:
 
 @dataclass(frozen=True)
 class BatchCall:
-    """One call of a batch: method is insert | patch | update | delete."""
+    """One call of a batch: method is insert | patch | delete."""
 
     method: str
     event_id: str
@@ -158,8 +158,7 @@ class CalendarClient:
             return events.insert(calendarId=calendar_id, body=call.body, sendUpdates="none")
         if call.method == "delete":
             return events.delete(calendarId=calendar_id, eventId=call.event_id, sendUpdates="none")
-        method = getattr(events, call.method)  # patch | update
-        request = method(calendarId=calendar_id, eventId=call.event_id, body=call.body, sendUpdates="none")
+        request = events.patch(calendarId=calendar_id, eventId=call.event_id, body=call.body, sendUpdates="none")
         if call.if_match:
             request.headers["If-Match"] = call.if_match
         return request

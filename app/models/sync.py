@@ -75,6 +75,11 @@ class CalendarConnection(db.Model):
     def can_sync(self) -> bool:
         return self.status is ConnectionStatus.ACTIVE and bool(self.calendar_id)
 
+    @classmethod
+    def syncable(cls) -> sa.ColumnElement[bool]:
+        """`can_sync` as SQL, for jobs that pick connections in bulk (calendar_id is never stored empty)."""
+        return sa.and_(cls.status == ConnectionStatus.ACTIVE, cls.calendar_id.is_not(None))
+
 
 class EventLink(db.Model):
     __table_args__ = (

@@ -81,11 +81,8 @@ def _canonical_time(value: dict | None) -> str:
     if not value:
         return ""
     if "date" in value:
-        return value["date"]
-    instant = datetime.fromisoformat(value["dateTime"].replace("Z", "+00:00"))
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=zone(value.get("timeZone")))
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value["date"]  # the string itself, not re-parsed: stored hashes depend on these exact bytes
+    return parse_google_time(value)[1].strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def content_hash(event: dict) -> str:

@@ -24,7 +24,7 @@ from ..models import (
 from ..models.items import PortalItem
 from ..portal.queries import PARTICIPANTS
 from .mapping import apply_event_to_item, content_hash, event_body, event_span, portal_ref, snapshot
-from .outbox import SOURCE_KEY
+from .outbox import SOURCE_KEY, upsert_pending
 
 
 def pull_changes(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
@@ -192,8 +192,6 @@ def unlink_after_google_delete(connection: CalendarConnection, link: EventLink, 
 
 
 def _ensure_pending(connection: CalendarConnection, item: PortalItem) -> None:
-    from .outbox import upsert_pending
-
     upsert_pending(db.session.connection(), [{"connection_id": connection.id, "item_type": item.kind,
                                               "item_id": item.id}])
 

@@ -54,6 +54,10 @@ def _failed(run: SyncRun, kind: str, item_id: int, what: str, error: GoogleError
         retry.add((kind, item_id))  # still failing after the client's retries: keep it queued
 
 
+def _upsert_failed(run: SyncRun, upsert: Upsert, error: GoogleError, retry: set[tuple[str, int]] | None) -> None:
+    _failed(run, upsert.item.kind, upsert.item.id, f"“{upsert.item.title[:60]}”", error, retry)
+
+
 def upsert_items(client: CalendarClient, connection: CalendarConnection, items: Iterable[PortalItem],
                  run: SyncRun, retry: set[tuple[str, int]] | None = None) -> None:
     """Insert or patch each item's event; unchanged items (same content hash) cost no request.
@@ -101,7 +105,7 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
             unlink_after_google_delete(connection, upsert.link, upsert.item, run)
             run.done += 1
         else:
-            _failed(run, upsert.item.kind, upsert.item.id, f"“{upsert.item.title[:60]}”", result.error, retry)
+            _upsert_failed(run, upsert, result.error, retry)
             run.done += 1
     for result in client.batch(connection.calendar_id, second_round) if second_round else ():
         upsert = result.call.key
@@ -110,7 +114,7 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
             _save_link(connection, upsert, result.response)
             run.updated += 1
         else:
-            _failed(run, upsert.item.kind, upsert.item.id, f"“{upsert.item.title[:60]}”", result.error, retry)
+            _upsert_failed(run, upsert, result.error, retry)
 
 
 def delete_events(client: CalendarClient, connection: CalendarConnection, links: Sequence[EventLink],
@@ -127,18 +131,14 @@ def delete_events(client: CalendarClient, connection: CalendarConnection, links:
             _failed(run, link.item_type, link.item_id, "(delete)", result.error, retry)
 
 
-def count_participant_items(connection: CalendarConnection) -> int:
-    user = connection.user
-    return sum(db.session.scalar(sa.select(sa.func.count()).select_from(
-        participant_items(user, model).order_by(None).subquery())) for model in ITEM_MODELS.values())
-
-
 def push_existing_data(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
     """Every item the user takes part in, streamed in chunks, progress committed after each chunk."""
-    run.total = count_participant_items(connection)
+    all_ids = {kind: db.session.scalars(participant_items(connection.user, model).with_only_columns(model.id)).all()
+               for kind, model in ITEM_MODELS.items()}
+    run.total = sum(map(len, all_ids.values()))
     db.session.commit()
     for kind, model in ITEM_MODELS.items():
-        ids = db.session.scalars(participant_items(connection.user, model).with_only_columns(model.id)).all()
+        ids = all_ids[kind]
         for start in range(0, len(ids), CHUNK):
             chunk = db.session.scalars(sa.select(model).where(model.id.in_(ids[start:start + CHUNK]))
                                        .options(*PARTICIPANTS[kind])).all()
@@ -181,10 +181,11 @@ def push_pending(client: CalendarClient, connection: CalendarConnection, run: Sy
                        for link in _links(connection, kind, ids).values()]
         delete_events(client, connection, stale_links, run, retry)
         run.done += len(gone) - len(stale_links)
-        for row in pending:
-            if (row.item_type, row.item_id) not in retry:
-                db.session.execute(sa.delete(PendingPush).where(PendingPush.id == row.id,
-                                                                PendingPush.queued_at == row.queued_at))
+        # queued_at is the value just read from the row, so it matches exactly unless the item changed again.
+        done = [(row.id, row.queued_at) for row in pending if (row.item_type, row.item_id) not in retry]
+        if done:
+            db.session.execute(sa.delete(PendingPush).where(sa.tuple_(PendingPush.id, PendingPush.queued_at).in_(done))
+                               .execution_options(synchronize_session=False))
         db.session.commit()
 
 

@@ -12,8 +12,10 @@ from redis.exceptions import LockError, RedisError
 from ..extensions import db
 from ..models import CalendarConnection, SyncRun, utcnow
 from ..queues import get_queue, get_redis, redis_key
+from .runs import new_run
 
 JOB_TIMEOUT = 3600
+JOB_OPTIONS = {"job_timeout": JOB_TIMEOUT, "failure_ttl": 7 * 86400}  # failed jobs stay a week for inspection
 LOCK_SECONDS = 600  # a dead worker's lock expires after this; live jobs extend it as they go
 
 
@@ -24,7 +26,7 @@ def enqueue_run(run: SyncRun, func: str) -> bool:
     """
     try:
         get_queue().enqueue(func, run.id, job_id=f"{current_app.config['REDIS_NAMESPACE']}-run-{run.id}",
-                            job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=7 * 86400)
+                            result_ttl=3600, **JOB_OPTIONS)
     except RedisError:
         current_app.logger.exception("could not enqueue sync run %s", run.id)
         run.status, run.finished_at = "failed", utcnow()
@@ -41,12 +43,11 @@ def _schedule_once(action: str, connection_id: int, delay_seconds: float = 0) ->
     """
     if not get_redis().set(redis_key(f"{action}-scheduled", connection_id), 1, nx=True, ex=LOCK_SECONDS):
         return False
-    func, options = f"jobs.sync.{action}_changes", {"job_timeout": JOB_TIMEOUT, "result_ttl": 600,
-                                                    "failure_ttl": 7 * 86400}
+    func = f"jobs.sync.{action}_changes"
     if delay_seconds:
-        get_queue().enqueue_in(timedelta(seconds=delay_seconds), func, connection_id, **options)
+        get_queue().enqueue_in(timedelta(seconds=delay_seconds), func, connection_id, result_ttl=600, **JOB_OPTIONS)
     else:
-        get_queue().enqueue(func, connection_id, **options)
+        get_queue().enqueue(func, connection_id, result_ttl=600, **JOB_OPTIONS)
     return True
 
 
@@ -105,16 +106,13 @@ def _keep_extending(lock, done: threading.Event) -> None:
 
 def retry_later(func: str, *args, seconds: int = 15) -> None:
     """The connection is busy: run this job again shortly instead of failing it (needs `--with-scheduler`)."""
-    get_queue().enqueue_in(timedelta(seconds=seconds), func, *args, job_timeout=JOB_TIMEOUT, result_ttl=600,
-                           failure_ttl=7 * 86400)
+    get_queue().enqueue_in(timedelta(seconds=seconds), func, *args, result_ttl=600, **JOB_OPTIONS)
 
 
 def request_sync(connection: CalendarConnection) -> SyncRun | None:
     """'Sync now': push what is pending and, for 2-way, pull Google's changes. Commits, then enqueues."""
     if not connection.can_sync:
         return None
-    run = SyncRun(company_id=connection.company_id, user_id=connection.user_id, connection_id=connection.id,
-                  kind="sync", status="queued")
-    db.session.add(run)
+    run = new_run(connection, "sync")
     db.session.commit()
     return run if enqueue_run(run, "jobs.sync.sync_now") else None

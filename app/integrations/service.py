@@ -42,9 +42,7 @@ def store_grant(user: User, kind: ConnectionKind, token: dict, userinfo: dict) -
     connection.google_sub = userinfo.get("sub", connection.google_sub)
     connection.last_error = None
     if connection.status is ConnectionStatus.RECONNECT:
-        # The old grant, and the watch channel opened under it, are gone: the next sync opens a new one.
-        connection.channel_id = connection.channel_resource_id = connection.channel_token = None
-        connection.channel_expires_at = None
+        connection.forget_channel()  # it was opened under the old grant, which is gone
     if missing_scopes(connection.scope_set):
         connection.status = ConnectionStatus.NEEDS_PERMISSIONS
     elif connection.calendar_id:
@@ -77,5 +75,5 @@ def forget_calendar(connection: CalendarConnection) -> None:
     for model in (EventLink, GoogleEvent):
         db.session.execute(sa.delete(model).where(model.connection_id == connection.id))
     stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
-    connection.sync_token = connection.channel_id = connection.channel_resource_id = None
-    connection.channel_token = connection.channel_expires_at = None
+    connection.sync_token = None
+    connection.forget_channel()

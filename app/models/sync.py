@@ -31,6 +31,10 @@ class ConnectionStatus(str, enum.Enum):
     ACTIVE = "active"
     RECONNECT = "reconnect"  # refresh token revoked or expired: jobs stop until the user signs in again
 
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
 
 class CalendarConnection(db.Model):
     __table_args__ = (sa.UniqueConstraint("user_id", "kind"),)
@@ -74,6 +78,10 @@ class CalendarConnection(db.Model):
     @property
     def can_sync(self) -> bool:
         return self.status is ConnectionStatus.ACTIVE and bool(self.calendar_id)
+
+    def forget_channel(self) -> None:
+        """The watch channel is gone (or about to be): the next sync opens a new one."""
+        self.channel_id = self.channel_resource_id = self.channel_token = self.channel_expires_at = None
 
     @classmethod
     def syncable(cls) -> sa.ColumnElement[bool]:

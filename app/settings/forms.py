@@ -86,8 +86,8 @@ class IntegrationsVisibilityForm(FlaskForm):
         return [role.value for role in HIDEABLE_ROLES if not self.role_field(role).data]
 
 
-def _choices(values, labels) -> list[SelectChoice]:
-    return [SelectChoice("", "All")] + [SelectChoice(v, label) for v, label in zip(values, labels, strict=False)]
+def _choices(members) -> list[SelectChoice]:
+    return [SelectChoice("", "All")] + [SelectChoice(m.value, m.label) for m in members]
 
 
 class ConnectionFilterForm(FlaskForm):
@@ -96,11 +96,8 @@ class ConnectionFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    role = SelectField("Role", choices=_choices([r.value for r in Role], [r.label for r in Role]),
-                       validate_choice=False)
-    status = SelectField("Status", choices=_choices([s.value for s in ConnectionStatus],
-                                                    [s.value.replace("_", " ").capitalize() for s in ConnectionStatus]),
-                         validate_choice=False)
+    role = SelectField("Role", choices=_choices(Role), validate_choice=False)
+    status = SelectField("Status", choices=_choices(ConnectionStatus), validate_choice=False)
 
     def validate_role(self, field) -> None:
         if field.data and field.data not in {r.value for r in Role}:

@@ -24,20 +24,22 @@ log = logging.getLogger(__name__)
 PREFIX = "/calendar/v3/"
 LIST_PARAMS = {"privateExtendedProperty", "sharedExtendedProperty", "eventTypes"}
 
+CAL = r"calendars/(?P<calendarId>[^/]+)"
+EVENT = CAL + r"/events/(?P<eventId>[^/]+)"
 # (http method, regex on the path below /calendar/v3/, method id)
 ROUTES = [
     ("GET", r"users/me/calendarList", "calendar.calendarList.list"),
     ("GET", r"users/me/calendarList/(?P<calendarId>[^/]+)", "calendar.calendarList.get"),
     ("POST", r"calendars", "calendar.calendars.insert"),
-    ("GET", r"calendars/(?P<calendarId>[^/]+)", "calendar.calendars.get"),
-    ("GET", r"calendars/(?P<calendarId>[^/]+)/events", "calendar.events.list"),
-    ("POST", r"calendars/(?P<calendarId>[^/]+)/events", "calendar.events.insert"),
-    ("POST", r"calendars/(?P<calendarId>[^/]+)/events/watch", "calendar.events.watch"),
-    ("GET", r"calendars/(?P<calendarId>[^/]+)/events/(?P<eventId>[^/]+)/instances", "calendar.events.instances"),
-    ("GET", r"calendars/(?P<calendarId>[^/]+)/events/(?P<eventId>[^/]+)", "calendar.events.get"),
-    ("PATCH", r"calendars/(?P<calendarId>[^/]+)/events/(?P<eventId>[^/]+)", "calendar.events.patch"),
-    ("PUT", r"calendars/(?P<calendarId>[^/]+)/events/(?P<eventId>[^/]+)", "calendar.events.update"),
-    ("DELETE", r"calendars/(?P<calendarId>[^/]+)/events/(?P<eventId>[^/]+)", "calendar.events.delete"),
+    ("GET", CAL, "calendar.calendars.get"),
+    ("GET", CAL + "/events", "calendar.events.list"),
+    ("POST", CAL + "/events", "calendar.events.insert"),
+    ("POST", CAL + "/events/watch", "calendar.events.watch"),
+    ("GET", EVENT + "/instances", "calendar.events.instances"),
+    ("GET", EVENT, "calendar.events.get"),
+    ("PATCH", EVENT, "calendar.events.patch"),
+    ("PUT", EVENT, "calendar.events.update"),
+    ("DELETE", EVENT, "calendar.events.delete"),
     ("POST", r"channels/stop", "calendar.channels.stop"),
 ]
 ROUTE_TEMPLATES = {mid: re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", p) for _m, p, mid in ROUTES}

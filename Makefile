@@ -12,15 +12,21 @@ export EMULATOR_DEMO_REFRESH_TOKEN ?= 1//demo-sam-legacy-one-way
 PG_TEST_URL := postgresql+psycopg://pcs:pcs@127.0.0.1:5432/pcs_test
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test test-postgres ci venv bench clean
+.PHONY: run test test-postgres ci venv lock bench clean
 
-$(BIN)/activate: requirements.txt
+# Installs the lock: every transitive version, checked against its hashes.
+$(BIN)/activate: requirements.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q -r requirements.lock
 	touch $(BIN)/activate
 
 venv: $(BIN)/activate
+
+# After editing requirements.txt or requirements-dev.txt: pin every transitive version, with hashes.
+lock: venv
+	$(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+		--no-emit-find-links -o requirements.lock requirements-dev.txt
 
 run: venv
 	scripts/ensure-system.sh redis

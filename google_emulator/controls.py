@@ -56,7 +56,8 @@ class Controls:
         methods = {k[4:]: v for k, v in c.items() if k.startswith("api:")}
         endpoints = {k[5:]: v for k, v in c.items() if k.startswith("http:")}
         return {"total": sum(methods.values()), "methods": methods, "endpoints": endpoints,
-                "batch_requests": c.get("batch", 0), "notifications_sent": c.get("notify", 0)}
+                "batch_requests": c.get("batch", 0), "notifications_sent": c.get("notify", 0),
+                "rate_limited": c.get("rate_limited", 0)}
 
     def add_fault(self, rule: dict) -> dict:
         status = int(rule.get("status", 500))

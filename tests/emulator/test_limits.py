@@ -55,6 +55,7 @@ def test_per_user_quota_answers_user_rate_limit_exceeded(emu, svc, make_service)
     assert error["errors"][0] == {"domain": "usageLimits", "reason": "userRateLimitExceeded",
                                   "message": "Rate Limit Exceeded"}
     make_service(email=SAM).events().list(calendarId="primary").execute()  # per user
+    assert emu.counters()["rate_limited"] == 1
 
 
 def test_per_project_quota_answers_rate_limit_exceeded(emu, svc, make_service):

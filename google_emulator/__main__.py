@@ -47,16 +47,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def limits_from(a: argparse.Namespace) -> LimitSettings:
-    return LimitSettings(per_user_per_minute=a.quota_per_user, per_project_per_minute=a.quota_per_project,
-                         share_429=a.quota_429_share, event_creations=a.event_creation_limit,
-                         calendar_creations=a.calendar_creation_limit, use_limit_period_seconds=a.use_limit_period,
-                         read_only_seconds=a.use_limit_read_only, allow_http_webhooks=a.allow_http_webhooks)
+    """The start values of Google's limits; raises ValueError on a negative number or a share above 1."""
+    return LimitSettings().updated({
+        "per_user_per_minute": a.quota_per_user, "per_project_per_minute": a.quota_per_project,
+        "share_429": a.quota_429_share, "event_creations": a.event_creation_limit,
+        "calendar_creations": a.calendar_creation_limit, "use_limit_period_seconds": a.use_limit_period,
+        "read_only_seconds": a.use_limit_read_only, "allow_http_webhooks": a.allow_http_webhooks})
 
 
 def main(argv: list[str] | None = None) -> None:
     a = parse_args(argv)
     base = a.base_url or f"http://{a.host}:{a.port}"
-    limits = limits_from(a)
+    try:
+        limits = limits_from(a)
+    except ValueError as ex:
+        raise SystemExit(f"google_emulator: {ex}")
     app = create_app(a.db, admin_enabled=a.admin, base_url=base, seed_demo=a.seed_demo, limits=limits)
     print(f"Google emulator on {base} (admin={'on' if a.admin else 'off'}, db={a.db}, "
           f"http webhooks={'allowed' if limits.allow_http_webhooks else 'refused'}, "

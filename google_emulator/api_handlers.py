@@ -16,7 +16,7 @@ from .discovery import AUTH
 from .events import CalendarService
 from .service_core import Calendar
 
-Reply = tuple[int, "dict | None", dict[str, str]]
+Reply = tuple[int, dict | None, dict[str, str]]
 RESTRICTED = {AUTH + "calendar.app.created", AUTH + "calendar.events.owned", AUTH + "calendar.events.owned.readonly"}
 
 

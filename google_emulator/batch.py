@@ -10,21 +10,22 @@ import secrets
 import time
 import urllib.parse
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from . import errors as E
 from .calendar_api import handle_call
+from .context import current_emulator
 
 bp = Blueprint("batch", __name__)
 MAX_CALLS = 1000
 
 
-def _error(status, reason, message):
+def _error(status: int, reason: str, message: str) -> Response:
     err = E.ApiError(status, reason, message)
     return Response(json.dumps(err.body()), status=status, mimetype="application/json")
 
 
-def parse_parts(body: bytes, boundary: str):
+def parse_parts(body: bytes, boundary: str) -> list[tuple[dict[str, str], str]]:
     """Split a multipart body into (part_headers, inner_request_text) tuples; LF or CRLF."""
     text = body.decode("utf-8", errors="replace").replace("\r\n", "\n")
     delim = "--" + boundary
@@ -48,7 +49,7 @@ def parse_parts(body: bytes, boundary: str):
     return parts
 
 
-def parse_inner(text: str):
+def parse_inner(text: str) -> tuple[str, str, dict[str, list[str]], dict[str, str], bytes]:
     """(method, path, query dict, headers dict, body bytes) of an embedded HTTP request."""
     head, _, body = text.partition("\n\n")
     lines = head.split("\n")
@@ -66,15 +67,17 @@ def parse_inner(text: str):
     return method, u.path, query, headers, body.encode("utf-8")
 
 
-class _Headers(dict):
-    def get(self, k, default=None):
+class _Headers(dict[str, str]):
+    """Inner-request headers, looked up case-insensitively as Werkzeug's are."""
+
+    def get(self, k: str, default: str | None = None) -> str | None:
         return super().get(k.lower(), default)
 
 
 @bp.post("/batch/calendar/v3")
 @bp.post("/batch")
-def batch():
-    e = current_app.extensions["google_emulator"]
+def batch() -> Response:
+    e = current_emulator()
     e.controls.count("batch")
     e.controls.count("http:POST /batch/calendar/v3")
     if e.controls.latency_ms:

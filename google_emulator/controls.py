@@ -1,7 +1,8 @@
-"""Runtime test/bench controls: request counters, latency, fault rules, per-user quota, token lifetime.
+"""Runtime test/bench controls: request counters, latency, fault rules, token lifetime, and Google's limits.
 
 Kept in memory (one emulator process) and reset by the admin API; every Calendar
-call, including each inner call of a batch, passes through `Controls.before_call`.
+call, including each inner call of a batch, passes through `Controls.before_call`
+and, once its caller is known, `Controls.limits.admit_request`.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import threading
 import time
 
 from . import errors as E
+from .limits import Limits, LimitSettings
 
 FAULT_REASONS = {
     429: ("usageLimits", "rateLimitExceeded", "Rate Limit Exceeded"),
@@ -25,25 +27,26 @@ REASON_403 = {
 
 
 class Controls:
-    def __init__(self):
+    def __init__(self, startup_limits: LimitSettings | None = None) -> None:
         self.lock = threading.Lock()
+        self.limits = Limits(startup_limits or LimitSettings())
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
+        """Back to the start state: no faults or latency, Google's limits as the flags set them."""
         with self.lock:
-            self.counters = collections.Counter()
+            self.counters: collections.Counter[str] = collections.Counter()
             self.latency_ms = 0
             self.batch_inner_latency_ms = 0
             self.faults: list[dict] = []
-            self.quota_per_user_per_minute = 0
-            self.windows: dict[str, collections.deque] = {}
             self.token_lifetime = 3599
+        self.limits.reset()
 
-    def reset_counters(self):
+    def reset_counters(self) -> None:
         with self.lock:
             self.counters = collections.Counter()
 
-    def count(self, key: str):
+    def count(self, key: str) -> None:
         with self.lock:
             self.counters[key] += 1
 
@@ -53,7 +56,8 @@ class Controls:
         methods = {k[4:]: v for k, v in c.items() if k.startswith("api:")}
         endpoints = {k[5:]: v for k, v in c.items() if k.startswith("http:")}
         return {"total": sum(methods.values()), "methods": methods, "endpoints": endpoints,
-                "batch_requests": c.get("batch", 0), "notifications_sent": c.get("notify", 0)}
+                "batch_requests": c.get("batch", 0), "notifications_sent": c.get("notify", 0),
+                "rate_limited": c.get("rate_limited", 0)}
 
     def add_fault(self, rule: dict) -> dict:
         status = int(rule.get("status", 500))
@@ -70,11 +74,11 @@ class Controls:
             self.faults.append(r)
         return r
 
-    def clear_faults(self):
+    def clear_faults(self) -> None:
         with self.lock:
             self.faults = []
 
-    def _pick_fault(self, label: str):
+    def _pick_fault(self, label: str) -> dict | None:
         with self.lock:
             for r in self.faults:
                 if r["match"] and r["match"] not in label:
@@ -91,7 +95,7 @@ class Controls:
                 return dict(r)
         return None
 
-    def before_call(self, method_id: str, label: str, inner: bool = False):
+    def before_call(self, method_id: str, label: str, inner: bool = False) -> None:
         """Count, delay and maybe fail one API call (label is e.g. 'GET /calendar/v3/...')."""
         self.count("api:" + method_id)
         delay = self.batch_inner_latency_ms if inner else self.latency_ms
@@ -110,19 +114,3 @@ class Controls:
             if f["status"] == 503:
                 msg = "Service Unavailable"
             raise E.ApiError(f["status"], reason, msg, domain=domain, headers=headers)
-
-    def check_quota(self, email: str):
-        """Sliding one-minute window per user, like Google's per-user-per-project quota."""
-        limit = self.quota_per_user_per_minute
-        if not limit:
-            return
-        t = time.monotonic()
-        with self.lock:
-            dq = self.windows.setdefault(email, collections.deque())
-            while dq and dq[0] <= t - 60:
-                dq.popleft()
-            if len(dq) >= limit:
-                retry = max(1, int(60 - (t - dq[0])) + 1)
-                raise E.ApiError(403, "userRateLimitExceeded", "Rate Limit Exceeded", domain="usageLimits",
-                                 headers={"Retry-After": str(retry)})
-            dq.append(t)

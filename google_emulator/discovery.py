@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from typing import Any
 
 import googleapiclient
 
@@ -18,16 +19,16 @@ SIGN_IN = {"openid", "email", "profile", AUTH + "userinfo.email", AUTH + "userin
 
 
 @functools.lru_cache(maxsize=1)
-def document() -> dict:
+def document() -> dict[str, Any]:
     with open(DOC_PATH, encoding="utf-8") as f:
         return json.load(f)
 
 
 @functools.lru_cache(maxsize=1)
-def method_scopes() -> dict:
-    out = {}
+def method_scopes() -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
 
-    def walk(res):
+    def walk(res: dict[str, Any]) -> None:
         for r in res.values():
             for m in r.get("methods", {}).values():
                 out[m["id"]] = set(m.get("scopes", []))
@@ -36,7 +37,7 @@ def method_scopes() -> dict:
     return out
 
 
-def scope_descriptions() -> dict:
+def scope_descriptions() -> dict[str, str]:
     d = {k: v["description"] for k, v in document()["auth"]["oauth2"]["scopes"].items()}
     d[AUTH + "userinfo.email"] = "See your primary Google Account email address"
     d[AUTH + "userinfo.profile"] = "See your personal info, including any personal info you've made publicly available"
@@ -48,7 +49,7 @@ def normalize_scope(s: str) -> str:
     return {"email": AUTH + "userinfo.email", "profile": AUTH + "userinfo.profile"}.get(s, s)
 
 
-def patched_document(base_url: str) -> dict:
+def patched_document(base_url: str) -> dict[str, Any]:
     doc = json.loads(json.dumps(document()))
     root = base_url.rstrip("/") + "/"
     doc["rootUrl"] = root

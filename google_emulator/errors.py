@@ -5,6 +5,8 @@ shape the client libraries parse (`error.errors[0].reason`, `error.message`).
 """
 from __future__ import annotations
 
+from typing import Any
+
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -24,7 +26,7 @@ class ApiError(Exception):
 
     def __init__(self, code: int, reason: str, message: str, domain: str = "global",
                  location: str | None = None, location_type: str | None = None,
-                 headers: dict | None = None, error_info: str | None = None):
+                 headers: dict | None = None, error_info: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.reason = reason
@@ -54,61 +56,61 @@ class ApiError(Exception):
         return {"error": out}
 
 
-def bad_request(message="Bad Request", reason="badRequest", **kw):
+def bad_request(message: str = "Bad Request", reason: str = "badRequest", **kw: Any) -> ApiError:
     return ApiError(400, reason, message, **kw)
 
 
-def invalid(message, **kw):
+def invalid(message: str, **kw: Any) -> ApiError:
     return ApiError(400, "invalid", message, **kw)
 
 
-def required(message, **kw):
+def required(message: str, **kw: Any) -> ApiError:
     return ApiError(400, "required", message, **kw)
 
 
-def not_found():
+def not_found() -> ApiError:
     return ApiError(404, "notFound", "Not Found")
 
 
-def time_range_empty():
+def time_range_empty() -> ApiError:
     return ApiError(400, "timeRangeEmpty", "The specified time range is empty.", domain="calendar",
                     location="timeMax")
 
 
-def auth_error():
+def auth_error() -> ApiError:
     return ApiError(401, "authError", "Invalid Credentials", location="Authorization",
                     location_type="header", headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
 
 
-def login_required():
+def login_required() -> ApiError:
     return ApiError(401, "required", "Login Required.", location="Authorization", location_type="header",
                     headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'})
 
 
-def insufficient_scopes():
+def insufficient_scopes() -> ApiError:
     return ApiError(403, "insufficientPermissions", "Request had insufficient authentication scopes.",
                     error_info="ACCESS_TOKEN_SCOPE_INSUFFICIENT",
                     headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", '
                                                  'error="insufficient_scope"'})
 
 
-def writer_required():
+def writer_required() -> ApiError:
     return ApiError(403, "requiredAccessLevel", "You need to have writer access to this calendar.",
                     domain="calendar")
 
 
-def full_sync_required():
+def full_sync_required() -> ApiError:
     return ApiError(410, "fullSyncRequired", "Sync token is no longer valid, a full sync is required.",
                     domain="calendar", location="syncToken")
 
 
-def deleted():
+def deleted() -> ApiError:
     return ApiError(410, "deleted", "Resource has been deleted")
 
 
-def duplicate():
+def duplicate() -> ApiError:
     return ApiError(409, "duplicate", "The requested identifier already exists.")
 
 
-def condition_not_met():
+def condition_not_met() -> ApiError:
     return ApiError(412, "conditionNotMet", "Precondition Failed", location="If-Match", location_type="header")

@@ -16,13 +16,17 @@ import urllib.parse
 import requests
 
 from . import errors as E
+from .controls import Controls
+from .service_core import Calendar
+from .storage import Store
 
 RETRY_STATUSES = (500, 502, 503, 504)
 DEFAULT_TTL = 604800
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class Notifier:
-    def __init__(self, store, controls):
+    def __init__(self, store: Store, controls: Controls) -> None:
         self.store = store
         self.controls = controls
         self.cond = threading.Condition()
@@ -33,7 +37,7 @@ class Notifier:
         self.thread.start()
 
     # ------------------------------------------------------------------ channels
-    def watch(self, email: str, client_id: str | None, cal: dict, body: dict) -> dict:
+    def watch(self, email: str, client_id: str | None, cal: Calendar, body: object) -> dict:
         if not isinstance(body, dict):
             raise E.bad_request("Parse Error", reason="parseError")
         cid = body.get("id")
@@ -44,9 +48,7 @@ class Notifier:
         if body.get("type") not in ("web_hook", "webhook"):
             raise E.ApiError(400, "invalidType", f"Invalid channel type: {body.get('type')}", domain="push")
         address = body.get("address") or ""
-        u = urllib.parse.urlparse(address)
-        local_http = u.scheme == "http" and u.hostname in ("127.0.0.1", "localhost")
-        if not (u.scheme == "https" and u.hostname) and not local_http:
+        if not self._address_allowed(address):
             raise E.ApiError(400, "push.webhookUrlNotHttps", "WebHook callback must be HTTPS: " + address,
                              domain="global")
         token = body.get("token")
@@ -79,12 +81,20 @@ class Notifier:
             out["token"] = token
         return out
 
+    def _address_allowed(self, address: str) -> bool:
+        """HTTPS only, as Google; plain http to this machine only under the development flag."""
+        u = urllib.parse.urlparse(address)
+        if u.scheme == "https" and u.hostname:
+            return True
+        return (u.scheme == "http" and u.hostname in LOOPBACK_HOSTS
+                and self.controls.limits.settings.allow_http_webhooks)
+
     @staticmethod
-    def resource_uri(cal_id):
+    def resource_uri(cal_id: str) -> str:
         calendar = urllib.parse.quote(cal_id, safe="")
         return f"https://www.googleapis.com/calendar/v3/calendars/{calendar}/events?alt=json"
 
-    def stop(self, email: str, body: dict):
+    def stop(self, email: str, body: object) -> None:
         if not isinstance(body, dict) or not body.get("id"):
             raise E.required("Required", location="id")
         r = self.store.q1("SELECT * FROM channels WHERE id=?", (body["id"],))
@@ -96,14 +106,14 @@ class Notifier:
             c.execute("UPDATE channels SET stopped=1 WHERE id=?", (body["id"],))
 
     # ------------------------------------------------------------------ delivery
-    def calendar_changed(self, cal_id: str):
+    def calendar_changed(self, cal_id: str) -> None:
         now_ms = int(time.time() * 1000)
         rows = self.store.q("SELECT id FROM channels WHERE calendar_id=? AND stopped=0 AND "
                             "(expiration_ms IS NULL OR expiration_ms > ?)", (cal_id, now_ms))
         if rows:
             self._enqueue([(r["id"], "exists") for r in rows])
 
-    def _enqueue(self, items):
+    def _enqueue(self, items: list[tuple[str, str]]) -> None:
         with self.cond:
             for it in items:
                 if it[1] == "exists" and it in self.queue:
@@ -111,7 +121,7 @@ class Notifier:
                 self.queue.append(it)
             self.cond.notify()
 
-    def _run(self):
+    def _run(self) -> None:
         while True:
             with self.cond:
                 while not self.queue:
@@ -122,7 +132,7 @@ class Notifier:
             except Exception:  # never let one bad channel kill delivery
                 pass
 
-    def _deliver(self, cid, state):
+    def _deliver(self, cid: str, state: str) -> None:
         with self.store.tx() as c:
             r = c.execute("SELECT * FROM channels WHERE id=?", (cid,)).fetchone()
             if not r or r["stopped"]:

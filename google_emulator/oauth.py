@@ -9,53 +9,44 @@ exact error descriptions ("Malformed auth code.", "Invalid code verifier.", ...)
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import secrets
+import sqlite3
 import time
 import urllib.parse
 
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from flask import Blueprint, current_app, jsonify, redirect, request
-from joserfc import jwt
-from joserfc.jwk import RSAKey
+from flask import Blueprint, Response, jsonify, redirect, request
 
+from .context import current_emulator as emu
 from .discovery import AUTH, SIGN_IN, method_scopes, normalize_scope, scope_descriptions
+from .oauth_tokens import (
+    issue_tokens,
+    make_id_token,
+    mint_access,
+    profile_claims,
+    revoke_grant_of,
+    signing_key,
+    sub_for,
+    token_row,
+    validate_access_token,
+)
 from .ui_base import page
 
 bp = Blueprint("oauth", __name__)
 CODE_TTL = 600
 
 
-def emu():
-    return current_app.extensions["google_emulator"]
-
-
-# ---------------------------------------------------------------------------- keys & tokens
-def signing_key(store) -> RSAKey:
-    """The RS256 key, generated at first start and kept in the emulator database."""
-    pem = store.kv_get("signing_key")
-    if not pem:
-        key = RSAKey.generate_key(2048, private=True)
-        store.kv_set("signing_key", key.as_pem(private=True).decode())
-        pem = store.kv_get("signing_key")
-    return RSAKey.import_key(pem)
-
-
-def sub_for(email: str) -> str:
-    return str(int(hashlib.sha256(email.encode()).hexdigest(), 16))[:21]
-
-
-def known_scopes() -> set:
+def known_scopes() -> set[str]:
     s = set(SIGN_IN)
     for v in method_scopes().values():
         s |= v
     return s
 
 
-def _json(data, status=200):
+def _json(data: dict, status: int = 200) -> Response:
     r = jsonify(data)
     r.status_code = status
     r.headers["Cache-Control"] = "no-cache, no-store, max-age=0, must-revalidate"
@@ -63,82 +54,13 @@ def _json(data, status=200):
     return r
 
 
-def _oauth_error(error, desc, status=400):
+def _oauth_error(error: str, desc: str, status: int = 400) -> Response:
     return _json({"error": error, "error_description": desc}, status)
-
-
-def _token_row(store, token: str, kind: str):
-    """The token's row plus its grant's email and client_id, or None when either is revoked."""
-    r = store.q1("SELECT t.*, g.email, g.client_id, g.revoked AS grant_revoked FROM tokens t "
-                 "JOIN grants g ON g.id = t.grant_id WHERE t.token=? AND t.kind=?", (token, kind))
-    if not r or r["revoked"] or r["grant_revoked"]:
-        return None
-    return r
-
-
-def validate_access_token(store, token: str):
-    """(account email, client_id, scopes) for a live access token, else None."""
-    r = _token_row(store, token, "access")
-    if not r or (r["expires_at"] and r["expires_at"] < time.time()):
-        return None
-    return r["email"], r["client_id"], set(json.loads(r["scopes"]))
-
-
-def _mint_access(c, grant_id, scopes, lifetime) -> dict:
-    """Store a new access token for the grant (inside the caller's transaction); the token response."""
-    at = "ya29.a0" + secrets.token_urlsafe(48)
-    c.execute("INSERT INTO tokens(token, kind, grant_id, scopes, expires_at) VALUES (?,?,?,?,?)",
-              (at, "access", grant_id, json.dumps(scopes), time.time() + lifetime))
-    return {"access_token": at, "expires_in": lifetime, "scope": " ".join(scopes), "token_type": "Bearer"}
-
-
-def issue_tokens(store, email, client_id, scopes, *, refresh: bool, lifetime: int, nonce=None):
-    """Create/extend the user-client grant and mint tokens; returns the token response dict."""
-    scopes = list(dict.fromkeys(scopes))
-    with store.tx() as c:
-        g = c.execute("SELECT * FROM grants WHERE email=? AND client_id=? AND revoked=0 ORDER BY id DESC",
-                      (email, client_id)).fetchone()
-        if g:
-            gid = g["id"]
-            total = list(dict.fromkeys(json.loads(g["scopes"]) + scopes))
-            c.execute("UPDATE grants SET scopes=? WHERE id=?", (json.dumps(total), gid))
-        else:
-            gid = c.execute("INSERT INTO grants(email, client_id, scopes, created) VALUES (?,?,?,?)",
-                            (email, client_id, json.dumps(scopes), time.time())).lastrowid
-        out = _mint_access(c, gid, scopes, lifetime)
-        if refresh:
-            rt = "1//0" + secrets.token_urlsafe(64)
-            c.execute("INSERT INTO tokens(token, kind, grant_id, scopes, expires_at) VALUES (?,?,?,?,NULL)",
-                      (rt, "refresh", gid, json.dumps(scopes)))
-            out["refresh_token"] = rt
-    if "openid" in scopes:
-        out["id_token"] = make_id_token(store, email, client_id, scopes, nonce, out["access_token"])
-    return out
-
-
-def make_id_token(store, email, client_id, scopes, nonce, access_token):
-    acct = store.q1("SELECT * FROM accounts WHERE email=?", (email,))
-    name = acct["name"] if acct else email
-    now = int(time.time())
-    digest = hashlib.sha256(access_token.encode()).digest()[:16]
-    import base64
-    claims = {"iss": emu().base_url, "azp": client_id, "aud": client_id, "sub": sub_for(email),
-              "at_hash": base64.urlsafe_b64encode(digest).decode().rstrip("="), "iat": now, "exp": now + 3600}
-    if AUTH + "userinfo.email" in scopes:
-        claims.update(email=email, email_verified=True)
-    if AUTH + "userinfo.profile" in scopes:
-        parts = name.split(" ", 1)
-        claims.update(name=name, given_name=parts[0], family_name=parts[1] if len(parts) > 1 else "",
-                      picture="https://lh3.googleusercontent.com/a/default-user=s96-c")
-    if nonce:
-        claims["nonce"] = nonce
-    key = signing_key(store)
-    return jwt.encode({"alg": "RS256", "kid": key.thumbprint(), "typ": "JWT"}, claims, key)
 
 
 # ---------------------------------------------------------------------------- discovery & keys
 @bp.get("/.well-known/openid-configuration")
-def openid_configuration():
+def openid_configuration() -> Response:
     b = emu().base_url
     return _json({
         "issuer": b,
@@ -162,7 +84,7 @@ def openid_configuration():
 
 
 @bp.get("/oauth2/v3/certs")
-def certs():
+def certs() -> Response:
     key = signing_key(emu().store)
     jwk = dict(key.as_dict(private=False), kid=key.thumbprint(), use="sig", alg="RS256")
     return _json({"keys": [jwk]})
@@ -206,21 +128,21 @@ profile picture (sign-in).</p>{% endif %}
 </form>"""
 
 
-def _error_page(status, error, description):
+def _error_page(status: int, error: str, description: str) -> Response:
     return page(ERROR_PAGE, "Error", status=status, error=error, description=description)
 
 
-def _redirect_with(uri, params):
+def _redirect_with(uri: str, params: dict[str, str]) -> Response:
     sep = "&" if urllib.parse.urlparse(uri).query else "?"
     return redirect(uri + sep + urllib.parse.urlencode({k: v for k, v in params.items() if v is not None}), 302)
 
 
-def _load_req(req_id):
+def _load_req(req_id: str | None) -> dict | None:
     r = emu().store.q1("SELECT data FROM auth_requests WHERE id=?", (req_id or "",))
     return json.loads(r["data"]) if r else None
 
 
-def _save_req(req_id, data):
+def _save_req(req_id: str, data: dict) -> None:
     with emu().store.tx() as c:
         c.execute("INSERT OR REPLACE INTO auth_requests(id, data, created) VALUES (?,?,?)",
                   (req_id, json.dumps(data), time.time()))
@@ -228,7 +150,7 @@ def _save_req(req_id, data):
 
 @bp.get("/o/oauth2/v2/auth")
 @bp.get("/o/oauth2/auth")
-def authorize():
+def authorize() -> Response:
     e = emu()
     a = request.args
     client = e.store.q1("SELECT * FROM clients WHERE client_id=?", (a.get("client_id", ""),))
@@ -272,18 +194,18 @@ def authorize():
                 hint=(data["login_hint"] or "").lower(), url="/o/oauth2/v2/auth/choose")
 
 
-def _active_grant_scopes(email, client_id) -> set:
+def _active_grant_scopes(email: str, client_id: str) -> set[str]:
     g = emu().store.q1("SELECT scopes FROM grants WHERE email=? AND client_id=? AND revoked=0 ORDER BY id DESC",
                        (email, client_id))
     return set(json.loads(g["scopes"])) if g else set()
 
 
-def _covered(email, data) -> bool:
+def _covered(email: str, data: dict) -> bool:
     return set(data["scopes"]) <= _active_grant_scopes(email, data["client_id"])
 
 
 @bp.post("/o/oauth2/v2/auth/choose")
-def choose():
+def choose() -> Response:
     e = emu()
     req_id = request.form.get("req")
     data = _load_req(req_id)
@@ -311,7 +233,7 @@ def choose():
 
 
 @bp.post("/o/oauth2/v2/auth/consent")
-def consent():
+def consent() -> Response:
     req_id = request.form.get("req")
     data = _load_req(req_id)
     if not data or not data.get("email"):
@@ -325,7 +247,7 @@ def consent():
     return _approve(req_id, data, granted)
 
 
-def _approve(req_id, data, granted):
+def _approve(req_id: str, data: dict, granted: list[str]) -> Response:
     e = emu()
     email, client_id = data["email"], data["client_id"]
     previous = _active_grant_scopes(email, client_id)
@@ -346,7 +268,7 @@ def _approve(req_id, data, granted):
 
 
 # ---------------------------------------------------------------------------- token endpoint
-def _client_auth():
+def _client_auth() -> tuple[sqlite3.Row | None, Response | None]:
     f = request.form
     cid, secret = extract_basic_authorization(request.headers)
     if not cid:
@@ -361,7 +283,7 @@ def _client_auth():
 
 @bp.post("/token")
 @bp.post("/o/oauth2/token")
-def token():
+def token() -> Response:
     e = emu()
     e.controls.count("http:POST /token")
     client, err = _client_auth()
@@ -394,11 +316,11 @@ def token():
         if not acct_ok:
             return _oauth_error("invalid_grant", "Account has been deleted")
         out = issue_tokens(e.store, d["email"], client["client_id"], d["scopes"], refresh=d["refresh"],
-                           lifetime=lifetime, nonce=d.get("nonce"))
+                           lifetime=lifetime, issuer=e.base_url, nonce=d.get("nonce"))
         return _json(out)
     if gt == "refresh_token":
         rt = f.get("refresh_token", "")
-        r = _token_row(e.store, rt, "refresh")
+        r = token_row(e.store, rt, "refresh")
         if not r:
             return _oauth_error("invalid_grant", "Token has been expired or revoked.")
         if r["client_id"] != client["client_id"]:
@@ -410,9 +332,9 @@ def token():
                 return _oauth_error("invalid_scope", "Bad Request")
             scopes = [s for s in scopes if s in asked]
         with e.store.tx() as c:
-            out = _mint_access(c, r["grant_id"], scopes, lifetime)
+            out = mint_access(c, r["grant_id"], scopes, lifetime)
         if "openid" in scopes:
-            out["id_token"] = make_id_token(e.store, r["email"], client["client_id"], scopes, None,
+            out["id_token"] = make_id_token(e.store, e.base_url, r["email"], client["client_id"], scopes, None,
                                             out["access_token"])
         return _json(out)
     if not gt:
@@ -420,35 +342,9 @@ def token():
     return _oauth_error("unsupported_grant_type", "Invalid grant_type: " + gt)
 
 
-def _revoke_grant(c, grant_id):
-    """Google revokes grant-wide: the grant and every token issued under it."""
-    c.execute("UPDATE grants SET revoked=1 WHERE id=?", (grant_id,))
-    c.execute("UPDATE tokens SET revoked=1 WHERE grant_id=?", (grant_id,))
-
-
-def revoke_grant_of(store, token_value: str) -> bool:
-    r = store.q1("SELECT grant_id, revoked FROM tokens WHERE token=?", (token_value,))
-    if not r:
-        return False
-    g = store.q1("SELECT revoked FROM grants WHERE id=?", (r["grant_id"],))
-    if r["revoked"] or (g and g["revoked"]):
-        return False
-    with store.tx() as c:
-        _revoke_grant(c, r["grant_id"])
-    return True
-
-
-def revoke_user(store, email: str) -> int:
-    with store.tx() as c:
-        ids = [r["id"] for r in c.execute("SELECT id FROM grants WHERE email=? AND revoked=0", (email.lower(),))]
-        for gid in ids:
-            _revoke_grant(c, gid)
-    return len(ids)
-
-
 @bp.route("/revoke", methods=["POST", "GET"])
 @bp.route("/o/oauth2/revoke", methods=["POST", "GET"])
-def revoke():
+def revoke() -> Response:
     e = emu()
     e.controls.count("http:POST /revoke")
     tok = request.form.get("token") or request.args.get("token")
@@ -459,7 +355,7 @@ def revoke():
 
 @bp.get("/v1/userinfo")
 @bp.get("/oauth2/v3/userinfo")
-def userinfo():
+def userinfo() -> Response:
     e = emu()
     auth = request.headers.get("Authorization", "")
     tok = auth[7:].strip() if auth.lower().startswith("bearer ") else request.args.get("access_token", "")
@@ -472,10 +368,7 @@ def userinfo():
     acct = e.store.q1("SELECT * FROM accounts WHERE email=?", (email,))
     out = {"sub": sub_for(email)}
     if AUTH + "userinfo.profile" in scopes or "openid" in scopes:
-        name = acct["name"] if acct else email
-        parts = name.split(" ", 1)
-        out.update(name=name, given_name=parts[0], family_name=parts[1] if len(parts) > 1 else "",
-                   picture="https://lh3.googleusercontent.com/a/default-user=s96-c")
+        out.update(profile_claims(acct["name"] if acct else email))
     if AUTH + "userinfo.email" in scopes:
         out.update(email=email, email_verified=True)
     return _json(out)

@@ -22,7 +22,7 @@ class RecurrenceError(ValueError):
     pass
 
 
-def _parse_value(val: str, params: dict, tz, all_day: bool, dtstart: dt.datetime):
+def _parse_value(val: str, params: dict, tz: dt.tzinfo, all_day: bool, dtstart: dt.datetime) -> dt.datetime:
     val = val.strip()
     if re.fullmatch(r"\d{8}", val) or params.get("VALUE") == "DATE":
         d = dt.datetime.strptime(val[:8], "%Y%m%d")
@@ -44,9 +44,9 @@ def _parse_value(val: str, params: dict, tz, all_day: bool, dtstart: dt.datetime
     return d.astimezone(tz)
 
 
-def _fix_until(line: str, tz, all_day: bool) -> str:
+def _fix_until(line: str, tz: dt.tzinfo, all_day: bool) -> str:
     """dateutil needs UNTIL in UTC for aware DTSTART and naive for naive DTSTART."""
-    def repl(m):
+    def repl(m: re.Match) -> str:
         v = m.group(1)
         if all_day:
             return "UNTIL=" + v[:8]
@@ -99,7 +99,7 @@ def build_set(recurrence: list, dtstart: dt.datetime, all_day: bool) -> rruleset
     return rs
 
 
-def master_start(ev: dict, cal_tz: str):
+def master_start(ev: dict, cal_tz: str) -> tuple[dt.datetime, bool, dt.timedelta]:
     """(dtstart, all_day, duration) of a master event in the zone its rule is evaluated in."""
     s, e = ev["start"], ev["end"]
     if s.get("date"):
@@ -115,7 +115,8 @@ def master_start(ev: dict, cal_tz: str):
 
 
 def occurrences(ev: dict, cal_tz: str, window_start: dt.datetime | None = None,
-                window_end: dt.datetime | None = None, now: dt.datetime | None = None):
+                window_end: dt.datetime | None = None,
+                now: dt.datetime | None = None) -> tuple[list[dt.datetime], bool, dt.timedelta]:
     """Original start times (aware datetimes, or naive midnights for all-day) of a master's instances
     whose [start, end) may intersect the window; capped for infinite rules."""
     dtstart, all_day, dur = master_start(ev, cal_tz)
@@ -126,10 +127,10 @@ def occurrences(ev: dict, cal_tz: str, window_start: dt.datetime | None = None,
     end = horizon if window_end is None else min(window_end, horizon)
     cal_zone = zone(cal_tz) or UTC
 
-    def absolute(d):
+    def absolute(d: dt.datetime) -> dt.datetime:
         return d.replace(tzinfo=cal_zone) if all_day else d
 
-    out = []
+    out: list[dt.datetime] = []
     it = iter(rs)
     if window_start is not None:
         lo = window_start - dur - dt.timedelta(days=1)
@@ -144,13 +145,13 @@ def occurrences(ev: dict, cal_tz: str, window_start: dt.datetime | None = None,
     return out, all_day, dur
 
 
-def instance_suffix(orig, all_day: bool) -> str:
+def instance_suffix(orig: dt.datetime, all_day: bool) -> str:
     if all_day:
         return orig.strftime("%Y%m%d")
     return orig.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def parse_instance_id(event_id: str):
+def parse_instance_id(event_id: str) -> tuple[str, str] | None:
     """Split `<masterId>_<suffix>` into (master_id, suffix) or None."""
     if "_" not in event_id:
         return None

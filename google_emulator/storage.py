@@ -12,6 +12,8 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,7 +55,7 @@ RESETTABLE = ["accounts", "calendars", "calendar_list", "events", "clients", "gr
 class Store:
     """Thread-safe access to the emulator database."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str) -> None:
         self.path = path
         self._local = threading.local()
         self.lock = threading.RLock()
@@ -79,7 +81,7 @@ class Store:
         return c
 
     @contextlib.contextmanager
-    def tx(self):
+    def tx(self) -> Iterator[sqlite3.Connection]:
         """A write transaction under the global lock; runs after-commit hooks on success."""
         with self.lock:
             c = self.conn()
@@ -103,7 +105,7 @@ class Store:
                 for h in hooks:
                     h()
 
-    def after_commit(self, fn, key=None):
+    def after_commit(self, fn: Callable[[], None], key: Hashable | None = None) -> None:
         """Register fn to run once the current transaction has committed. A `key` already registered in
         this transaction is skipped, so a bulk write runs its per-calendar hook once, not once per row."""
         if getattr(self._local, "depth", 0):
@@ -115,10 +117,10 @@ class Store:
         else:
             fn()
 
-    def q(self, sql, args=()):
+    def q(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
         return self.conn().execute(sql, args).fetchall()
 
-    def q1(self, sql, args=()):
+    def q1(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Row | None:
         return self.conn().execute(sql, args).fetchone()
 
     # -- helpers -----------------------------------------------------------
@@ -129,20 +131,20 @@ class Store:
             self._etag_last = v
         return '"%d"' % v
 
-    def kv_get(self, key, default=None):
+    def kv_get(self, key: str, default: Any = None) -> Any:
         r = self.q1("SELECT value FROM kv WHERE key=?", (key,))
         return json.loads(r["value"]) if r else default
 
-    def kv_set(self, key, value):
+    def kv_set(self, key: str, value: Any) -> None:
         with self.tx() as c:
             c.execute("INSERT OR REPLACE INTO kv(key, value) VALUES (?, ?)", (key, json.dumps(value)))
 
-    def reset(self):
+    def reset(self) -> None:
         with self.tx() as c:
             for t in RESETTABLE:
                 c.execute(f"DELETE FROM {t}")
             self.kv_set("sync_epoch", int(time.time() * 1000))  # nested: same transaction as the deletes
 
-    def bump_calendar_seq(self, c, calendar_id) -> int:
+    def bump_calendar_seq(self, c: sqlite3.Connection, calendar_id: str) -> int:
         c.execute("UPDATE calendars SET change_seq = change_seq + 1 WHERE id=?", (calendar_id,))
         return c.execute("SELECT change_seq FROM calendars WHERE id=?", (calendar_id,)).fetchone()[0]

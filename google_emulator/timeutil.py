@@ -36,7 +36,7 @@ def parse_rfc3339(s: str, require_offset: bool = True) -> dt.datetime:
     return d
 
 
-def zone(name: str | None):
+def zone(name: str | None) -> ZoneInfo | None:
     if not name:
         return None
     try:
@@ -45,7 +45,7 @@ def zone(name: str | None):
         return None
 
 
-def is_date(s) -> bool:
+def is_date(s: object) -> bool:
     if not isinstance(s, str) or not _DATE_RE.match(s):
         return False
     try:
@@ -74,7 +74,8 @@ def bound(t: dict, tz_default: str) -> dt.datetime:
     raise ValueError("no time")
 
 
-def overlaps(s: dt.datetime, e: dt.datetime, tmin, tmax, closed: bool = False) -> bool:
+def overlaps(s: dt.datetime, e: dt.datetime, tmin: dt.datetime | None, tmax: dt.datetime | None,
+             closed: bool = False) -> bool:
     """Whether [s, e) meets [tmin, tmax) (None = unbounded), Google's window rule: a zero-length event
     at tmin counts; `closed` also keeps events ending exactly at tmin (events.instances does)."""
     return (tmin is None or e > tmin or (closed and e >= tmin) or (s == e and s >= tmin)) and \

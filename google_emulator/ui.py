@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 import urllib.parse
+from collections.abc import Mapping
+from typing import Any
 
-from flask import Blueprint, current_app, redirect, request
+from flask import Blueprint, Response, redirect, request
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from . import errors as E
+from .context import current_emulator as emu
+from .service_core import Calendar, Event
 from .timeutil import UTC, bound, overlaps, parse_rfc3339, zone
 from .ui_base import page
 
 bp = Blueprint("ui", __name__, url_prefix="/calendar")
 
 
-def emu():
-    return current_app.extensions["google_emulator"]
-
-
-def _url(path, **params):
+def _url(path: str, **params: str | None) -> str:
     return path + "?" + urllib.parse.urlencode({k: v for k, v in params.items() if v not in (None, "")})
 
 
@@ -91,11 +92,11 @@ FORM = HEADER + """
 <a href="{{ back_url }}" id="cancel-edit">Cancel</a></form>"""
 
 
-def _accounts():
+def _accounts() -> list[dict]:
     return [dict(r) for r in emu().store.q("SELECT email, name FROM accounts ORDER BY created, email")]
 
 
-def _calendars(email):
+def _calendars(email: str) -> list[dict]:
     return [dict(r) for r in emu().store.q(
         "SELECT c.id, c.summary, l.access_role FROM calendar_list l JOIN calendars c ON c.id=l.calendar_id "
         "WHERE l.email=? ORDER BY l.is_primary DESC, c.summary", (email,))]
@@ -105,7 +106,7 @@ def _monday(d: dt.date) -> dt.date:
     return d - dt.timedelta(days=d.weekday())
 
 
-def _ctx():
+def _ctx() -> dict[str, Any]:
     src = request.values
     account = (src.get("account") or "").lower()
     accounts = _accounts()
@@ -130,7 +131,7 @@ def _ctx():
 
 @bp.get("")
 @bp.get("/")
-def week_view():
+def week_view() -> Response | WerkzeugResponse:
     c = _ctx()
     days, by_day = [], {}
     if c["cal"]:
@@ -167,7 +168,7 @@ def week_view():
                 new_url=_url("/calendar/event/new", account=c["account"], cal=c["cal_id"], week=c["week"]), **c)
 
 
-def _form_from_event(ev, cal):
+def _form_from_event(ev: Event, cal: Calendar) -> dict[str, Any]:
     tz = zone(cal["time_zone"]) or UTC
     f = dict(summary=ev.get("summary", ""), description=ev.get("description", ""), location=ev.get("location", ""),
              all_day=bool(ev["start"].get("date")), time_zone=ev["start"].get("timeZone") or cal["time_zone"],
@@ -195,7 +196,7 @@ def _form_from_event(ev, cal):
 
 
 @bp.get("/event/new")
-def new_event():
+def new_event() -> Response | WerkzeugResponse:
     c = _ctx()
     if not c["cal"]:
         return redirect("/calendar")
@@ -207,7 +208,7 @@ def new_event():
 
 
 @bp.get("/event/edit")
-def edit_event():
+def edit_event() -> Response | WerkzeugResponse:
     c = _ctx()
     if not c["cal"]:
         return redirect("/calendar")
@@ -219,11 +220,11 @@ def edit_event():
                 back_url=_back(c), **c)
 
 
-def _back(c):
+def _back(c: dict[str, Any]) -> str:
     return _url("/calendar", account=c["account"], cal=c["cal_id"], week=c["week"])
 
 
-def _body_from_form(form, existing):
+def _body_from_form(form: Mapping[str, str], existing: Event | None) -> dict[str, Any]:
     tzname = form.get("time_zone") or "UTC"
     body = {"summary": form.get("summary", ""), "description": form.get("description") or None,
             "location": form.get("location") or None}
@@ -247,7 +248,7 @@ def _body_from_form(form, existing):
 
 
 @bp.post("/event/save")
-def save_event():
+def save_event() -> Response | WerkzeugResponse:
     c = _ctx()
     if not c["cal"]:
         return redirect("/calendar")
@@ -273,7 +274,7 @@ def save_event():
 
 
 @bp.post("/event/delete")
-def delete_event():
+def delete_event() -> Response | WerkzeugResponse:
     c = _ctx()
     if not c["cal"]:
         return redirect("/calendar")

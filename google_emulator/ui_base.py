@@ -1,5 +1,9 @@
 """The one HTML skeleton (tiny inline CSS) and its renderer, shared by the OAuth pages and the calendar UI."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from flask import Response, render_template_string
 
 PAGE = """<!doctype html>
@@ -22,7 +26,7 @@ input,select,textarea{font:inherit;padding:4px}nav a{margin-right:10px}.error{co
 </main></body></html>"""
 
 
-def page(body, title, status=200, **ctx):
+def page(body: str, title: str, status: int = 200, **ctx: Any) -> Response:
     """Render `body` (a Jinja snippet) inside PAGE, as an HTML response."""
     return Response(render_template_string(PAGE.replace("%%BODY%%", body), title=title, **ctx),
                     status=status, mimetype="text/html")

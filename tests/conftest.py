@@ -61,10 +61,13 @@ def redis_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
-    """One Google emulator for the whole session; tests reset it through `google`."""
+    """One Google emulator for the whole session; tests reset it through `google`. It is as strict as Google
+    (quotas, use limits, withheld details of deleted events) except for one development flag: the portal the
+    tests serve gets Google's webhooks on http://127.0.0.1, which Google would refuse for not being HTTPS."""
     from google_emulator.testing import EmulatorServer
 
-    server = EmulatorServer.start(db_path=str(tmp_path_factory.mktemp("emulator") / "emu.sqlite3"))
+    server = EmulatorServer.start(db_path=str(tmp_path_factory.mktemp("emulator") / "emu.sqlite3"),
+                                  allow_http_webhooks=True)
     yield server
     server.stop()
 

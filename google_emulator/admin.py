@@ -200,8 +200,10 @@ def expire_sync_tokens():
 @bp.post("/quota")
 def quota():
     emu().controls.quota_per_user_per_minute = max(0, int(_body().get("per_user_per_minute") or 0))
+    emu().controls.quota_window_seconds = max(1.0, float(_body().get("window_seconds") or 60))
     emu().controls.windows = {}
-    return jsonify({"per_user_per_minute": emu().controls.quota_per_user_per_minute})
+    return jsonify({"per_user_per_minute": emu().controls.quota_per_user_per_minute,
+                    "window_seconds": emu().controls.quota_window_seconds})
 
 
 @bp.post("/token-lifetime")

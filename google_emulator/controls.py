@@ -36,6 +36,7 @@ class Controls:
             self.batch_inner_latency_ms = 0
             self.faults: list[dict] = []
             self.quota_per_user_per_minute = 0
+            self.quota_window_seconds = 60.0  # tests shrink Google's minute to stay fast
             self.windows: dict[str, collections.deque] = {}
             self.token_lifetime = 3599
 
@@ -53,7 +54,8 @@ class Controls:
         methods = {k[4:]: v for k, v in c.items() if k.startswith("api:")}
         endpoints = {k[5:]: v for k, v in c.items() if k.startswith("http:")}
         return {"total": sum(methods.values()), "methods": methods, "endpoints": endpoints,
-                "batch_requests": c.get("batch", 0), "notifications_sent": c.get("notify", 0)}
+                "batch_requests": c.get("batch", 0), "notifications_sent": c.get("notify", 0),
+                "rate_limited": c.get("rate_limited", 0)}
 
     def add_fault(self, rule: dict) -> dict:
         status = int(rule.get("status", 500))
@@ -113,16 +115,17 @@ class Controls:
 
     def check_quota(self, email: str):
         """Sliding one-minute window per user, like Google's per-user-per-project quota."""
-        limit = self.quota_per_user_per_minute
+        limit, window = self.quota_per_user_per_minute, self.quota_window_seconds
         if not limit:
             return
         t = time.monotonic()
         with self.lock:
             dq = self.windows.setdefault(email, collections.deque())
-            while dq and dq[0] <= t - 60:
+            while dq and dq[0] <= t - window:
                 dq.popleft()
             if len(dq) >= limit:
-                retry = max(1, int(60 - (t - dq[0])) + 1)
+                self.counters["rate_limited"] += 1
+                retry = max(1, int(window - (t - dq[0])) + 1)
                 raise E.ApiError(403, "userRateLimitExceeded", "Rate Limit Exceeded", domain="usageLimits",
                                  headers={"Retry-After": str(retry)})
             dq.append(t)

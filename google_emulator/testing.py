@@ -164,8 +164,8 @@ class EmulatorServer:
     def expire_sync_tokens(self):
         return self._post("sync-tokens/expire")
 
-    def set_quota(self, n):
-        return self._post("quota", {"per_user_per_minute": n})
+    def set_quota(self, n, window_seconds=60):
+        return self._post("quota", {"per_user_per_minute": n, "window_seconds": window_seconds})
 
     def set_token_lifetime(self, seconds):
         return self._post("token-lifetime", {"seconds": seconds})

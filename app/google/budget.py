@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from redis import Redis
+from redis.exceptions import RedisError
 
 from ..queues import get_redis, redis_key
 
@@ -101,8 +102,13 @@ class RequestBudget:
         """Block until `cost` calls fit in both windows, then count them as sent."""
         cost = min(max(1, cost), self.limits.largest_cost)
         while True:
-            wait_ms = int(self._take(keys=self.keys, args=[
-                cost, self.limits.per_user, self.limits.per_project, self.window_ms, secrets.token_hex(4)]))
+            try:
+                wait_ms = int(self._take(keys=self.keys, args=[
+                    cost, self.limits.per_user, self.limits.per_project, self.window_ms, secrets.token_hex(4)]))
+            except RedisError:
+                # No shared budget without Redis (nor any job): let the call go; backoff absorbs a rate limit.
+                current_app.logger.warning("request budget unavailable (Redis); sending unpaced")
+                return
             if not wait_ms:
                 return
             time.sleep(wait_ms / 1000)

@@ -33,8 +33,10 @@ def paused_message(connection: CalendarConnection) -> str:
 
 def pause_writes(connection: CalendarConnection, run: SyncRun) -> str:
     """Google's use limit reached during `run`: writes wait, a job continues them later. Returns the message."""
-    connection.writes_paused_until = until = utcnow() + timedelta(
-        hours=current_app.config["GOOGLE_USE_LIMIT_PAUSE_HOURS"])
+    until = utcnow() + timedelta(hours=current_app.config["GOOGLE_USE_LIMIT_PAUSE_HOURS"])
+    if connection.writes_paused_until and connection.writes_paused_until > utcnow():
+        until = connection.writes_paused_until  # refused by our own client while paused: the pause stands
+    connection.writes_paused_until = until
     current_app.logger.warning("Google use limit for connection %s: writes paused until %s", connection.id, until)
     if run.kind == "push_existing":
         schedule_push_existing(connection, until, run.items_since)

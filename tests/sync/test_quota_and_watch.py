@@ -81,8 +81,8 @@ def test_a_use_limit_pauses_writes_keeps_the_items_and_resumes_by_itself(connect
     page = card(login_as, user)
     assert 'id="two-way-paused"' in page and PAUSED + local + "." in page
     calls = google.counters()["methods"].get("calendar.events.insert", 0)
-    pull_all_connections()
-    run_jobs(app)  # the sweep pulls, but sends no write while paused
+    assert pull_all_connections() == 1  # the sweep pulls, but schedules no push while paused
+    run_jobs(app)
     assert google.counters()["methods"].get("calendar.events.insert", 0) == calls
 
     google.clear_faults()

@@ -25,6 +25,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from ..queues import get_redis, redis_key
+from .errors import RateLimited
 
 # KEYS: user grants, user total, project grants, project total.
 # ARGV: cost, user limit, project limit, window ms, nonce.
@@ -98,9 +99,13 @@ class RequestBudget:
         self.window_ms = int((limits.window_seconds + margin_seconds) * 1000)
         self._take = redis.register_script(TAKE_SCRIPT)
 
-    def take(self, cost: int) -> None:
-        """Block until `cost` calls fit in both windows, then count them as sent."""
+    def take(self, cost: int, max_wait_seconds: float | None = None) -> None:
+        """Block until `cost` calls fit in both windows, then count them as sent.
+
+        With `max_wait_seconds` (a person is waiting for a page), raise RateLimited rather than wait longer.
+        """
         cost = min(max(1, cost), self.limits.largest_cost)
+        deadline = None if max_wait_seconds is None else time.monotonic() + max_wait_seconds
         while True:
             try:
                 wait_ms = int(self._take(keys=self.keys, args=[
@@ -111,6 +116,9 @@ class RequestBudget:
                 return
             if not wait_ms:
                 return
+            if deadline is not None and time.monotonic() + wait_ms / 1000 > deadline:
+                raise RateLimited("Google's request quota for this account is in use by a sync right now. "
+                                  "Please try again in a minute.")
             time.sleep(wait_ms / 1000)
 
 

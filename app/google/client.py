@@ -12,7 +12,7 @@ from pathlib import Path
 
 import googleapiclient
 import httplib2
-from flask import current_app
+from flask import current_app, has_request_context
 from google.auth.exceptions import RefreshError, TransportError
 from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
@@ -34,6 +34,7 @@ from .errors import (
 from .oauth import server_metadata
 
 MAX_ATTEMPTS = 5
+INTERACTIVE_WAIT_SECONDS = 5
 RATE_LIMIT_ROUNDS = 12  # rate-limit answers waited out (Retry-After, ≤ 60 s each) before a run gives up for now
 BATCH_LIMIT = 50  # Google's advice for Calendar batches; the hard limit is 1000
 
@@ -112,7 +113,8 @@ class CalendarClient:
         """
         failures = limited = 0
         while True:
-            self.budget.take(cost)
+            # A person waiting for a page does not wait out a long push's budget; a job does.
+            self.budget.take(cost, INTERACTIVE_WAIT_SECONDS if has_request_context() else None)
             try:
                 result = request.execute()
                 self._store_refreshed_token()

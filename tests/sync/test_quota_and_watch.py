@@ -1,8 +1,10 @@
 """Google's limits: the request budget paces every call, use limits pause writes and resume by themselves,
 a refused watch falls back to polling, and Push Existing Data goes in daily instalments within a window."""
+import time
 from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from rq.job import Job
 
@@ -53,6 +55,31 @@ def test_pacing_under_a_lowered_quota_draws_no_rate_limit_answer(connect, user, 
     assert counters["rate_limited"] == 0, counters
     assert counters["batch_requests"] >= 3  # a batch never carries more calls than one window holds
     assert connection.last_error is None
+
+
+def test_the_request_budget_is_shared_by_workers_and_counts_the_user_and_the_project(app):
+    from app.google import RateLimited
+    from app.google.budget import Limits, RequestBudget
+
+    limits = Limits(per_user=4, per_project=6, window_seconds=1)
+    namespace = app.config["REDIS_NAMESPACE"]
+
+    def budget(google_user: str) -> RequestBudget:
+        return RequestBudget(get_redis(), f"{namespace}:user:{google_user}", f"{namespace}:project", limits, 0)
+
+    alex_in_one_worker, alex_in_another, sam = budget("alex"), budget("alex"), budget("sam")
+    started = time.monotonic()
+    alex_in_one_worker.take(3)
+    sam.take(2)  # 5 of the project's 6
+    assert time.monotonic() - started < 0.5
+    with pytest.raises(RateLimited):  # Alex's window: 3 + 2 > 4, whichever worker asks
+        alex_in_another.take(2, max_wait_seconds=0.2)
+    with pytest.raises(RateLimited):  # the project's window: 5 + 2 > 6
+        sam.take(2, max_wait_seconds=0.2)
+    alex_in_another.take(1)  # Alex 4 of 4, the project 6 of 6
+    waiting = time.monotonic()
+    sam.take(1)  # waits until the first grant leaves the window
+    assert time.monotonic() - waiting >= 0.8
 
 
 def test_a_rate_limit_answer_that_still_arrives_is_waited_out_not_an_item_failure(connect, user, google, app):

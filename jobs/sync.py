@@ -99,7 +99,6 @@ def _load(connection_id: int):
 def _run_for_connection(connection_id: int, kind: str, run=None) -> None:
     from app.extensions import db
     from app.google import client_for
-    from app.google.client import writes_paused
     from app.models import PendingPush
     from app.sync import pull, push
     from app.sync.runs import new_run, tracked
@@ -109,7 +108,7 @@ def _run_for_connection(connection_id: int, kind: str, run=None) -> None:
     connection = _load(connection_id)
     if connection is None or not connection.can_sync:
         return  # deleted, or waiting for the user to reconnect: nothing to do, no retry loop
-    if kind == "push" and writes_paused(connection):
+    if kind == "push" and connection.writes_paused:
         return  # Google's use limit: the job scheduled for the end of the pause drains the outbox
     if kind == "push" and not db.session.scalar(sa.select(PendingPush.id).where(
             PendingPush.connection_id == connection_id).limit(1)):
@@ -124,7 +123,7 @@ def _run_for_connection(connection_id: int, kind: str, run=None) -> None:
             client = client_for(connection)
             if kind == "sync" and connection.pulls and not connection.channel_id:
                 watch_or_poll(client, connection)
-            if kind in ("push", "sync") and not writes_paused(connection):
+            if kind in ("push", "sync") and not connection.writes_paused:
                 push.push_pending(client, connection, run)
             if kind in ("pull", "sync"):
                 pull.pull_changes(client, connection, run)
@@ -134,7 +133,7 @@ def pull_all_connections() -> int:
     """Cron safety net: Google's notifications are 'not 100% reliable', and a failed push leaves its outbox."""
     with app_context():
         from app.extensions import db
-        from app.models import CalendarConnection, ConnectionKind, PendingPush, utcnow
+        from app.models import CalendarConnection, ConnectionKind, PendingPush
         from app.sync.scheduling import schedule_pull, schedule_push
 
         active = CalendarConnection.syncable()
@@ -142,8 +141,7 @@ def pull_all_connections() -> int:
             active, CalendarConnection.kind == ConnectionKind.TWO_WAY)).all()
         pushes = db.session.scalars(sa.select(CalendarConnection.id).where(active).where(
             sa.exists().where(PendingPush.connection_id == CalendarConnection.id),
-            sa.or_(CalendarConnection.writes_paused_until.is_(None),
-                   CalendarConnection.writes_paused_until <= utcnow()))).all()
+            CalendarConnection.may_write())).all()
         return sum(map(schedule_pull, pulls)) + sum(map(schedule_push, pushes))
 
 

@@ -6,7 +6,6 @@ import random
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -148,7 +147,7 @@ class CalendarClient:
         answer stops the whole operation (UsageLimited): the caller's transaction rolls back and the items
         stay queued. Calls still rate-limited after every wait raise RateLimited for the same reason.
         """
-        if writes_paused(self.connection):
+        if self.connection.writes_paused:
             raise UsageLimited("Calendar usage limits exceeded.", 403, "quotaExceeded")
         size = min(BATCH_LIMIT, self.budget.limits.largest_cost)
         results: dict[int, BatchResult] = {}
@@ -262,12 +261,6 @@ class CalendarClient:
 
 def _is_transient(error: GoogleError) -> bool:
     return not isinstance(error, (PermanentError, SyncTokenExpired, AuthRevoked, UsageLimited))
-
-
-def writes_paused(connection: CalendarConnection) -> bool:
-    """Google limited this calendar (use limits): writes wait until the pause ends."""
-    until = connection.writes_paused_until
-    return until is not None and until > datetime.now(UTC).replace(tzinfo=None)
 
 
 def _log_rate_limit(connection: CalendarConnection, error: GoogleError, retry_after: str | None) -> None:

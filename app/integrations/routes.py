@@ -94,7 +94,7 @@ def index():
                            pushed_counts=counts[EventLink], google_counts=counts[GoogleEvent],
                            missing_labels=lambda c: [SCOPE_LABELS[s] for s in missing_scopes(c.scope_set)],
                            Status=ConnectionStatus, daily_ceiling=current_app.config["PUSH_DAILY_CEILING"],
-                           now=utcnow(), paused_message=paused_message)
+                           paused_message=paused_message)
 
 
 @bp.post("/<kind_slug>/connect")

@@ -83,6 +83,16 @@ class CalendarConnection(db.Model):
     def can_sync(self) -> bool:
         return self.status is ConnectionStatus.ACTIVE and bool(self.calendar_id)
 
+    @property
+    def writes_paused(self) -> bool:
+        """Google's use limits made the calendar read-only: writes wait until `writes_paused_until`."""
+        return self.writes_paused_until is not None and self.writes_paused_until > utcnow()
+
+    @classmethod
+    def may_write(cls) -> sa.ColumnElement[bool]:
+        """`not writes_paused` as SQL, for jobs that pick connections in bulk."""
+        return sa.or_(cls.writes_paused_until.is_(None), cls.writes_paused_until <= utcnow())
+
     def forget_channel(self) -> None:
         """The watch channel is gone (or about to be): the next sync opens a new one."""
         self.channel_id = self.channel_resource_id = self.channel_token = self.channel_expires_at = None

@@ -34,7 +34,7 @@ def paused_message(connection: CalendarConnection) -> str:
 def pause_writes(connection: CalendarConnection, run: SyncRun) -> str:
     """Google's use limit reached during `run`: writes wait, a job continues them later. Returns the message."""
     until = utcnow() + timedelta(hours=current_app.config["GOOGLE_USE_LIMIT_PAUSE_HOURS"])
-    if connection.writes_paused_until and connection.writes_paused_until > utcnow():
+    if connection.writes_paused:
         until = connection.writes_paused_until  # refused by our own client while paused: the pause stands
     connection.writes_paused_until = until
     current_app.logger.warning("Google use limit for connection %s: writes paused until %s", connection.id, until)

@@ -1,6 +1,7 @@
 """google-api-python-client, configured for one connection, with retries and our error types."""
 from __future__ import annotations
 
+import collections
 import json
 import random
 import time
@@ -151,8 +152,7 @@ class CalendarClient:
             raise UsageLimited("Calendar usage limits exceeded.", 403, "quotaExceeded")
         size = min(BATCH_LIMIT, self.budget.limits.largest_cost)
         results: dict[int, BatchResult] = {}
-        failures: dict[int, int] = {}
-        limited: dict[int, int] = {}
+        tries: collections.Counter = collections.Counter()  # (index, rate-limited?) → answers so far
         pending = list(enumerate(calls))
         while pending:
             retry: list[tuple[int, BatchCall]] = []
@@ -160,26 +160,18 @@ class CalendarClient:
             for start in range(0, len(pending), size):
                 chunk = pending[start:start + size]
                 outcome = self._run_batch(calendar_id, chunk)
+                note_creations(self.budget_user, sum(1 for index, call in chunk
+                                                     if call.method == "insert" and outcome[index][1] is None))
                 for index, call in chunk:
                     response, error, after = outcome[index]
-                    if isinstance(error, UsageLimited):
-                        raise error
-                    counts = limited if isinstance(error, RateLimited) else failures
-                    if error is not None and _is_transient(error):
-                        counts[index] = counts.get(index, 0) + 1
-                        if counts[index] < (RATE_LIMIT_ROUNDS if counts is limited else MAX_ATTEMPTS):
-                            retry.append((index, call))
-                            retry_after = after or retry_after
-                            continue
-                        if counts is limited:
-                            raise error
-                    results[index] = BatchResult(call, response, error)
-            note_creations(self.budget_user, sum(1 for i, call in pending if call.method == "insert"
-                                                 and i in results and results[i].error is None))
+                    if error is not None and _retry_call(tries, index, error):
+                        retry.append((index, call))
+                        retry_after = after or retry_after
+                    else:
+                        results[index] = BatchResult(call, response, error)
             pending = retry
             if retry:
-                self._sleep_before_retry(max(failures.get(i, 0) + limited.get(i, 0) for i, _ in retry) - 1,
-                                         retry_after)
+                self._sleep_before_retry(max(tries[i, True] + tries[i, False] for i, _ in retry) - 1, retry_after)
         return [results[i] for i in range(len(calls))]
 
     def _run_batch(self, calendar_id: str, chunk: list[tuple[int, BatchCall]]) -> dict:
@@ -261,6 +253,19 @@ class CalendarClient:
 
 def _is_transient(error: GoogleError) -> bool:
     return not isinstance(error, (PermanentError, SyncTokenExpired, AuthRevoked, UsageLimited))
+
+
+def _retry_call(tries: collections.Counter, index: int, error: GoogleError) -> bool:
+    """Whether a failed batch call goes into the next batch; raises what must stop the whole operation."""
+    if isinstance(error, UsageLimited):
+        raise error
+    if not _is_transient(error):
+        return False
+    limited = isinstance(error, RateLimited)
+    tries[index, limited] += 1
+    if limited and tries[index, limited] >= RATE_LIMIT_ROUNDS:
+        raise error
+    return limited or tries[index, limited] < MAX_ATTEMPTS
 
 
 def _log_rate_limit(connection: CalendarConnection, error: GoogleError, retry_after: str | None) -> None:

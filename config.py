@@ -53,6 +53,15 @@ class Config:
     PUSH_COALESCE_SECONDS = float(_env("PUSH_COALESCE_SECONDS", "2"))
     SYNC_LOCK_WAIT_SECONDS = 30  # how long a job waits for its connection's running job before retrying later
     WATCH_TTL_SECONDS = int(_env("WATCH_TTL_SECONDS", str(7 * 24 * 3600)))
+    # Google's request quotas (Calendar API, per minute): every call, batch members included, is paced under them.
+    GOOGLE_QUOTA_PER_USER_PER_MINUTE = int(_env("GOOGLE_QUOTA_PER_USER_PER_MINUTE", "600"))
+    GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE = int(_env("GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE", "10000"))
+    GOOGLE_QUOTA_WINDOW_SECONDS = float(_env("GOOGLE_QUOTA_WINDOW_SECONDS", "60"))  # tests shrink the minute
+    GOOGLE_QUOTA_MARGIN_SECONDS = float(_env("GOOGLE_QUOTA_MARGIN_SECONDS", "1"))  # Google stamps calls on arrival
+    # Google's use limits ("Calendar usage limits exceeded."): the connection's writes pause this long.
+    GOOGLE_USE_LIMIT_PAUSE_HOURS = float(_env("GOOGLE_USE_LIMIT_PAUSE_HOURS", "3"))
+    # Push Existing Data creates at most this many events per Google user per day (Google's limit is ~100,000).
+    PUSH_DAILY_CEILING = int(_env("PUSH_DAILY_CEILING", "20000"))
 
 
 class DevelopmentConfig(Config):

@@ -37,7 +37,14 @@ ENV_NAMES = {"SQLALCHEMY_DATABASE_URI": "DATABASE_URL", "REDIS_URL": "REDIS_URL"
              "GOOGLE_API_BASE_URL": "GOOGLE_API_BASE_URL",
              "GOOGLE_OPENID_CONFIGURATION_URL": "GOOGLE_OPENID_CONFIGURATION_URL",
              "GOOGLE_CLIENT_ID": "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET": "GOOGLE_CLIENT_SECRET",
-             "WEBHOOK_BASE_URL": "WEBHOOK_BASE_URL", "PORTAL_BASE_URL": "PORTAL_BASE_URL"}
+             "WEBHOOK_BASE_URL": "WEBHOOK_BASE_URL", "PORTAL_BASE_URL": "PORTAL_BASE_URL",
+             "GOOGLE_QUOTA_PER_USER_PER_MINUTE": "GOOGLE_QUOTA_PER_USER_PER_MINUTE",
+             "GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE": "GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE",
+             "PUSH_DAILY_CEILING": "PUSH_DAILY_CEILING"}
+# The throughput cases run against an emulator without quotas: our request budget and daily ceiling are lifted
+# for them (bench.quota measures pacing under a quota instead).
+UNPACED = {"GOOGLE_QUOTA_PER_USER_PER_MINUTE": 10_000_000, "GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE": 10_000_000,
+           "PUSH_DAILY_CEILING": 10_000_000}
 
 
 def wait_until(predicate, what: str, timeout: float = 20.0) -> None:
@@ -128,8 +135,9 @@ class Stack:
 
     idle_exit_seconds = 2
 
-    def __init__(self, latency_ms: int = 0):
+    def __init__(self, latency_ms: int = 0, limits: dict | None = None):
         self.latency_ms = latency_ms
+        self.limits = limits or UNPACED
         self.tmp = Path(tempfile.mkdtemp(prefix="pcs-bench-"))
         self.procs: list[subprocess.Popen] = []
         self.emulator = None
@@ -168,10 +176,10 @@ class Stack:
             "GOOGLE_API_BASE_URL": self.emulator.base_url,
             "GOOGLE_OPENID_CONFIGURATION_URL": f"{self.emulator.base_url}/.well-known/openid-configuration",
             "GOOGLE_CLIENT_ID": CLIENT_ID, "GOOGLE_CLIENT_SECRET": CLIENT_SECRET,
-            "WEBHOOK_BASE_URL": closed, "PORTAL_BASE_URL": closed,
+            "WEBHOOK_BASE_URL": closed, "PORTAL_BASE_URL": closed, **self.limits,
         }
         self.env = {**os.environ, "PORTAL_ENV": "development", "PYTHONPATH": str(ROOT),
-                    **{ENV_NAMES[k]: v for k, v in self.settings.items()}}
+                    **{ENV_NAMES[k]: str(v) for k, v in self.settings.items()}}
         self.emulator.add_account(GOOGLE_EMAIL, "Bench User")
         self.emulator.register_client(CLIENT_ID, CLIENT_SECRET, [closed + "/broker/google/callback"])
         from app import create_app

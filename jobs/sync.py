@@ -17,9 +17,10 @@ def push_existing_data(run_id: int) -> None:
         from app.google import client_for
         from app.models import SyncRun
         from app.sync import pull, push
+        from app.sync.limits import continue_in_instalments
         from app.sync.runs import new_run, tracked
         from app.sync.scheduling import connection_lock, retry_later
-        from app.sync.watch import start_watch
+        from app.sync.watch import watch_or_poll
 
         run = db.session.get(SyncRun, run_id)
         connection = run and run.connection_id and _load(run.connection_id)
@@ -30,14 +31,33 @@ def push_existing_data(run_id: int) -> None:
                 return retry_later("jobs.sync.push_existing_data", run_id)
             with tracked(run, connection):
                 client = client_for(connection)
-                push.push_existing_data(client, connection, run)
-                run.message = (f"Synchronization complete: {run.created} created, {run.updated} updated"
-                               + (f", {run.failed} failed." if run.failed else "."))
+                left = push.push_existing_data(client, connection, run)
+                run.message = continue_in_instalments(connection, run, left) if left else (
+                    f"Synchronization complete: {run.created} created, {run.updated} updated"
+                    + (f", {run.failed} failed." if run.failed else "."))
             if run.status == "succeeded" and connection.pulls:
                 with tracked(new_run(connection, "pull"), connection) as pull_run:
                     if not connection.channel_id:
-                        start_watch(client, connection)
+                        watch_or_poll(client, connection)
                     pull.pull_changes(client, connection, pull_run)
+
+
+def resume_push_existing(connection_id: int, items_since: str | None) -> None:
+    """The next instalment of Push Existing Data, or its continuation once Google's use limit has passed."""
+    with app_context():
+        from datetime import date
+
+        from app.extensions import db
+        from app.sync.runs import new_run
+        from app.sync.scheduling import enqueue_run
+
+        connection = _load(connection_id)
+        if connection is None or not connection.can_sync:
+            return
+        run = new_run(connection, "push_existing")
+        run.items_since = date.fromisoformat(items_since) if items_since else None
+        db.session.commit()
+        enqueue_run(run, "jobs.sync.push_existing_data")
 
 
 def push_changes(connection_id: int) -> None:
@@ -83,11 +103,13 @@ def _run_for_connection(connection_id: int, kind: str, run=None) -> None:
     from app.sync import pull, push
     from app.sync.runs import new_run, tracked
     from app.sync.scheduling import connection_lock, retry_later
-    from app.sync.watch import start_watch
+    from app.sync.watch import watch_or_poll
 
     connection = _load(connection_id)
     if connection is None or not connection.can_sync:
         return  # deleted, or waiting for the user to reconnect: nothing to do, no retry loop
+    if kind == "push" and connection.writes_paused:
+        return  # Google's use limit: the job scheduled for the end of the pause drains the outbox
     if kind == "push" and not db.session.scalar(sa.select(PendingPush.id).where(
             PendingPush.connection_id == connection_id).limit(1)):
         return  # another job already drained it
@@ -100,8 +122,8 @@ def _run_for_connection(connection_id: int, kind: str, run=None) -> None:
         with tracked(run, connection):
             client = client_for(connection)
             if kind == "sync" and connection.pulls and not connection.channel_id:
-                start_watch(client, connection)
-            if kind in ("push", "sync"):
+                watch_or_poll(client, connection)
+            if kind in ("push", "sync") and not connection.writes_paused:
                 push.push_pending(client, connection, run)
             if kind in ("pull", "sync"):
                 pull.pull_changes(client, connection, run)
@@ -118,17 +140,18 @@ def pull_all_connections() -> int:
         pulls = db.session.scalars(sa.select(CalendarConnection.id).where(
             active, CalendarConnection.kind == ConnectionKind.TWO_WAY)).all()
         pushes = db.session.scalars(sa.select(CalendarConnection.id).where(active).where(
-            sa.exists().where(PendingPush.connection_id == CalendarConnection.id))).all()
+            sa.exists().where(PendingPush.connection_id == CalendarConnection.id),
+            CalendarConnection.may_write())).all()
         return sum(map(schedule_pull, pulls)) + sum(map(schedule_push, pushes))
 
 
 def renew_watch_channels() -> int:
     """Cron: channels cannot be extended, so open a fresh one before the old one expires."""
-    with app_context():
+    with app_context() as current_app:
         from app.extensions import db
-        from app.google import GoogleError, client_for
+        from app.google import AuthRevoked, client_for
         from app.models import CalendarConnection, ConnectionKind, utcnow
-        from app.sync.watch import needs_renewal, start_watch
+        from app.sync.watch import needs_renewal, watch_or_poll
 
         now = utcnow()
         renewed = 0
@@ -136,9 +159,8 @@ def renew_watch_channels() -> int:
                 CalendarConnection.kind == ConnectionKind.TWO_WAY, CalendarConnection.syncable())):
             if needs_renewal(connection, now):
                 try:
-                    start_watch(client_for(connection), connection)
-                    renewed += 1
-                except GoogleError as exc:
-                    connection.last_error = f"Could not renew Google notifications: {exc}"
+                    renewed += watch_or_poll(client_for(connection), connection)
+                except AuthRevoked as exc:  # the next sync moves it to "reconnect"
+                    current_app.logger.info("renewing channel of connection %s: %s", connection.id, exc)
                 db.session.commit()
         return renewed

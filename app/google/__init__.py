@@ -4,7 +4,7 @@ The sync engine and the views speak to Google through `CalendarClient` and the O
 helpers here, and see only our own exception types.
 """
 from .client import CalendarClient, client_for
-from .errors import AuthRevoked, GoogleError, PermanentError, SyncTokenExpired
+from .errors import AuthRevoked, GoogleError, PermanentError, RateLimited, SyncTokenExpired, UsageLimited
 from .oauth import (
     APP_CREATED_SCOPE,
     CALENDARLIST_SCOPE,
@@ -18,6 +18,6 @@ from .oauth import (
 
 __all__ = [
     "APP_CREATED_SCOPE", "AuthRevoked", "CALENDARLIST_SCOPE", "CalendarClient", "EVENTS_SCOPE", "GoogleError",
-    "PermanentError", "REQUIRED_SCOPES", "SCOPE_LABELS", "SyncTokenExpired", "client_for", "missing_scopes",
-    "oauth", "revoke_token",
+    "PermanentError", "REQUIRED_SCOPES", "RateLimited", "SCOPE_LABELS", "SyncTokenExpired", "UsageLimited",
+    "client_for", "missing_scopes", "oauth", "revoke_token",
 ]

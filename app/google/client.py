@@ -1,6 +1,7 @@
 """google-api-python-client, configured for one connection, with retries and our error types."""
 from __future__ import annotations
 
+import collections
 import json
 import random
 import time
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import googleapiclient
 import httplib2
-from flask import current_app
+from flask import current_app, has_request_context
 from google.auth.exceptions import RefreshError, TransportError
 from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
@@ -20,10 +21,21 @@ from googleapiclient.errors import HttpError
 
 from ..crypto import decrypt, encrypt
 from ..models import CalendarConnection
-from .errors import AuthRevoked, GoogleError, PermanentError, SyncTokenExpired, from_http_error
+from .budget import budget_for, note_creations
+from .errors import (
+    AuthRevoked,
+    GoogleError,
+    PermanentError,
+    RateLimited,
+    SyncTokenExpired,
+    UsageLimited,
+    from_http_error,
+)
 from .oauth import server_metadata
 
 MAX_ATTEMPTS = 5
+INTERACTIVE_WAIT_SECONDS = 5
+RATE_LIMIT_ROUNDS = 12  # rate-limit answers waited out (Retry-After, ≤ 60 s each) before a run gives up for now
 BATCH_LIMIT = 50  # Google's advice for Calendar batches; the hard limit is 1000
 
 
@@ -70,6 +82,9 @@ class CalendarClient:
             expiry=connection.token_expires_at,
         )
         self._seen_token = self.credentials.token
+        # Google's per-user quota follows the Google account, whichever portal connection uses it.
+        self.budget_user = connection.google_sub or connection.google_email or f"connection-{connection.id}"
+        self.budget = budget_for(self.budget_user)
         http = AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=60))
         self.service = build_from_document(_discovery_document(config["GOOGLE_API_BASE_URL"]), http=http)
         # Built once: the client library rebuilds the whole resource on every `service.events()` call.
@@ -89,9 +104,17 @@ class CalendarClient:
             delay = max(delay, float(retry_after))
         time.sleep(min(delay, 60.0))
 
-    def execute(self, request):
-        """Run one request, retrying rate limits and 5xx with backoff (honouring Retry-After)."""
-        for attempt in range(MAX_ATTEMPTS):
+    def execute(self, request, cost: int = 1):
+        """Run one request within the request budget, retrying rate limits and 5xx with backoff.
+
+        `cost` is the number of Calendar calls the request carries (a batch's members). A rate-limit
+        answer that still arrives (another app on the same project, a clock edge) is waited out honouring
+        Retry-After, and does not use up the attempts kept for real failures.
+        """
+        failures = limited = 0
+        while True:
+            # A person waiting for a page does not wait out a long push's budget; a job does.
+            self.budget.take(cost, INTERACTIVE_WAIT_SECONDS if has_request_context() else None)
             try:
                 result = request.execute()
                 self._store_refreshed_token()
@@ -106,32 +129,49 @@ class CalendarClient:
                 retry_after = exc.resp.get("retry-after")
                 if not _is_transient(error):
                     raise error from exc
-            if attempt == MAX_ATTEMPTS - 1:
-                raise error
-            self._sleep_before_retry(attempt, retry_after)
-        raise AssertionError("unreachable")
+            if isinstance(error, RateLimited):
+                limited += 1
+                _log_rate_limit(self.connection, error, retry_after)
+                if limited >= RATE_LIMIT_ROUNDS:
+                    raise error
+                self._sleep_before_retry(limited - 1, retry_after)
+            else:
+                failures += 1
+                if failures >= MAX_ATTEMPTS:
+                    raise error
+                self._sleep_before_retry(failures - 1, retry_after)
 
     def batch(self, calendar_id: str, calls: Sequence[BatchCall]) -> list[BatchResult]:
-        """Run calls in batches of ≤ 50; transient per-call failures are retried in a later batch."""
+        """Run calls in batches of ≤ 50; transient per-call failures are retried in a later batch.
+
+        Every call is a write, so a paused connection (Google's use limits) sends nothing, and a use-limit
+        answer stops the whole operation (UsageLimited): the caller's transaction rolls back and the items
+        stay queued. Calls still rate-limited after every wait raise RateLimited for the same reason.
+        """
+        if self.connection.writes_paused:
+            raise UsageLimited("Calendar usage limits exceeded.", 403, "quotaExceeded")
+        size = min(BATCH_LIMIT, self.budget.limits.largest_cost)
         results: dict[int, BatchResult] = {}
+        tries: collections.Counter = collections.Counter()  # (index, rate-limited?) → answers so far
         pending = list(enumerate(calls))
-        for attempt in range(MAX_ATTEMPTS):
+        while pending:
             retry: list[tuple[int, BatchCall]] = []
             retry_after: str | None = None
-            for start in range(0, len(pending), BATCH_LIMIT):
-                chunk = pending[start:start + BATCH_LIMIT]
+            for start in range(0, len(pending), size):
+                chunk = pending[start:start + size]
                 outcome = self._run_batch(calendar_id, chunk)
+                note_creations(self.budget_user, sum(1 for index, call in chunk
+                                                     if call.method == "insert" and outcome[index][1] is None))
                 for index, call in chunk:
                     response, error, after = outcome[index]
-                    if error is not None and _is_transient(error) and attempt < MAX_ATTEMPTS - 1:
+                    if error is not None and _retry_call(tries, index, error):
                         retry.append((index, call))
                         retry_after = after or retry_after
                     else:
                         results[index] = BatchResult(call, response, error)
-            if not retry:
-                break
             pending = retry
-            self._sleep_before_retry(attempt, retry_after)
+            if retry:
+                self._sleep_before_retry(max(tries[i, True] + tries[i, False] for i, _ in retry) - 1, retry_after)
         return [results[i] for i in range(len(calls))]
 
     def _run_batch(self, calendar_id: str, chunk: list[tuple[int, BatchCall]]) -> dict:
@@ -149,7 +189,10 @@ class CalendarClient:
         batch = self.service.new_batch_http_request(callback=collect)
         for index, call in chunk:
             batch.add(self._event_request(calendar_id, call), request_id=str(index))
-        self.execute(batch)
+        self.execute(batch, cost=len(chunk))
+        for _index, (_response, error, after) in outcome.items():
+            if isinstance(error, RateLimited):
+                _log_rate_limit(self.connection, error, after)
         return outcome
 
     def _event_request(self, calendar_id: str, call: BatchCall):
@@ -209,7 +252,26 @@ class CalendarClient:
 
 
 def _is_transient(error: GoogleError) -> bool:
-    return not isinstance(error, (PermanentError, SyncTokenExpired, AuthRevoked))
+    return not isinstance(error, (PermanentError, SyncTokenExpired, AuthRevoked, UsageLimited))
+
+
+def _retry_call(tries: collections.Counter, index: int, error: GoogleError) -> bool:
+    """Whether a failed batch call goes into the next batch; raises what must stop the whole operation."""
+    if isinstance(error, UsageLimited):
+        raise error
+    if not _is_transient(error):
+        return False
+    limited = isinstance(error, RateLimited)
+    tries[index, limited] += 1
+    if limited and tries[index, limited] >= RATE_LIMIT_ROUNDS:
+        raise error
+    return limited or tries[index, limited] < MAX_ATTEMPTS
+
+
+def _log_rate_limit(connection: CalendarConnection, error: GoogleError, retry_after: str | None) -> None:
+    """The budget should make this rare: operators see each one (another app on the project, a skewed clock)."""
+    current_app.logger.warning("Google rate limit for connection %s (%s %s), retry after %s",
+                               connection.id, error.status, error.reason, retry_after or "backoff")
 
 
 def _refresh_failure(exc: RefreshError) -> GoogleError:

@@ -27,7 +27,19 @@ class PermanentError(GoogleError):
     """A 4xx that retrying will not fix (bad request, not found, forbidden)."""
 
 
+class RateLimited(GoogleError):
+    """403 `rateLimitExceeded`/`userRateLimitExceeded` or 429: the per-minute quota; wait and send again."""
+
+
+class UsageLimited(GoogleError):
+    """403 `quotaExceeded` ("Calendar usage limits exceeded."): the calendar is read-only for hours.
+
+    Not the item's fault and not worth retrying soon: the connection's writes pause instead.
+    """
+
+
 RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+USAGE_LIMIT_REASONS = {"quotaExceeded"}
 
 
 def error_reason(content: bytes | str | None) -> tuple[str | None, str]:
@@ -51,5 +63,10 @@ def from_http_error(exc: HttpError) -> GoogleError:
     reason, message = error_reason(exc.content)
     if status == 410 and reason == "fullSyncRequired":
         return SyncTokenExpired(message, status, reason)
-    cls = GoogleError if is_retryable(status, reason) else PermanentError
+    if status == 403 and reason in USAGE_LIMIT_REASONS:
+        return UsageLimited(message or "Calendar usage limits exceeded.", status, reason)
+    if status == 429 or (status == 403 and reason in RATE_LIMIT_REASONS):
+        cls = RateLimited
+    else:
+        cls = GoogleError if is_retryable(status, reason) else PermanentError
     return cls(message or f"Google answered {status}", status, reason)

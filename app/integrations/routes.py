@@ -1,18 +1,23 @@
 """Flyout Menu > Integrations: the two Google Calendar cards and their actions."""
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
-from flask import abort, flash, jsonify, redirect, render_template, url_for
+from dateutil.relativedelta import relativedelta
+from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..access import integrations_required
 from ..extensions import db
 from ..google import SCOPE_LABELS, AuthRevoked, GoogleError, client_for, missing_scopes
-from ..models import CalendarConnection, ConnectionKind, ConnectionStatus, EventLink, GoogleEvent, SyncRun
+from ..models import CalendarConnection, ConnectionKind, ConnectionStatus, EventLink, GoogleEvent, SyncRun, utcnow
+from ..sync.limits import paused_message
+from ..sync.push import count_pushable
 from ..sync.runs import new_run
 from ..sync.scheduling import enqueue_run, request_sync
 from . import bp
-from .forms import NEW_CALENDAR, PushExistingDataForm
+from .forms import NEW_CALENDAR, WINDOW_MONTHS, PushExistingDataForm
 from .service import connection_of, disconnect, forget_calendar
 
 KINDS = {"two-way": ConnectionKind.TWO_WAY, "one-way": ConnectionKind.ONE_WAY}
@@ -51,6 +56,21 @@ def load_choices(form: PushExistingDataForm, connection: CalendarConnection) -> 
     return None
 
 
+def window_start(choice: str) -> date | None:
+    """The first day of Push Existing Data's window ("items from N months ago onward"), None for all."""
+    months = WINDOW_MONTHS.get(choice)
+    return utcnow().date() - relativedelta(months=months) if months else None
+
+
+def window_choices() -> list[tuple[str, str]]:
+    """The window choices, each with how many items it would push: the confirmation before the push."""
+    counts = count_pushable(current_user, [window_start(choice) for choice in WINDOW_MONTHS])
+    labels = [f"{count:,} item(s): all my tasks, events and appointments" if months is None else
+              f"{count:,} item(s) from {months} month(s) ago onward"
+              for count, months in zip(counts, WINDOW_MONTHS.values(), strict=True)]
+    return list(zip(WINDOW_MONTHS, labels, strict=True))
+
+
 @bp.get("/")
 @integrations_required
 def index():
@@ -66,13 +86,15 @@ def index():
     for kind, connection in connections.items():
         if connection.status is ConnectionStatus.NEEDS_CALENDAR:
             forms[kind] = PushExistingDataForm()
+            forms[kind].since.choices = window_choices()
             load_errors[kind] = load_choices(forms[kind], connection)
     return render_template("integrations/index.html", two_way=connections.get(ConnectionKind.TWO_WAY),
                            one_way=connections.get(ConnectionKind.ONE_WAY), runs=runs, forms=forms,
                            load_errors=load_errors, active_run=next((r for r in runs if not r.finished), None),
                            pushed_counts=counts[EventLink], google_counts=counts[GoogleEvent],
                            missing_labels=lambda c: [SCOPE_LABELS[s] for s in missing_scopes(c.scope_set)],
-                           Status=ConnectionStatus)
+                           Status=ConnectionStatus, daily_ceiling=current_app.config["PUSH_DAILY_CEILING"],
+                           paused_message=paused_message)
 
 
 @bp.post("/<kind_slug>/connect")
@@ -108,6 +130,7 @@ def push_existing(kind_slug: str):
         flash(f"Google refused to create the calendar: {exc}", "danger")
         return redirect(url_for(".index"))
     run = new_run(connection, "push_existing")
+    run.items_since = window_start(form.since.data)
     db.session.commit()
     if enqueue_run(run, "jobs.sync.push_existing_data"):
         flash("Synchronization started.", "info")

@@ -62,6 +62,10 @@ class CalendarConnection(db.Model):
     channel_expires_at: Mapped[datetime | None]
     last_synced_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # Why Google refused live updates (plain words for the card); None while a channel is live or untried.
+    live_updates_off: Mapped[str | None] = mapped_column(sa.String(255))
+    # Google's use limits made the calendar read-only: writes wait until then (UTC).
+    writes_paused_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship()
@@ -78,6 +82,16 @@ class CalendarConnection(db.Model):
     @property
     def can_sync(self) -> bool:
         return self.status is ConnectionStatus.ACTIVE and bool(self.calendar_id)
+
+    @property
+    def writes_paused(self) -> bool:
+        """Google's use limits made the calendar read-only: writes wait until `writes_paused_until`."""
+        return self.writes_paused_until is not None and self.writes_paused_until > utcnow()
+
+    @classmethod
+    def may_write(cls) -> sa.ColumnElement[bool]:
+        """`not writes_paused` as SQL, for jobs that pick connections in bulk."""
+        return sa.or_(cls.writes_paused_until.is_(None), cls.writes_paused_until <= utcnow())
 
     def forget_channel(self) -> None:
         """The watch channel is gone (or about to be): the next sync opens a new one."""
@@ -163,6 +177,8 @@ class SyncRun(db.Model):
     failed: Mapped[int] = mapped_column(default=0)
     errors: Mapped[list] = mapped_column(sa.JSON, default=list)
     message: Mapped[str] = mapped_column(sa.String(500), default="")
+    # Push Existing Data's window: only items from this day onward (None: all items).
+    items_since: Mapped[date | None]
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

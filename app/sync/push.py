@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..extensions import db
 from ..google import GoogleError, PermanentError
+from ..google.budget import creations_today
 from ..google.client import BatchCall, CalendarClient
-from ..models import ITEM_MODELS, CalendarConnection, EventLink, PendingPush, SyncRun, utcnow
+from ..models import ITEM_MODELS, CalendarConnection, Event, EventLink, PendingPush, SyncRun, Task, User, utcnow
 from ..models.items import PortalItem
 from ..portal.queries import PARTICIPANTS, participant_items
 from .mapping import content_hash, event_body, event_id_for
@@ -131,23 +134,62 @@ def delete_events(client: CalendarClient, connection: CalendarConnection, links:
             _failed(run, link.item_type, link.item_id, "(delete)", result.error, retry)
 
 
-def push_existing_data(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
-    """Every item the user takes part in, streamed in chunks, progress committed after each chunk."""
-    all_ids = {kind: db.session.scalars(participant_items(connection.user, model).with_only_columns(model.id)).all()
+def _dated_from(model: type[PortalItem], since: date) -> sa.ColumnElement[bool]:
+    """Items dated from `since` onward; undated tasks always count (they have no "ago" to leave them out by)."""
+    since_at = datetime.combine(since, time.min)
+    if model is Task:
+        return sa.or_(Task.due_at >= since_at, Task.due_date >= since,
+                      sa.and_(Task.due_at.is_(None), Task.due_date.is_(None)))
+    if model is Event:
+        return sa.or_(Event.start_at >= since_at, Event.start_date >= since)
+    return model.start_at >= since_at
+
+
+def pushable_items(user: User, model: type[PortalItem], since: date | None) -> sa.Select:
+    """The user's items for Push Existing Data: all of them, or those dated from `since` onward."""
+    query = participant_items(user, model)
+    return query if since is None else query.where(_dated_from(model, since))
+
+
+def count_pushable(user: User, windows: Sequence[date | None]) -> list[int]:
+    """How many items Push Existing Data would push for each window: one query per item kind."""
+    totals = [0] * len(windows)
+    for model in ITEM_MODELS.values():
+        counts = db.session.execute(participant_items(user, model).order_by(None).with_only_columns(*(
+            sa.func.count(sa.case((_dated_from(model, since), 1))) if since else sa.func.count(model.id)
+            for since in windows))).one()
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
+    return totals
+
+
+def push_existing_data(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> int:
+    """Every item the user takes part in (from `run.items_since`), streamed in chunks, progress committed
+    after each chunk. Stops at the day's creation ceiling; returns how many items wait for a later instalment."""
+    all_ids = {kind: db.session.scalars(pushable_items(connection.user, model, run.items_since)
+                                        .with_only_columns(model.id)).all()
                for kind, model in ITEM_MODELS.items()}
     run.total = sum(map(len, all_ids.values()))
     db.session.commit()
+    ceiling, seen = current_app.config["PUSH_DAILY_CEILING"], 0
     for kind, model in ITEM_MODELS.items():
-        ids = all_ids[kind]
-        for start in range(0, len(ids), CHUNK):
-            chunk = db.session.scalars(sa.select(model).where(model.id.in_(ids[start:start + CHUNK]))
+        ids, start = all_ids[kind], 0
+        while start < len(ids):
+            # Only new events count against Google's use limit; unchanged items cost nothing at all.
+            room = ceiling - creations_today(client.budget_user)
+            if room <= 0:
+                return run.total - seen
+            piece = ids[start:start + min(CHUNK, room)]
+            chunk = db.session.scalars(sa.select(model).where(model.id.in_(piece))
                                        .options(*PARTICIPANTS[kind])).all()
             upsert_items(client, connection, chunk, run)
             db.session.commit()  # clean objects leave the (weak-referencing) identity map once `chunk` is dropped
+            start += len(piece)
+            seen += len(piece)
     # Everything is now in Google: whatever was queued before this run is done.
     db.session.execute(sa.delete(PendingPush).where(PendingPush.connection_id == connection.id,
                                                     PendingPush.queued_at <= run.started_at))
     db.session.commit()
+    return 0
 
 
 def push_pending(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from flask import current_app
 
 from ..extensions import db
-from ..google import AuthRevoked, GoogleError
+from ..google import AuthRevoked, GoogleError, UsageLimited
 from ..models import CalendarConnection, ConnectionStatus, SyncRun, utcnow
 
 MAX_STORED_ERRORS = 50
@@ -38,6 +38,11 @@ def tracked(run: SyncRun, connection: CalendarConnection) -> Iterator[SyncRun]:
         connection.status = ConnectionStatus.RECONNECT
         connection.last_error = str(exc)
         _finish(run, "failed", str(exc))
+    except UsageLimited:
+        db.session.rollback()  # the items stay queued; nothing is marked failed
+        from .limits import pause_writes  # limits → scheduling → runs: imported when needed
+
+        _finish(run, "failed", pause_writes(connection, run))
     except GoogleError as exc:
         db.session.rollback()
         connection.last_error = f"Google answered: {exc}" if exc.status else str(exc)

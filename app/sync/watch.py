@@ -1,4 +1,9 @@
-"""Google push notifications: one watch channel per 2-way connection, renewed before it expires."""
+"""Google push notifications: one watch channel per 2-way connection, renewed before it expires.
+
+Live updates are an optimisation: when Google refuses a channel (a non-HTTPS address, a fault), the
+connection keeps syncing by polling (the periodic pull), the card says why in plain words, and the
+hourly renewal tries again. A refused channel never fails a sync.
+"""
 from __future__ import annotations
 
 import secrets
@@ -6,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 
-from ..google import GoogleError
+from ..google import AuthRevoked, GoogleError
 from ..google.client import CalendarClient
 from ..models import CalendarConnection
 
 RENEW_BEFORE = timedelta(hours=12)
+POLLING = "Changes made in Google arrive every few minutes instead."
 
 
 def webhook_address() -> str:
@@ -31,6 +37,32 @@ def start_watch(client: CalendarClient, connection: CalendarConnection) -> None:
         datetime.fromtimestamp(int(expiration) / 1000, UTC).replace(tzinfo=None) if expiration else None)
     if old[0]:
         stop_channel(client, *old)
+
+
+def watch_or_poll(client: CalendarClient, connection: CalendarConnection) -> bool:
+    """Open a channel if Google accepts one; otherwise record, in plain words, why we poll instead.
+
+    Only a revoked grant escapes (the whole sync needs the user then); the old channel, if any, stays.
+    """
+    try:
+        start_watch(client, connection)
+    except AuthRevoked:
+        raise
+    except GoogleError as exc:
+        current_app.logger.warning("watch refused for connection %s: %s %s %s", connection.id, exc.status,
+                                   exc.reason, exc)
+        connection.live_updates_off = f"Live updates are off: {_why_refused(exc)} {POLLING}"
+        return False
+    connection.live_updates_off = None
+    return True
+
+
+def _why_refused(error: GoogleError) -> str:
+    if error.reason == "push.webhookUrlNotHttps":
+        return "Google only sends them to a secure (https) address."
+    if error.status and 400 <= error.status < 500:
+        return "Google did not accept our request for them."
+    return "Google could not be reached to set them up; we will try again within the hour."
 
 
 def stop_channel(client: CalendarClient, channel_id: str | None, resource_id: str | None) -> None:

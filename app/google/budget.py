@@ -1,0 +1,146 @@
+"""Request budgets shared by every worker and process: Google's per-user and per-project per-minute quotas.
+
+Google counts requests over a sliding one-minute window (every call inside a batch counts) and answers
+403 `userRateLimitExceeded`/`rateLimitExceeded` or 429 beyond it. Bouncing off that limit wastes calls
+and time, so every Calendar call takes its cost from two sliding-window counters in Redis (the Google
+user's and the project's) BEFORE it is sent, and waits while either window is full. One Lua script
+checks and takes both windows atomically on Redis's own clock, so workers on several machines share
+one budget without clock skew.
+
+Each window is a sorted set of grants (`<ms>:<nonce>:<cost>` scored by the grant time) plus the running
+total of its costs, so checking is amortised O(expired grants), not O(calls in the window).
+
+The same module counts event creations per Google user and day: Google makes a calendar read-only for
+hours after ~100,000 creations in a short period, and Push Existing Data stays under a ceiling of ours.
+"""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+from redis import Redis
+from redis.exceptions import RedisError
+
+from ..queues import get_redis, redis_key
+from .errors import RateLimited
+
+# KEYS: user grants, user total, project grants, project total.
+# ARGV: cost, user limit, project limit, window ms, nonce.
+# Returns 0 when the cost was taken, otherwise the milliseconds to wait before asking again.
+TAKE_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local cost, window = tonumber(ARGV[1]), tonumber(ARGV[4])
+local limits = {tonumber(ARGV[2]), tonumber(ARGV[3])}
+local wait = 0
+for i = 0, 1 do
+  local grants, total = KEYS[2 * i + 1], KEYS[2 * i + 2]
+  local expired = redis.call('ZRANGEBYSCORE', grants, '-inf', now - window)
+  if #expired > 0 then
+    local freed = 0
+    for _, member in ipairs(expired) do freed = freed + tonumber(string.match(member, ':(%d+)$')) end
+    redis.call('ZREMRANGEBYSCORE', grants, '-inf', now - window)
+    redis.call('DECRBY', total, freed)
+  end
+  local used = tonumber(redis.call('GET', total) or '0')
+  local excess = used + cost - limits[i + 1]
+  if excess > 0 then
+    -- the oldest grants leave the window first: wait until enough of them have left
+    local oldest = redis.call('ZRANGE', grants, 0, -1, 'WITHSCORES')
+    for j = 1, #oldest, 2 do
+      excess = excess - tonumber(string.match(oldest[j], ':(%d+)$'))
+      if excess <= 0 then
+        wait = math.max(wait, tonumber(oldest[j + 1]) + window - now + 1)
+        break
+      end
+    end
+  end
+end
+if wait > 0 then return wait end
+for i = 0, 1 do
+  redis.call('ZADD', KEYS[2 * i + 1], now, now .. ':' .. ARGV[5] .. ':' .. cost)
+  redis.call('INCRBY', KEYS[2 * i + 2], cost)
+  redis.call('PEXPIRE', KEYS[2 * i + 1], window * 2)
+  redis.call('PEXPIRE', KEYS[2 * i + 2], window * 2)
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_user: int
+    per_project: int
+    window_seconds: float
+
+    @property
+    def largest_cost(self) -> int:
+        """The most one request may cost: a batch larger than this is split (it could never be granted)."""
+        return max(1, min(self.per_user, self.per_project))
+
+
+def configured_limits() -> Limits:
+    config = current_app.config
+    return Limits(config["GOOGLE_QUOTA_PER_USER_PER_MINUTE"], config["GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE"],
+                  config["GOOGLE_QUOTA_WINDOW_SECONDS"])
+
+
+class RequestBudget:
+    """The two windows one Google user's calls are paced by (theirs and the project's)."""
+
+    def __init__(self, redis: Redis, user_key: str, project_key: str, limits: Limits, margin_seconds: float):
+        self.redis = redis
+        self.keys = [user_key, user_key + ":total", project_key, project_key + ":total"]
+        self.limits = limits
+        # Google stamps a call when it arrives, we when we send it; the margin covers the difference.
+        self.window_ms = int((limits.window_seconds + margin_seconds) * 1000)
+        self._take = redis.register_script(TAKE_SCRIPT)
+
+    def take(self, cost: int, max_wait_seconds: float | None = None) -> None:
+        """Block until `cost` calls fit in both windows, then count them as sent.
+
+        With `max_wait_seconds` (a person is waiting for a page), raise RateLimited rather than wait longer.
+        """
+        cost = min(max(1, cost), self.limits.largest_cost)
+        deadline = None if max_wait_seconds is None else time.monotonic() + max_wait_seconds
+        while True:
+            try:
+                wait_ms = int(self._take(keys=self.keys, args=[
+                    cost, self.limits.per_user, self.limits.per_project, self.window_ms, secrets.token_hex(4)]))
+            except RedisError:
+                # No shared budget without Redis (nor any job): let the call go; backoff absorbs a rate limit.
+                current_app.logger.warning("request budget unavailable (Redis); sending unpaced")
+                return
+            if not wait_ms:
+                return
+            if deadline is not None and time.monotonic() + wait_ms / 1000 > deadline:
+                raise RateLimited("Google's request quota for this account is in use by a sync right now. "
+                                  "Please try again in a minute.")
+            time.sleep(wait_ms / 1000)
+
+
+def budget_for(google_user: str) -> RequestBudget:
+    """The budget of one Google user of our OAuth client (Google's quotas are per user per project)."""
+    project = current_app.config["GOOGLE_CLIENT_ID"]
+    return RequestBudget(get_redis(), redis_key("google-budget", project, "user", google_user),
+                         redis_key("google-budget", project, "project"), configured_limits(),
+                         current_app.config["GOOGLE_QUOTA_MARGIN_SECONDS"])
+
+
+def _creations_key(google_user: str, day: datetime) -> str:
+    return redis_key("google-creations", google_user, day.strftime("%Y-%m-%d"))
+
+
+def note_creations(google_user: str, count: int) -> None:
+    """Count events created in the Google user's calendars today (UTC), for Push Existing Data's ceiling."""
+    if count:
+        key = _creations_key(google_user, datetime.now(UTC))
+        pipe = get_redis().pipeline()
+        pipe.incrby(key, count).expire(key, 2 * 86400).execute()
+
+
+def creations_today(google_user: str) -> int:
+    return int(get_redis().get(_creations_key(google_user, datetime.now(UTC))) or 0)

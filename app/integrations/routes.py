@@ -108,14 +108,12 @@ def google_handoff():
     A GET because it ends Google's chain of redirects; the signed one-time ticket and the nonce that
     `connect` (a CSRF-checked POST) put in this session stand in for the CSRF token.
     """
-    started = session.get(NONCES_KEY, [])
     try:
-        kind, nonce, outcome = claim_handoff(request.args.get("ticket", ""), current_user, started)
+        kind, outcome = claim_handoff(request.args.get("ticket", ""), current_user, session.get(NONCES_KEY, []))
     except SignInRefused as refusal:
         abort(400, str(refusal))
     except RedisError:
         abort(503, UNAVAILABLE)
-    session[NONCES_KEY] = [n for n in started if n != nonce]
     if outcome["result"] != "granted":
         flash("Google sign-in was cancelled; nothing was connected." if outcome["result"] == "cancelled"
               else outcome["message"], "warning")

@@ -110,8 +110,8 @@ def handoff_url(company: Company, sign_in: SignIn) -> str:
     return portal_base(company) + HANDOFF_PATH.lstrip("/") + "?" + urlencode({"ticket": ticket})
 
 
-def claim_handoff(ticket: str, user: User, started: list[str]) -> tuple[ConnectionKind, str, dict]:
-    """(kind, nonce, outcome) of a sign-in this user started in this session; refused otherwise.
+def claim_handoff(ticket: str, user: User, started: list[str]) -> tuple[ConnectionKind, dict]:
+    """(kind, outcome) of a sign-in this user started in this session; refused otherwise.
 
     Only the right session consumes the outcome, so a ticket tried in another user's browser first does
     not spoil it for its owner; the claim itself is one atomic GETDEL, so it succeeds once.
@@ -128,4 +128,4 @@ def claim_handoff(ticket: str, user: User, started: list[str]) -> tuple[Connecti
     outcome = decrypt(sealed.decode()) if sealed else None
     if outcome is None:
         raise SignInRefused(f"This sign-in has already been completed or has expired. {START_AGAIN}")
-    return ConnectionKind(data["k"]), data["n"], json.loads(outcome)
+    return ConnectionKind(data["k"]), json.loads(outcome)

@@ -1,0 +1,23 @@
+"""one company per portal address: the request's host selects the company
+
+Revision ID: 5e7c2a91b4d0
+Revises: a493c6590d13
+Create Date: 2026-11-29 17:40:00
+
+"""
+from alembic import op
+
+revision = "5e7c2a91b4d0"
+down_revision = "a493c6590d13"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("company") as batch_op:
+        batch_op.create_unique_constraint("uq_company_portal_url", ["portal_url"])
+
+
+def downgrade():
+    with op.batch_alter_table("company") as batch_op:
+        batch_op.drop_constraint("uq_company_portal_url", type_="unique")

@@ -97,7 +97,9 @@ def connect(kind_slug: str):
               if other is ConnectionKind.ONE_WAY else "You already have the 2-WAY Sync.")
     sign_in = new_sign_in(current_user, kind)
     session[NONCES_KEY] = remember_nonce(session.get(NONCES_KEY, []), sign_in)
-    return redirect(authorization_url(sign_in, connection_of(current_user, kind)))
+    response = redirect(authorization_url(sign_in, connection_of(current_user, kind)))
+    response.headers["Referrer-Policy"] = "no-referrer"  # else the browser tells Google the tenant's domain
+    return response
 
 
 @bp.get(HANDOFF_PATH.removeprefix(bp.url_prefix))

@@ -63,6 +63,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def register_blueprints(app: Flask, broker_only: bool = False) -> None:
     from . import auth, broker, calendar, integrations, main, portal, settings
 
+    if app.config["BROKER_MODE"] not in ("embedded", "separate"):
+        raise RuntimeError(f"BROKER_MODE must be 'embedded' or 'separate', not {app.config['BROKER_MODE']!r}")
     modules = [auth, main, portal, calendar, integrations, broker, settings]
     if broker_only:
         modules = [broker]

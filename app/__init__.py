@@ -98,9 +98,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from .commands import seed_demo
+    from .commands import seed_demo, set_google_client
 
     app.cli.add_command(seed_demo)
+    app.cli.add_command(set_google_client)
 
 
 def register_template_helpers(app: Flask) -> None:

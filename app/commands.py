@@ -172,3 +172,29 @@ def seed_company(demo: DemoCompany, portal_url: str) -> tuple[Company, bool]:
             granted_scopes=" ".join(REQUIRED_SCOPES),
             refresh_token_enc=encrypt(current_app.config["DEMO_GOOGLE_REFRESH_TOKEN"])))
     return company, created
+
+
+@click.command("set-google-client")
+@click.argument("company_code")
+@click.option("--client-id", help="The company's own OAuth client id (registered with the broker's redirect URI).")
+@click.option("--client-secret", help="Its secret (asked for when not given; stored encrypted).")
+@click.option("--shared", is_flag=True, help='Back to the shared "My Portal App".')
+@with_appcontext
+def set_google_client(company_code: str, client_id: str | None, client_secret: str | None, shared: bool) -> None:
+    """Give a company its own Google OAuth client, or put it back on the shared one.
+
+    Its people's existing grants belong to the old client: they will be asked to reconnect.
+    """
+    company = db.session.scalar(sa.select(Company).where(Company.slug == company_code.strip().lower()))
+    if company is None:
+        raise click.UsageError(f"No company with the code {company_code!r}.")
+    if shared == bool(client_id):
+        raise click.UsageError("Give either --client-id (and its secret) or --shared.")
+    if shared:
+        company.google_client_id = company.google_client_secret_enc = None
+    else:
+        company.google_client_id = client_id
+        company.google_client_secret_enc = encrypt(client_secret or click.prompt("Client secret", hide_input=True))
+    db.session.commit()
+    click.echo(f"{company.name} now signs in with " + (f"its own OAuth client {client_id}." if client_id
+                                                        else 'the shared "My Portal App".'))

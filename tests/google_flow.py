@@ -17,7 +17,8 @@ def _hidden_req(html: str) -> str:
     return match.group(1)
 
 
-def consent(authorize_url: str, email: str, tick=REQUIRED_SCOPES, action: str = "continue") -> str:
+def consent(authorize_url: str, email: str, tick=REQUIRED_SCOPES, action: str = "continue",
+            client_name: str = "My Portal App") -> str:
     """Choose the account, tick the given boxes, press Continue/Cancel; returns the callback URL."""
     browser = requests.Session()
     chooser = browser.get(authorize_url)
@@ -27,7 +28,7 @@ def consent(authorize_url: str, email: str, tick=REQUIRED_SCOPES, action: str = 
                         allow_redirects=False)
     if page.status_code in (302, 303):  # already consented: straight back
         return page.headers["Location"]
-    assert "My Portal App" in page.text
+    assert client_name in page.text
     answer = browser.post(base + "/o/oauth2/v2/auth/consent",
                           data={"req": _hidden_req(page.text), "scope": list(tick), "action": action},
                           allow_redirects=False)
@@ -42,12 +43,12 @@ def path_of(url: str) -> str:
 
 
 def start_and_consent(client, email: str = "alex@example.com", kind: str = "two-way", tick=REQUIRED_SCOPES,
-                      action: str = "continue") -> str:
+                      action: str = "continue", client_name: str = "My Portal App") -> str:
     """From the Integrations page through Google's pages; returns the broker callback URL Google sends back."""
     start = client.post(f"/integrations/{kind}/connect",
                         data={"csrf_token": csrf_token(client, "/integrations/")})
     assert start.status_code == 302, start.get_data(as_text=True)[:300]
-    return consent(start.headers["Location"], email, tick, action)
+    return consent(start.headers["Location"], email, tick, action, client_name)
 
 
 def sign_in_with_google(client, email: str = "alex@example.com", kind: str = "two-way", tick=REQUIRED_SCOPES,

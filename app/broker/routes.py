@@ -13,13 +13,14 @@ import hmac
 import requests
 import sqlalchemy as sa
 from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.flask_client import FlaskOAuth2App
 from flask import abort, current_app, redirect, request
 from joserfc.errors import JoseError
 from redis.exceptions import RedisError
 
 from ..access import INTEGRATIONS_HIDDEN
 from ..extensions import db
-from ..google import oauth
+from ..google.company_client import sign_in_client
 from ..integrations.signin import (
     UNAVAILABLE,
     SignIn,
@@ -46,7 +47,7 @@ def google_callback():
         if not can_see(user, "integrations.index"):  # the role rule, for the user the state names
             abort(403, INTEGRATIONS_HIDDEN)
         use_once(sign_in)
-        park_outcome(sign_in, google_outcome(sign_in))
+        park_outcome(sign_in, google_outcome(sign_in, sign_in_client(user.company)))
     except SignInRefused as refusal:
         abort(400, str(refusal))
     except RedisError:
@@ -54,17 +55,16 @@ def google_callback():
     return redirect(handoff_url(user.company, sign_in))
 
 
-def google_outcome(sign_in: SignIn) -> dict:
+def google_outcome(sign_in: SignIn, google: FlaskOAuth2App) -> dict:
     """What the portal will show and store: cancelled, failed (in plain words) or granted (tokens)."""
     error = request.args.get("error")
     if error:
         return ({"result": "cancelled"} if error == "access_denied"
                 else {"result": "failed", "message": f"Google sign-in failed: {error}"})
     try:
-        token = oauth.google.fetch_access_token(redirect_uri=current_app.config["GOOGLE_REDIRECT_URI"],
-                                                code=request.args.get("code", ""),
-                                                code_verifier=sign_in.code_verifier)
-        userinfo = oauth.google.parse_id_token(token, nonce=sign_in.nonce) if "id_token" in token else {}
+        token = google.fetch_access_token(redirect_uri=current_app.config["GOOGLE_REDIRECT_URI"],
+                                          code=request.args.get("code", ""), code_verifier=sign_in.code_verifier)
+        userinfo = google.parse_id_token(token, nonce=sign_in.nonce) if "id_token" in token else {}
     except OAuthError as exc:
         return {"result": "failed",
                 "message": f"Google sign-in could not be completed ({exc.error}). Please try again."}

@@ -97,7 +97,7 @@ def connect(kind_slug: str):
               if other is ConnectionKind.ONE_WAY else "You already have the 2-WAY Sync.")
     sign_in = new_sign_in(current_user, kind)
     session[NONCES_KEY] = remember_nonce(session.get(NONCES_KEY, []), sign_in)
-    response = redirect(authorization_url(sign_in, connection_of(current_user, kind)))
+    response = redirect(authorization_url(sign_in, current_user.company, connection_of(current_user, kind)))
     response.headers["Referrer-Policy"] = "no-referrer"  # else the browser tells Google the tenant's domain
     return response
 

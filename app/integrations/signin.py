@@ -25,7 +25,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..crypto import decrypt, encrypt
-from ..google import oauth
+from ..google.company_client import sign_in_client
 from ..models import CalendarConnection, Company, ConnectionKind, ConnectionStatus, User
 from ..queues import get_redis, redis_key
 from ..tenancy import portal_base
@@ -61,14 +61,15 @@ def remember_nonce(started: list[str], sign_in: SignIn) -> list[str]:
     return [*started, sign_in.nonce][-NONCES_KEPT:]
 
 
-def authorization_url(sign_in: SignIn, existing: CalendarConnection | None) -> str:
-    """Google's consent screen with PKCE (S256), our nonce as OpenID's, and the sealed state."""
+def authorization_url(sign_in: SignIn, company: Company, existing: CalendarConnection | None) -> str:
+    """Google's consent screen (the company's OAuth client) with PKCE (S256), our nonce as OpenID's, and
+    the sealed state."""
     params = {"access_type": "offline", "include_granted_scopes": "true"}
     if existing is None or not existing.refresh_token_enc or existing.status is ConnectionStatus.RECONNECT:
         params["prompt"] = "consent"  # first connect or a dead grant: make sure Google issues a refresh token
     if existing is not None and existing.google_email:
         params["login_hint"] = existing.google_email
-    return oauth.google.create_authorization_url(
+    return sign_in_client(company).create_authorization_url(
         current_app.config["GOOGLE_REDIRECT_URI"], state=seal_state(sign_in), nonce=sign_in.nonce,
         code_verifier=sign_in.code_verifier, **params)["url"]
 

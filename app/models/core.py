@@ -51,6 +51,10 @@ class Company(db.Model):
     # Where this company's portal is served (scheme and host, e.g. https://portal.acme.example); None: the
     # shared PORTAL_BASE_URL. The OAuth broker only ever returns users here.
     portal_url: Mapped[str | None] = mapped_column(sa.String(255))
+    # Optional: the company's own Google OAuth client, for its own name on the consent screen
+    # (app/google/company_client.py); None: the shared "My Portal App". The secret is Fernet-encrypted.
+    google_client_id: Mapped[str | None] = mapped_column(sa.String(255))
+    google_client_secret_enc: Mapped[str | None] = mapped_column(sa.Text)
     # Admin-editable runtime settings, e.g. {"integrations_hidden_roles": ["client"]}.
     settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

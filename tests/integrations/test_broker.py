@@ -156,3 +156,17 @@ def test_the_embedded_broker_host_serves_only_the_broker(app_config, users):
     assert refused(client.get("/broker/google/callback?state=x", base_url="http://broker.example"),
                    "invalid or has expired")
     assert client.get("/login").status_code == 200  # the portal's own host
+
+
+def test_without_redis_the_callback_says_so_plainly(google, users, login_as, app):
+    from redis import Redis
+
+    client = login_as(users[Role.CLIENT])
+    callback_url = path_of(start_and_consent(client))
+    redis, app.extensions["redis"] = app.extensions["redis"], Redis.from_url("redis://127.0.0.1:1/0")
+    try:
+        response = client.get(callback_url)
+    finally:
+        app.extensions["redis"] = redis
+    assert response.status_code == 503 and "Please try again in a minute" in response.get_data(as_text=True)
+    assert client.get(callback_url).status_code == 302  # nothing was used up: it works once Redis is back

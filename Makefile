@@ -7,7 +7,8 @@ export REDIS_URL ?= redis://127.0.0.1:6379/0
 export GOOGLE_BASE_URL ?= http://127.0.0.1:8765
 export EMULATOR_CLIENT_ID ?= portal-dev-client
 export EMULATOR_CLIENT_SECRET ?= portal-dev-secret
-export EMULATOR_REDIRECT_URIS ?= http://127.0.0.1:5000/broker/google/callback
+# The broker's own host (make run) and the portal-embedded one (the default configuration).
+export EMULATOR_REDIRECT_URIS ?= http://broker.localhost:5001/broker/google/callback,http://127.0.0.1:5000/broker/google/callback
 export EMULATOR_DEMO_REFRESH_TOKEN ?= 1//demo-sam-legacy-one-way
 PG_TEST_URL := postgresql+psycopg://pcs:pcs@127.0.0.1:5432/pcs_test
 PYTEST_ARGS ?= -n 2
@@ -28,12 +29,19 @@ lock: venv
 	$(BIN)/pip-compile -q --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
 		--no-emit-find-links -o requirements.lock requirements-dev.txt
 
+# make run shows white label across domains: each demo company on its own host name, the broker as its
+# own process on a third (browsers resolve *.localhost to this machine).
+run: export BROKER_MODE ?= separate
+run: export GOOGLE_REDIRECT_URI ?= http://broker.localhost:5001/broker/google/callback
+run: export WEBHOOK_BASE_URL ?= http://127.0.0.1:5001
 run: venv
 	scripts/ensure-system.sh redis
 	$(BIN)/flask db upgrade
-	$(BIN)/flask seed-demo
+	$(BIN)/flask seed-demo --port 5000
 	@echo ""
-	@echo "  Portal:           http://127.0.0.1:5000   (sign in with a demo login above)"
+	@echo "  Acme Advisory:    http://acme.localhost:5000     (admin@demo.test, client@demo.test, ...: see above)"
+	@echo "  Globex Partners:  http://globex.localhost:5000   (admin@globex.test, client@globex.test, ...)"
+	@echo "  Broker:           http://broker.localhost:5001   (Google's one redirect URI: $$GOOGLE_REDIRECT_URI)"
 	@echo "  Google emulator:  $(GOOGLE_BASE_URL)/calendar   (the Google side: accounts alex@example.com, sam@example.com, ...)"
 	@echo ""
 	$(BIN)/honcho start -f Procfile

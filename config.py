@@ -41,8 +41,11 @@ class Config:
     )
     GOOGLE_CLIENT_ID = _env("GOOGLE_CLIENT_ID", "portal-dev-client")
     GOOGLE_CLIENT_SECRET = _env("GOOGLE_CLIENT_SECRET", "portal-dev-secret")
-    # The ONE redirect URI registered with Google, served by the integration broker.
+    # The ONE redirect URI registered with Google, served by the integration broker; its host is the broker's.
     GOOGLE_REDIRECT_URI = _env("GOOGLE_REDIRECT_URI", "http://127.0.0.1:5000/broker/google/callback")
+    # "embedded": the portal app also serves the broker (on the redirect URI's host); "separate": the broker
+    # runs as its own process (`broker_wsgi:app`) and the portal app leaves its routes out.
+    BROKER_MODE = _env("BROKER_MODE", "embedded")
     # Where Google push notifications are sent (our webhook); must be https for real Google.
     WEBHOOK_BASE_URL = _env("WEBHOOK_BASE_URL", "http://127.0.0.1:5000")
     PORTAL_BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")

@@ -12,7 +12,8 @@ from config import Config, ProductionConfig, config_from_env
 from .extensions import bootstrap, csrf, db, login_manager, migrate
 
 
-def create_app(config: type[Config] | None = None, **overrides) -> Flask:
+def create_app(config: type[Config] | None = None, *, broker_only: bool = False, **overrides) -> Flask:
+    """The portal app; with `broker_only`, the integration broker as its own process (`broker_wsgi.py`)."""
     app = Flask(__name__)
     config = config or config_from_env()
     if config is ProductionConfig:
@@ -23,7 +24,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
         os.makedirs(os.path.dirname(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///"):]), exist_ok=True)
 
     register_extensions(app)
-    register_blueprints(app)
+    register_blueprints(app, broker_only)
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
@@ -59,12 +60,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.close()
 
 
-def register_blueprints(app: Flask) -> None:
+def register_blueprints(app: Flask, broker_only: bool = False) -> None:
     from . import auth, broker, calendar, integrations, main, portal, settings
 
-    for module in (auth, main, portal, calendar, integrations, broker, settings):
+    if app.config["BROKER_MODE"] not in ("embedded", "separate"):
+        raise RuntimeError(f"BROKER_MODE must be 'embedded' or 'separate', not {app.config['BROKER_MODE']!r}")
+    modules = [auth, main, portal, calendar, integrations, broker, settings]
+    if broker_only:
+        modules = [broker]
+    elif app.config["BROKER_MODE"] != "embedded":
+        modules.remove(broker)  # it runs as its own process
+    for module in modules:
         app.register_blueprint(module.bp)
-    csrf.exempt(broker.bp)  # Google posts here: verified by state / channel token instead
+    if broker in modules:
+        csrf.exempt(broker.bp)  # Google posts here: verified by state / channel token instead
+        broker.confine_to_broker_host(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -83,14 +93,15 @@ def register_errorhandlers(app: Flask) -> None:
 
     expired = "Your form expired or was not sent from this site. Please reload the page and try again."
     app.register_error_handler(CSRFError, lambda e: render_error(e, expired))
-    for code in (400, 403, 404, 405, 409, 413):
+    for code in (400, 403, 404, 405, 409, 413, 503):
         app.register_error_handler(code, render_error)
 
 
 def register_commands(app: Flask) -> None:
-    from .commands import seed_demo
+    from .commands import seed_demo, set_google_client
 
     app.cli.add_command(seed_demo)
+    app.cli.add_command(set_google_client)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -28,7 +28,7 @@ def require_menu_entry(endpoint: str, message: str):
     return decorator
 
 
-integrations_required = require_menu_entry(
-    "integrations.index",
-    "Your company has not made Integrations available to your role. Ask a company admin if you need it.")
+INTEGRATIONS_HIDDEN = ("Your company has not made Integrations available to your role. "
+                       "Ask a company admin if you need it.")
+integrations_required = require_menu_entry("integrations.index", INTEGRATIONS_HIDDEN)
 admin_required = require_menu_entry("settings.index", "Only company admins can open Company Settings.")

@@ -1,6 +1,9 @@
 """CLI commands: `flask seed-demo`."""
 from __future__ import annotations
 
+import struct
+import zlib
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import click
@@ -27,13 +30,54 @@ from .timefmt import to_utc
 
 DEMO_PASSWORD = "demo-password"
 DEMO_TZ = "Europe/London"
-DEMO_USERS = [
-    ("admin@demo.test", "Ada Admin", Role.ADMIN),
-    ("manager@demo.test", "Max Manager", Role.MANAGER),
-    ("staff@demo.test", "Sam Staff", Role.STAFF),
-    ("prospect@demo.test", "Pat Prospect", Role.PROSPECT),
-    ("client@demo.test", "Alex Client", Role.CLIENT),
+
+
+@dataclass(frozen=True)
+class DemoCompany:
+    """One demo tenant on its own host name (`<host>.localhost`: browsers resolve it to this machine)."""
+
+    slug: str
+    name: str
+    brand_color: str
+    host: str
+    people: list[tuple[str, str, Role]]
+
+
+DEMO_COMPANIES = [
+    DemoCompany("demo", "Acme Advisory", "#0f766e", "acme", [
+        ("admin@demo.test", "Ada Admin", Role.ADMIN),
+        ("manager@demo.test", "Max Manager", Role.MANAGER),
+        ("staff@demo.test", "Sam Staff", Role.STAFF),
+        ("prospect@demo.test", "Pat Prospect", Role.PROSPECT),
+        ("client@demo.test", "Alex Client", Role.CLIENT),
+    ]),
+    DemoCompany("globex", "Globex Partners", "#7c3aed", "globex", [
+        ("admin@globex.test", "Gina Admin", Role.ADMIN),
+        ("manager@globex.test", "Hank Manager", Role.MANAGER),
+        ("staff@globex.test", "Ivy Staff", Role.STAFF),
+        ("prospect@globex.test", "Jon Prospect", Role.PROSPECT),
+        ("client@globex.test", "Kim Client", Role.CLIENT),
+    ]),
 ]
+
+
+def ring_logo_png(color: str, size: int = 64) -> bytes:
+    """A brand-coloured ring on white, as a PNG written with zlib alone (no imaging library for a demo)."""
+    rgb, centre = bytes.fromhex(color.lstrip("#")), (size - 1) / 2
+    rows = []
+    for y in range(size):
+        row = bytearray(b"\x00")  # PNG filter type "none"
+        for x in range(size):
+            distance = ((x - centre) ** 2 + (y - centre) ** 2) ** 0.5 / centre
+            row += rgb if 0.55 <= distance <= 0.95 else b"\xff\xff\xff"
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+            + chunk(b"IEND", b""))
 
 
 def build_demo_items(company: Company, users: dict[Role, User]) -> list:
@@ -86,16 +130,32 @@ def build_demo_items(company: Company, users: dict[Role, User]) -> list:
 
 
 @click.command("seed-demo")
+@click.option("--port", default=5000, show_default=True, help="The port the portal is served on.")
 @with_appcontext
-def seed_demo() -> None:
-    """Create the demo company, one user per role and ~30 items (safe to run again)."""
-    company = db.session.scalar(sa.select(Company).where(Company.slug == "demo"))
+def seed_demo(port: int) -> None:
+    """Create two demo companies on their own host names, one user per role and ~30 items each (safe to
+    run again: existing data is kept)."""
+    for demo in DEMO_COMPANIES:
+        company, created = seed_company(demo, f"http://{demo.host}.localhost:{port}")
+        db.session.commit()
+        click.echo(("Created" if created else "Already there:") + f" demo company '{company.name}' at "
+                   f"{company.portal_url} (code: {company.slug}); logins, password for all: {DEMO_PASSWORD}")
+        for email, name, role in demo.people:
+            click.echo(f"  {role.value:<9} {email:<22} {name}")
+
+
+def seed_company(demo: DemoCompany, portal_url: str) -> tuple[Company, bool]:
+    company = db.session.scalar(sa.select(Company).where(Company.slug == demo.slug))
     created = company is None
     if created:
-        company = Company(name="Acme Advisory", slug="demo", brand_color="#0f766e", settings={})
+        company = Company(name=demo.name, slug=demo.slug, brand_color=demo.brand_color, settings={})
         db.session.add(company)
+    if not company.portal_url:  # a database seeded before companies had their own host names
+        company.portal_url = portal_url
+    if not company.logo_mimetype:
+        company.logo, company.logo_mimetype = ring_logo_png(company.brand_color), "image/png"
     users: dict[Role, User] = {}
-    for email, name, role in DEMO_USERS:
+    for email, name, role in demo.people:
         user = db.session.scalar(sa.select(User).where(User.company == company, User.email == email))
         if user is None:
             user = User(company=company, email=email, name=name, role=role, timezone=DEMO_TZ)
@@ -104,14 +164,37 @@ def seed_demo() -> None:
         users[role] = user
     if created:
         db.session.add_all(build_demo_items(company, users))
+    if created and demo is DEMO_COMPANIES[0]:
         # A legacy 1-way connection so the "switch to 2-way" flow can be tried at once.
         db.session.add(CalendarConnection(
             company=company, user=users[Role.STAFF], kind=ConnectionKind.ONE_WAY, status=ConnectionStatus.ACTIVE,
             google_email="sam@example.com", calendar_id="sam@example.com", calendar_summary="sam@example.com",
             granted_scopes=" ".join(REQUIRED_SCOPES),
             refresh_token_enc=encrypt(current_app.config["DEMO_GOOGLE_REFRESH_TOKEN"])))
+    return company, created
+
+
+@click.command("set-google-client")
+@click.argument("company_code")
+@click.option("--client-id", help="The company's own OAuth client id (registered with the broker's redirect URI).")
+@click.option("--client-secret", help="Its secret (asked for when not given; stored encrypted).")
+@click.option("--shared", is_flag=True, help='Back to the shared "My Portal App".')
+@with_appcontext
+def set_google_client(company_code: str, client_id: str | None, client_secret: str | None, shared: bool) -> None:
+    """Give a company its own Google OAuth client, or put it back on the shared one.
+
+    Its people's existing grants belong to the old client: they will be asked to reconnect.
+    """
+    company = db.session.scalar(sa.select(Company).where(Company.slug == company_code.strip().lower()))
+    if company is None:
+        raise click.UsageError(f"No company with the code {company_code!r}.")
+    if shared == bool(client_id):
+        raise click.UsageError("Give either --client-id (and its secret) or --shared.")
+    if shared:
+        company.google_client_id = company.google_client_secret_enc = None
+    else:
+        company.google_client_id = client_id
+        company.google_client_secret_enc = encrypt(client_secret or click.prompt("Client secret", hide_input=True))
     db.session.commit()
-    click.echo(("Created" if created else "Already there:") + f" demo company '{company.name}' (code: demo)")
-    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    for email, name, role in DEMO_USERS:
-        click.echo(f"  {role.value:<9} {email:<22} {name}")
+    click.echo(f"{company.name} now signs in with " + (f"its own OAuth client {client_id}." if client_id
+                                                        else 'the shared "My Portal App".'))

@@ -17,7 +17,8 @@ def _hidden_req(html: str) -> str:
     return match.group(1)
 
 
-def consent(authorize_url: str, email: str, tick=REQUIRED_SCOPES, action: str = "continue") -> str:
+def consent(authorize_url: str, email: str, tick=REQUIRED_SCOPES, action: str = "continue",
+            client_name: str = "My Portal App") -> str:
     """Choose the account, tick the given boxes, press Continue/Cancel; returns the callback URL."""
     browser = requests.Session()
     chooser = browser.get(authorize_url)
@@ -27,7 +28,7 @@ def consent(authorize_url: str, email: str, tick=REQUIRED_SCOPES, action: str = 
                         allow_redirects=False)
     if page.status_code in (302, 303):  # already consented: straight back
         return page.headers["Location"]
-    assert "My Portal App" in page.text
+    assert client_name in page.text
     answer = browser.post(base + "/o/oauth2/v2/auth/consent",
                           data={"req": _hidden_req(page.text), "scope": list(tick), "action": action},
                           allow_redirects=False)
@@ -35,15 +36,28 @@ def consent(authorize_url: str, email: str, tick=REQUIRED_SCOPES, action: str = 
     return answer.headers["Location"]
 
 
-def sign_in_with_google(client, email: str = "alex@example.com", kind: str = "two-way", tick=REQUIRED_SCOPES,
-                        action: str = "continue"):
-    """From the Integrations page through Google and back to the broker callback; returns its response."""
+def path_of(url: str) -> str:
+    """The path and query of a URL: the test client serves every host name itself."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def start_and_consent(client, email: str = "alex@example.com", kind: str = "two-way", tick=REQUIRED_SCOPES,
+                      action: str = "continue", client_name: str = "My Portal App") -> str:
+    """From the Integrations page through Google's pages; returns the broker callback URL Google sends back."""
     start = client.post(f"/integrations/{kind}/connect",
                         data={"csrf_token": csrf_token(client, "/integrations/")})
     assert start.status_code == 302, start.get_data(as_text=True)[:300]
-    callback = consent(start.headers["Location"], email, tick, action)
-    parts = urlsplit(callback)
-    return client.get(f"{parts.path}?{parts.query}")
+    return consent(start.headers["Location"], email, tick, action, client_name)
+
+
+def sign_in_with_google(client, email: str = "alex@example.com", kind: str = "two-way", tick=REQUIRED_SCOPES,
+                        action: str = "continue", broker=None):
+    """The whole sign-in: Google, the broker's callback (on `broker`, a client of the broker's own app when
+    it runs as its own process), then the portal's handoff; returns the handoff's response."""
+    callback = (broker or client).get(path_of(start_and_consent(client, email, kind, tick, action)))
+    assert callback.status_code == 302, callback.get_data(as_text=True)[:300]
+    return client.get(path_of(callback.headers["Location"]))
 
 
 def google_user_calendar(google, app, email: str = "alex@example.com"):

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, login_manager
 from ..models import Company, User
+from ..tenancy import companies_signing_in_on
 from . import bp
 from .forms import LoginForm
 
@@ -24,8 +25,11 @@ def safe_next(target: str | None) -> str:
     return url_for("main.dashboard")
 
 
-def find_login_user(email: str, password: str, company_slug: str | None) -> tuple[User | None, str | None]:
-    query = sa.select(User).join(Company).where(sa.func.lower(User.email) == email.lower())
+def find_login_user(email: str, password: str, company_slug: str | None,
+                    host: str) -> tuple[User | None, str | None]:
+    """The user these credentials name among the companies served on this host (see app.tenancy)."""
+    query = sa.select(User).join(Company).where(sa.func.lower(User.email) == email.lower(),
+                                                companies_signing_in_on(host))
     if company_slug:
         query = query.where(Company.slug == company_slug.strip().lower())
     matches = [u for u in db.session.scalars(query) if u.check_password(password)]
@@ -40,7 +44,7 @@ def login():
         return redirect(url_for("main.dashboard"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user, error = find_login_user(form.email.data, form.password.data, form.company.data)
+        user, error = find_login_user(form.email.data, form.password.data, form.company.data, request.host)
         if user:
             login_user(user)
             return redirect(safe_next(form.next.data))

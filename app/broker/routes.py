@@ -1,89 +1,78 @@
 """The integration broker: ONE registered redirect URI for every tenant, and Google's webhook.
 
-Sign-in starts from a tenant's portal with a signed, expiring state naming company, user, kind
-and return URL; the callback verifies it, exchanges the code (PKCE), stores the tokens and sends
-the user back to their own portal, and nowhere else.
+It answers on its own host (the redirect URI's), in the portal app or as its own process
+(`broker_wsgi.py`), and reads no tenant's session cookie: Google's answer carries the sealed state that
+names company, user, kind and nonce (see `app.integrations.signin`). The broker exchanges the code with
+the PKCE verifier the state holds, keeps the grant for the portal to claim, and sends the user back to
+their own company's portal with a one-time handoff ticket, and nowhere else.
 """
 from __future__ import annotations
 
 import hmac
-from urllib.parse import urljoin
 
+import requests
 import sqlalchemy as sa
 from authlib.integrations.base_client.errors import OAuthError
-from flask import abort, current_app, flash, redirect, request, url_for
-from flask_login import current_user
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from authlib.integrations.flask_client import FlaskOAuth2App
+from flask import abort, current_app, redirect, request
+from joserfc.errors import JoseError
 from redis.exceptions import RedisError
 
-from ..access import integrations_required
+from ..access import INTEGRATIONS_HIDDEN
 from ..extensions import db
-from ..google import oauth
-from ..integrations.service import connection_of, store_grant
-from ..models import CalendarConnection, ConnectionKind, ConnectionStatus
-from ..sync.scheduling import request_sync, schedule_pull
+from ..google.company_client import sign_in_client
+from ..integrations.signin import (
+    UNAVAILABLE,
+    SignIn,
+    SignInRefused,
+    handoff_url,
+    open_state,
+    park_outcome,
+    use_once,
+)
+from ..menu import can_see
+from ..models import CalendarConnection, User
+from ..sync.scheduling import schedule_pull
 from . import bp
-
-STATE_MAX_AGE = 600
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="google-oauth-state")
-
-
-def portal_base(company) -> str:
-    return (company.portal_url or current_app.config["PORTAL_BASE_URL"]).rstrip("/") + "/"
-
-
-def start_google_sign_in(kind: ConnectionKind):
-    """Redirect to Google's consent screen with PKCE (S256) and a state bound to this session."""
-    company = current_user.company
-    state = _serializer().dumps({"c": company.id, "u": current_user.id, "k": kind.value,
-                                 "r": urljoin(portal_base(company), url_for("integrations.index").lstrip("/"))})
-    existing = connection_of(current_user, kind)
-    params = {"access_type": "offline", "include_granted_scopes": "true"}
-    if existing is None or not existing.refresh_token_enc or existing.status is ConnectionStatus.RECONNECT:
-        params["prompt"] = "consent"  # first connect or a dead grant: make sure Google issues a refresh token
-    if existing is not None and existing.google_email:
-        params["login_hint"] = existing.google_email
-    return oauth.google.authorize_redirect(current_app.config["GOOGLE_REDIRECT_URI"], state=state, **params)
-
-
-def _read_state() -> dict:
-    try:
-        data = _serializer().loads(request.args.get("state", ""), max_age=STATE_MAX_AGE)
-    except BadSignature:
-        abort(400, "This sign-in link is invalid or has expired. Please start again from the Integrations page.")
-    if data.get("u") != current_user.id or data.get("c") != current_user.company_id:
-        abort(400, "This sign-in was started by another user. Please start again from the Integrations page.")
-    if not data["r"].startswith(portal_base(current_user.company)):
-        abort(400, "Refusing to return to a site that is not your company's portal.")
-    return data
 
 
 @bp.get("/google/callback")
-@integrations_required
 def google_callback():
-    state = _read_state()
-    kind = ConnectionKind(state["k"])
-    if request.args.get("error"):
-        flash("Google sign-in was cancelled; nothing was connected." if request.args["error"] == "access_denied"
-              else f"Google sign-in failed: {request.args['error']}", "warning")
-        return redirect(state["r"])
+    """Google's answer: verify the state, exchange the code, park the outcome, return the user home."""
     try:
-        token = oauth.google.authorize_access_token()
+        sign_in = open_state(request.args.get("state", ""))
+        user = db.session.get(User, sign_in.user_id)
+        if user is None or user.company_id != sign_in.company_id:
+            raise SignInRefused("This sign-in names an account that no longer exists.")
+        if not can_see(user, "integrations.index"):  # the role rule, for the user the state names
+            abort(403, INTEGRATIONS_HIDDEN)
+        use_once(sign_in)
+        park_outcome(sign_in, google_outcome(sign_in, sign_in_client(user.company)))
+    except SignInRefused as refusal:
+        abort(400, str(refusal))
+    except RedisError:
+        abort(503, UNAVAILABLE)
+    return redirect(handoff_url(user.company, sign_in))
+
+
+def google_outcome(sign_in: SignIn, google: FlaskOAuth2App) -> dict:
+    """What the portal will show and store: cancelled, failed (in plain words) or granted (tokens)."""
+    error = request.args.get("error")
+    if error:
+        return ({"result": "cancelled"} if error == "access_denied"
+                else {"result": "failed", "message": f"Google sign-in failed: {error}"})
+    try:
+        token = google.fetch_access_token(redirect_uri=current_app.config["GOOGLE_REDIRECT_URI"],
+                                          code=request.args.get("code", ""), code_verifier=sign_in.code_verifier)
+        userinfo = google.parse_id_token(token, nonce=sign_in.nonce) if "id_token" in token else {}
     except OAuthError as exc:
-        abort(400, f"Google sign-in could not be completed ({exc.error}). Please try again.")
-    userinfo = token.get("userinfo") or {}
-    connection = store_grant(current_user, kind, token, userinfo)
-    db.session.commit()
-    if connection.can_sync:  # reconnected: catch up on what changed meanwhile, both ways
-        request_sync(connection)
-    if connection.status is ConnectionStatus.NEEDS_PERMISSIONS:
-        flash("Connected, but some permissions were not granted: sync stays off until you grant them.", "warning")
-    else:
-        flash(f"Connected to Google as {connection.google_email}.", "success")
-    return redirect(state["r"])
+        return {"result": "failed",
+                "message": f"Google sign-in could not be completed ({exc.error}). Please try again."}
+    except (JoseError, requests.RequestException):
+        current_app.logger.warning("Google sign-in of user %s failed at the token step", sign_in.user_id,
+                                   exc_info=True)
+        return {"result": "failed", "message": "Google sign-in could not be completed. Please try again."}
+    return {"result": "granted", "token": dict(token), "userinfo": dict(userinfo)}
 
 
 @bp.post("/google/notifications")

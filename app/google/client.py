@@ -22,6 +22,7 @@ from googleapiclient.errors import HttpError
 from ..crypto import decrypt, encrypt
 from ..models import CalendarConnection
 from .budget import budget_for, note_creations
+from .company_client import client_credentials
 from .errors import (
     AuthRevoked,
     GoogleError,
@@ -73,12 +74,13 @@ class CalendarClient:
         self.connection = connection
         self.retry_base = retry_base_seconds
         config = current_app.config
+        client_id, client_secret = client_credentials(connection.company)  # the client that obtained the grant
         self.credentials = Credentials(
             token=decrypt(connection.access_token_enc),
             refresh_token=decrypt(connection.refresh_token_enc),
             token_uri=server_metadata()["token_endpoint"],
-            client_id=config["GOOGLE_CLIENT_ID"],
-            client_secret=config["GOOGLE_CLIENT_SECRET"],
+            client_id=client_id,
+            client_secret=client_secret,
             expiry=connection.token_expires_at,
         )
         self._seen_token = self.credentials.token

@@ -5,8 +5,9 @@ from datetime import date
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
-from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from redis.exceptions import RedisError
 
 from ..access import integrations_required
 from ..extensions import db
@@ -18,7 +19,17 @@ from ..sync.runs import new_run
 from ..sync.scheduling import enqueue_run, request_sync
 from . import bp
 from .forms import NEW_CALENDAR, WINDOW_MONTHS, PushExistingDataForm
-from .service import connection_of, disconnect, forget_calendar
+from .service import connection_of, disconnect, forget_calendar, store_grant
+from .signin import (
+    HANDOFF_PATH,
+    NONCES_KEY,
+    UNAVAILABLE,
+    SignInRefused,
+    authorization_url,
+    claim_handoff,
+    new_sign_in,
+    remember_nonce,
+)
 
 KINDS = {"two-way": ConnectionKind.TWO_WAY, "one-way": ConnectionKind.ONE_WAY}
 HISTORY_LENGTH = 5
@@ -101,14 +112,45 @@ def index():
 @integrations_required
 def connect(kind_slug: str):
     """Start Google sign-in through the broker; also used to grant missing permissions or reconnect."""
-    from ..broker.routes import start_google_sign_in
-
     kind = kind_from_url(kind_slug)
     other = ConnectionKind.ONE_WAY if kind is ConnectionKind.TWO_WAY else ConnectionKind.TWO_WAY
     if connection_of(current_user, other):
         abort(409, "Deactivate your 1-WAY Sync first: only one Google Calendar sync can be active."
               if other is ConnectionKind.ONE_WAY else "You already have the 2-WAY Sync.")
-    return start_google_sign_in(kind)
+    sign_in = new_sign_in(current_user, kind)
+    session[NONCES_KEY] = remember_nonce(session.get(NONCES_KEY, []), sign_in)
+    response = redirect(authorization_url(sign_in, current_user.company, connection_of(current_user, kind)))
+    response.headers["Referrer-Policy"] = "no-referrer"  # else the browser tells Google the tenant's domain
+    return response
+
+
+@bp.get(HANDOFF_PATH.removeprefix(bp.url_prefix))
+@integrations_required
+def google_handoff():
+    """Back from the broker, on this portal's own host: store the grant if THIS session started it.
+
+    A GET because it ends Google's chain of redirects; the signed one-time ticket and the nonce that
+    `connect` (a CSRF-checked POST) put in this session stand in for the CSRF token.
+    """
+    try:
+        kind, outcome = claim_handoff(request.args.get("ticket", ""), current_user, session.get(NONCES_KEY, []))
+    except SignInRefused as refusal:
+        abort(400, str(refusal))
+    except RedisError:
+        abort(503, UNAVAILABLE)
+    if outcome["result"] != "granted":
+        flash("Google sign-in was cancelled; nothing was connected." if outcome["result"] == "cancelled"
+              else outcome["message"], "warning")
+        return redirect(url_for(".index"))
+    connection = store_grant(current_user, kind, outcome["token"], outcome["userinfo"])
+    db.session.commit()
+    if connection.can_sync:  # reconnected: catch up on what changed meanwhile, both ways
+        request_sync(connection)
+    if connection.status is ConnectionStatus.NEEDS_PERMISSIONS:
+        flash("Connected, but some permissions were not granted: sync stays off until you grant them.", "warning")
+    else:
+        flash(f"Connected to Google as {connection.google_email}.", "success")
+    return redirect(url_for(".index"))
 
 
 @bp.post("/<kind_slug>/push")

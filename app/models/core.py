@@ -38,6 +38,9 @@ CONTACT_ROLES = (Role.PROSPECT, Role.CLIENT)
 
 
 class Company(db.Model):
+    # One company per portal address: the host a request arrives on selects the company (app.tenancy).
+    __table_args__ = (sa.UniqueConstraint("portal_url", name="uq_company_portal_url"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
@@ -45,8 +48,13 @@ class Company(db.Model):
     # Deferred: the header of every page asks only whether there is a logo (`logo_mimetype`).
     logo: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     logo_mimetype: Mapped[str | None] = mapped_column(sa.String(40))
-    # Where this company's portal is served; the OAuth broker only ever returns users here.
+    # Where this company's portal is served (scheme and host, e.g. https://portal.acme.example); None: the
+    # shared PORTAL_BASE_URL. The OAuth broker only ever returns users here.
     portal_url: Mapped[str | None] = mapped_column(sa.String(255))
+    # Optional: the company's own Google OAuth client, for its own name on the consent screen
+    # (app/google/company_client.py); None: the shared "My Portal App". The secret is Fernet-encrypted.
+    google_client_id: Mapped[str | None] = mapped_column(sa.String(255))
+    google_client_secret_enc: Mapped[str | None] = mapped_column(sa.Text)
     # Admin-editable runtime settings, e.g. {"integrations_hidden_roles": ["client"]}.
     settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

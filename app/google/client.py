@@ -8,15 +8,14 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
-import googleapiclient
 import httplib2
 from flask import current_app, has_request_context
 from google.auth.exceptions import RefreshError, TransportError
 from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build_from_document
+from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
 
 from ..crypto import decrypt, encrypt
@@ -43,8 +42,7 @@ BATCH_LIMIT = 50  # Google's advice for Calendar batches; the hard limit is 1000
 @lru_cache(maxsize=4)
 def _discovery_document(api_base_url: str) -> dict:
     """The client library's bundled Calendar document, rooted at our base URL so batches go there too."""
-    path = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents" / "calendar.v3.json"
-    document = json.loads(path.read_text())
+    document = json.loads(get_static_doc("calendar", "v3"))
     document["rootUrl"] = api_base_url.rstrip("/") + "/"
     return document
 

@@ -1,8 +1,6 @@
 """Google sign-in (authlib) and token revocation."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 import requests
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
@@ -37,15 +35,9 @@ def missing_scopes(granted: set[str]) -> list[str]:
     return [scope for scope in REQUIRED_SCOPES if scope not in granted]
 
 
-@lru_cache(maxsize=4)
-def _metadata(url: str) -> dict:
-    response = requests.get(url, timeout=10)
-    response.raise_for_status()
-    return response.json()
-
-
 def server_metadata() -> dict:
-    return _metadata(current_app.config["GOOGLE_OPENID_CONFIGURATION_URL"])
+    """Google's OpenID configuration, loaded once by authlib from `GOOGLE_OPENID_CONFIGURATION_URL`."""
+    return oauth.google.load_server_metadata()
 
 
 def revoke_token(token: str | None) -> bool:

@@ -13,6 +13,7 @@ from ..models import ITEM_MODELS, CalendarConnection, EventLink, PendingPush, Sy
 from ..models.items import PortalItem
 from ..portal.queries import PARTICIPANTS, participant_items
 from .mapping import content_hash, event_body, event_id_for
+from .meet import remember_meet
 from .pull import settle_conflict, unlink_after_google_delete
 from .runs import add_error
 
@@ -39,6 +40,7 @@ def _save_link(connection: CalendarConnection, upsert: Upsert, response: dict) -
                                     google_event_id=response["id"])
     link.etag, link.content_hash, link.synced_at = response.get("etag"), upsert.digest, utcnow()
     db.session.add(link)
+    remember_meet(connection, upsert.item, response)
 
 
 def _insert_call(connection: CalendarConnection, upsert: Upsert) -> BatchCall:

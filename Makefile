@@ -14,16 +14,22 @@ PYTEST_ARGS ?= -n 2
 
 .PHONY: run test test-postgres ci venv bench clean
 
+# Not quiet: a first install takes a minute or two, and every package pip fetches is shown as it goes.
 $(BIN)/activate: requirements.txt
+	@echo "==> [1/3] Python virtualenv in $(VENV)"
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@echo "==> [2/3] Upgrading pip"
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.txt
+	@echo "==> [3/3] Installing Python packages from requirements.txt (about a minute on a fresh machine)"
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on -r requirements.txt
 	touch $(BIN)/activate
 
 venv: $(BIN)/activate
 
 run: venv
+	@echo "==> Redis (installed with apt when missing)"
 	scripts/ensure-system.sh redis
+	@echo "==> Database schema and demo data"
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@echo ""

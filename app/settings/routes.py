@@ -17,6 +17,7 @@ from ..audit import record
 from ..extensions import db
 
 # The normal Delete path: stop the watch channel, revoke the token at Google, remove the connection.
+from ..integrations.health import health_of, plain_words, recent_runs
 from ..integrations.service import disconnect
 from ..models import AuditLog, CalendarConnection, ConnectionStatus, Role, User
 from ..sync.scheduling import request_sync
@@ -231,8 +232,10 @@ def connections():
     if form.status.data:
         query = query.where(CalendarConnection.status == ConnectionStatus(form.status.data))
     rows = list(db.session.scalars(query))
+    runs = recent_runs(rows, limit=min(5 * len(rows), 500))
     return render_template("settings/connections.html", form=form, connections=rows,
-                           filtered=bool(form.role.data or form.status.data))
+                           filtered=bool(form.role.data or form.status.data),
+                           health=health_of(rows, runs, raw=True), retry_allowed=False, plain_words=plain_words)
 
 
 def back_to_connections():

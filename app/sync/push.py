@@ -137,7 +137,7 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
     """Every item the user takes part in, streamed in chunks, progress committed after each chunk."""
     all_ids = {kind: db.session.scalars(participant_items(connection.user, model).with_only_columns(model.id)).all()
                for kind, model in ITEM_MODELS.items()}
-    run.total = sum(map(len, all_ids.values()))
+    run.total += sum(map(len, all_ids.values()))  # added: a calendar move counts its deletes first
     db.session.commit()
     for kind, model in ITEM_MODELS.items():
         ids = all_ids[kind]

@@ -68,12 +68,14 @@ def google_callback():
     kind = ConnectionKind(state["k"])
     if request.args.get("error"):
         flash("Google sign-in was cancelled; nothing was connected." if request.args["error"] == "access_denied"
-              else f"Google sign-in failed: {request.args['error']}", "warning")
+              else "Google sign-in did not complete; nothing was connected. Please try again.", "warning")
         return redirect(state["r"])
     try:
         token = oauth.google.authorize_access_token()
-    except OAuthError as exc:
-        abort(400, f"Google sign-in could not be completed ({exc.error}). Please try again.")
+    except OAuthError as exc:  # e.g. mismatching_state: the code is for another sign-in (another tab, an old link)
+        current_app.logger.info("Google sign-in failed: %s", exc.error)
+        abort(400, "Google sign-in could not be completed, for example because it was started in another tab "
+                   "or took too long. Please start again from the Integrations page.")
     userinfo = token.get("userinfo") or {}
     connection = store_grant(current_user, kind, token, userinfo)
     db.session.commit()

@@ -153,3 +153,12 @@ def test_admin_sees_each_connections_health_with_the_details(google, users, logi
     assert "Not in Google" in page and task.title in page
     assert "AttributeError" in page.split("Details for support", 1)[1]  # for support, behind the disclosure
     assert f'id="retry-task-{task.id}"' not in page  # Retry is the user's own
+
+
+def test_the_one_way_card_does_not_call_a_broken_two_way_active(google, users, login_as, app):
+    user = users[Role.CLIENT]
+    client = login_as(user)
+    sign_in_with_google(client, tick=[])  # no box ticked: the 2-way card needs attention
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert 'id="two-way-attention"' in page
+    assert "Not needed" not in page and "Not available while you have the 2-WAY Sync" in page

@@ -6,7 +6,7 @@
   dialog.addEventListener("show.bs.modal", (event) => {
     const entry = event.relatedTarget;
     if (!entry) return;
-    field("google-event-title").textContent = entry.dataset.title || "(No title)";
+    field("google-event-title").textContent = entry.dataset.summary || "(No title)";
     field("google-event-when").textContent = entry.dataset.when || "";
     field("google-event-location").textContent = entry.dataset.location || "";
     field("google-event-description").textContent = entry.dataset.description || "";

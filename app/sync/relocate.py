@@ -1,7 +1,7 @@
 """Moving a connection's Google copies: to another calendar, or out of Google before a Delete.
 
 Both remove the copies the connection pushed (its `EventLink`s), in chunks with progress committed
-after each, so the Integrations page shows the bar moving and a crash resumes where it stopped.
+after each, so the Integrations page shows the bar moving and a retry after a crash starts from what is left.
 """
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.google import REQUIRED_SCOPES
 from app.models import CalendarConnection, ConnectionKind, ConnectionStatus, GoogleEvent, Role
 from tests.browser.screens import check_widths
-from tests.browser.test_integrations_story import connection_of, consent_on_google
+from tests.browser.test_integrations_story import connection_of, consent_on_google, runs_of
 from tests.conftest import browser_login, wait_until
 from tests.integrations.factories import make_items
 
@@ -80,6 +80,7 @@ def test_change_calendar_to_a_named_new_calendar_moves_every_event(page, users, 
     sign_in_and_push(page, client, google)
     expect(page.locator("#sync-finished[data-status=succeeded]")).to_be_visible(timeout=WAIT)
     wait_until(lambda: len(portal_copies(google, "alex@example.com")) == 6)
+    wait_until(lambda: all(run.finished for run in runs_of(client)))  # the pull that follows the push
 
     page.goto("/integrations/")
     page.click("#two-way-change-calendar-link")

@@ -31,7 +31,8 @@ def busy_company(users):
     make_connection(users[Role.STAFF], kind=ConnectionKind.ONE_WAY, status=ConnectionStatus.RECONNECT,
                     last_error="Google access was revoked or has expired. Please reconnect.")
     make_connection(users[Role.MANAGER], status=ConnectionStatus.NEEDS_PERMISSIONS)
-    task = items[0]
+    task, appointment = items[0], items[-1]
+    appointment.meet_link = "https://meet.google.com/abc-defg-hij"
     for n, status in enumerate(("succeeded", "failed", "succeeded", "cancelled")):
         db.session.add(SyncRun(company_id=client.company_id, user_id=client.id, connection_id=connection.id,
                                kind=("push_existing", "push", "pull", "sync")[n], status=status, total=40, done=40,
@@ -94,3 +95,15 @@ def test_coming_up_shows_dates(page, users, busy_company):
         assert all(text.strip() for text in whens.all_inner_texts())
 
     check_widths(page, "coming-up", "/dashboard", dates_shown)
+
+
+def test_the_appointments_google_meet_is_a_link(page, users, busy_company):
+    appointment = busy_company[-1]
+    browser_login(page, users[Role.STAFF])
+
+    def meet_link_shown(page, width):
+        link = page.get_by_role("link", name="https://meet.google.com/abc-defg-hij")
+        expect(link).to_be_visible()
+        expect(link).to_have_attribute("href", "https://meet.google.com/abc-defg-hij")
+
+    check_widths(page, "appointment-meet", f"/appointments/{appointment.id}", meet_link_shown)

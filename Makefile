@@ -15,11 +15,15 @@ PYTEST_ARGS ?= -n 2
 
 .PHONY: run test test-postgres ci venv lock bench clean
 
-# Installs the lock: every transitive version, checked against its hashes.
+# Installs the lock (every transitive version, checked against its hashes). Not quiet: a first
+# install takes a minute or two, and every package pip fetches is shown as it goes.
 $(BIN)/activate: requirements.lock
+	@echo "==> [1/3] Python virtualenv in $(VENV)"
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@echo "==> [2/3] Upgrading pip"
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.lock
+	@echo "==> [3/3] Installing Python packages from requirements.lock (about a minute on a fresh machine)"
+	$(BIN)/pip install --disable-pip-version-check --progress-bar on -r requirements.lock
 	touch $(BIN)/activate
 
 venv: $(BIN)/activate
@@ -35,7 +39,9 @@ run: export BROKER_MODE ?= separate
 run: export GOOGLE_REDIRECT_URI ?= http://broker.localhost:5001/broker/google/callback
 run: export WEBHOOK_BASE_URL ?= http://127.0.0.1:5001
 run: venv
+	@echo "==> Redis (installed with apt when missing)"
 	scripts/ensure-system.sh redis
+	@echo "==> Database schema and demo data"
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --port 5000
 	@echo ""

@@ -78,8 +78,9 @@ def register_blueprints(app: Flask, broker_only: bool = False) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from flask import jsonify, render_template, request
+    from flask import jsonify, redirect, render_template, request
     from flask_wtf.csrf import CSRFError
+    from werkzeug.exceptions import HTTPException
 
     def wants_json() -> bool:
         return request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/")
@@ -91,10 +92,25 @@ def register_errorhandlers(app: Flask) -> None:
             return jsonify(error=text), code
         return render_template("error.html", code=code, message=text), code
 
+    def not_found(error):
+        """`/tasks/` finds `/tasks`: a trailing slash the route does not have redirects instead of a 404."""
+        path = request.path
+        if len(path) > 1 and path.endswith("/") and not path.startswith("//"):
+            adapter = app.create_url_adapter(request)
+            try:
+                adapter.match(path.rstrip("/"), method=request.method)
+            except HTTPException:
+                pass
+            else:
+                query = request.query_string.decode()
+                return redirect(request.script_root + path.rstrip("/") + (f"?{query}" if query else ""), 308)
+        return render_error(error)
+
     expired = "Your form expired or was not sent from this site. Please reload the page and try again."
     app.register_error_handler(CSRFError, lambda e: render_error(e, expired))
-    for code in (400, 403, 404, 405, 409, 413, 503):
+    for code in (400, 403, 405, 409, 413, 503):
         app.register_error_handler(code, render_error)
+    app.register_error_handler(404, not_found)
 
 
 def register_commands(app: Flask) -> None:

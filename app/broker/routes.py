@@ -60,14 +60,16 @@ def google_outcome(sign_in: SignIn, google: FlaskOAuth2App) -> dict:
     error = request.args.get("error")
     if error:
         return ({"result": "cancelled"} if error == "access_denied"
-                else {"result": "failed", "message": f"Google sign-in failed: {error}"})
+                else {"result": "failed",
+                      "message": "Google sign-in did not complete; nothing was connected. Please try again."})
     try:
         token = google.fetch_access_token(redirect_uri=current_app.config["GOOGLE_REDIRECT_URI"],
                                           code=request.args.get("code", ""), code_verifier=sign_in.code_verifier)
         userinfo = google.parse_id_token(token, nonce=sign_in.nonce) if "id_token" in token else {}
-    except OAuthError as exc:
-        return {"result": "failed",
-                "message": f"Google sign-in could not be completed ({exc.error}). Please try again."}
+    except OAuthError as exc:  # e.g. invalid_grant: the code was used already or has expired
+        current_app.logger.info("Google sign-in of user %s failed: %s", sign_in.user_id, exc.error)
+        return {"result": "failed", "message": "Google sign-in could not be completed, for example because it "
+                "took too long. Please start again from the Integrations page."}
     except (JoseError, requests.RequestException):
         current_app.logger.warning("Google sign-in of user %s failed at the token step", sign_in.user_id,
                                    exc_info=True)

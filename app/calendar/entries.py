@@ -6,16 +6,18 @@ converted to the viewer's time zone here, so the template only places them on da
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Appointment, CalendarConnection, Event, GoogleEvent, Task, User
-from ..portal.kinds import item_url
+from ..models import Appointment, CalendarConnection, Event, EventLink, GoogleEvent, SyncHistory, Task, User
+from ..portal.kinds import item_url, span
 from ..portal.queries import participant_items_between, timed_or_all_day_on
 from ..timefmt import to_local, to_utc
+
+DELETED_IN_GOOGLE = "unlinked_after_google_delete"
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,10 @@ class CalendarEntry:
     end: datetime | date  # inclusive date for all-day entries
     url: str | None = None
     location: str = ""
+    item_ref: str = ""  # "task:12" for portal items
+    when: str = ""  # the time span in words, for the Google event's detail view
+    description: str = ""
+    deleted_in_google: bool = False  # the user deleted its copy in Google: the item is kept here, unlinked
 
     @property
     def start_day(self) -> date:
@@ -52,14 +58,32 @@ def item_entries(user: User, first: date, last: date, start_utc: datetime, end_u
     for task in db.session.scalars(participant_items_between(user, Task, first, last, start_utc, end_utc)):
         due = to_local(task.due_at, tz) or task.due_date
         title = ("✓ " if task.done else "") + task.title
-        entries.append(CalendarEntry("task", title, task.all_day, due, due, item_url(task)))
+        entries.append(CalendarEntry("task", title, task.all_day, due, due, item_url(task), item_ref=task.ref))
     for event in db.session.scalars(participant_items_between(user, Event, first, last, start_utc, end_utc)):
         start, end = local_span(event, tz)
-        entries.append(CalendarEntry("event", event.title, event.all_day, start, end, item_url(event), event.location))
+        entries.append(CalendarEntry("event", event.title, event.all_day, start, end, item_url(event), event.location,
+                                     item_ref=event.ref))
     for appt in db.session.scalars(participant_items_between(user, Appointment, first, last, start_utc, end_utc)):
         entries.append(CalendarEntry("appointment", appt.title, False, to_local(appt.start_at, tz),
-                                     to_local(appt.end_at, tz), item_url(appt), appt.location))
+                                     to_local(appt.end_at, tz), item_url(appt), appt.location, item_ref=appt.ref))
     return entries
+
+
+def deleted_in_google(user: User, entries: list[CalendarEntry]) -> set[str]:
+    """Refs of shown items whose Google copy this user deleted and that are not in their Google calendar now
+    (one query: the latest word on them is the unlink, and no link of the user's connections came back)."""
+    refs = {entry.item_ref for entry in entries if entry.item_ref}
+    if not refs:
+        return set()
+    pairs = [tuple(ref.split(":")) for ref in refs]
+    relinked = sa.exists().where(
+        EventLink.item_type == SyncHistory.item_type, EventLink.item_id == SyncHistory.item_id,
+        EventLink.connection_id == CalendarConnection.id, CalendarConnection.user_id == user.id)
+    rows = db.session.execute(sa.select(SyncHistory.item_type, SyncHistory.item_id).where(
+        SyncHistory.company_id == user.company_id, SyncHistory.user_id == user.id,
+        SyncHistory.action == DELETED_IN_GOOGLE, ~relinked,
+        sa.tuple_(SyncHistory.item_type, SyncHistory.item_id).in_([(kind, int(i)) for kind, i in pairs])))
+    return {f"{kind}:{item_id}" for kind, item_id in rows}
 
 
 def google_entries(user: User, first: date, last: date, start_utc: datetime, end_utc: datetime) -> list[CalendarEntry]:
@@ -71,8 +95,11 @@ def google_entries(user: User, first: date, last: date, start_utc: datetime, end
     for row in db.session.scalars(query):
         start, end = local_span(row, user.timezone)
         link = row.html_link if row.html_link.startswith(("https://", "http://")) else None
+        when = span(start, end if end != start else None, user.timezone) if row.all_day else \
+            span(row.start_at, row.end_at or row.start_at, user.timezone)
         entries.append(CalendarEntry("google", row.summary or "(No title)", row.all_day, start, end, link,
-                                     row.location))
+                                     row.location, when=when + (" (all day)" if row.all_day else ""),
+                                     description=row.description))
     return entries
 
 
@@ -96,8 +123,10 @@ def entries_by_day(user: User, first: date, last: date) -> dict[date, list[Calen
     start_utc = to_utc(datetime.combine(first, time()), user.timezone)
     end_utc = to_utc(datetime.combine(last + timedelta(days=1), time()), user.timezone)
     by_day: dict[date, list[CalendarEntry]] = defaultdict(list)
-    entries = (item_entries(user, first, last, start_utc, end_utc)
-               + google_entries(user, first, last, start_utc, end_utc))
+    items = item_entries(user, first, last, start_utc, end_utc)
+    gone = deleted_in_google(user, items)
+    items = [replace(entry, deleted_in_google=True) if entry.item_ref in gone else entry for entry in items]
+    entries = items + google_entries(user, first, last, start_utc, end_utc)
     for entry in sorted(entries, key=sort_key):
         for day in days_covered(entry):
             if first <= day <= last:

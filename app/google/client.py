@@ -197,11 +197,14 @@ class CalendarClient:
 
     def _event_request(self, calendar_id: str, call: BatchCall):
         events = self.events
+        # Google ignores conferenceData (the appointment's Meet) unless the request says it understands it.
+        conference = {"conferenceDataVersion": 1} if call.body and "conferenceData" in call.body else {}
         if call.method == "insert":
-            return events.insert(calendarId=calendar_id, body=call.body, sendUpdates="none")
+            return events.insert(calendarId=calendar_id, body=call.body, sendUpdates="none", **conference)
         if call.method == "delete":
             return events.delete(calendarId=calendar_id, eventId=call.event_id, sendUpdates="none")
-        request = events.patch(calendarId=calendar_id, eventId=call.event_id, body=call.body, sendUpdates="none")
+        request = events.patch(calendarId=calendar_id, eventId=call.event_id, body=call.body, sendUpdates="none",
+                               **conference)
         if call.if_match:
             request.headers["If-Match"] = call.if_match
         return request

@@ -12,13 +12,32 @@ from redis.exceptions import RedisError
 from ..access import integrations_required
 from ..extensions import db
 from ..google import SCOPE_LABELS, AuthRevoked, GoogleError, client_for, missing_scopes
-from ..models import CalendarConnection, ConnectionKind, ConnectionStatus, EventLink, GoogleEvent, SyncRun, utcnow
+from ..models import (
+    ITEM_MODELS,
+    CalendarConnection,
+    ConnectionKind,
+    ConnectionStatus,
+    EventLink,
+    GoogleEvent,
+    SyncRun,
+    utcnow,
+)
+from ..portal.queries import participant_items
 from ..sync.limits import paused_message
+from ..sync.outbox import upsert_pending
 from ..sync.push import count_pushable
 from ..sync.runs import new_run
-from ..sync.scheduling import enqueue_run, request_sync
+from ..sync.scheduling import enqueue_run, request_sync, schedule_push
 from . import bp
-from .forms import NEW_CALENDAR, WINDOW_MONTHS, PushExistingDataForm
+from .forms import (
+    NEW_CALENDAR,
+    REMOVE_EVENTS,
+    WINDOW_MONTHS,
+    ChangeCalendarForm,
+    DeleteConnectionForm,
+    PushExistingDataForm,
+)
+from .health import health_of, plain_words, run_counts, run_for_page, run_kind_label, run_status_label
 from .service import connection_of, disconnect, forget_calendar, store_grant
 from .signin import (
     HANDOFF_PATH,
@@ -32,7 +51,9 @@ from .signin import (
 )
 
 KINDS = {"two-way": ConnectionKind.TWO_WAY, "one-way": ConnectionKind.ONE_WAY}
+SLUGS = {kind: slug for slug, kind in KINDS.items()}
 HISTORY_LENGTH = 5
+HEALTH_RUNS = 10  # the history shows the first HISTORY_LENGTH; health reads a few more for failed items
 
 
 def kind_from_url(slug: str) -> ConnectionKind:
@@ -63,7 +84,7 @@ def load_choices(form: PushExistingDataForm, connection: CalendarConnection) -> 
         db.session.commit()
         return str(exc)
     except GoogleError as exc:
-        return f"Could not load your calendars from Google: {exc}"
+        return f"Could not load your calendars from Google. {plain_words(str(exc))}"
     return None
 
 
@@ -88,24 +109,32 @@ def index():
     connections = {c.kind: c for c in db.session.scalars(sa.select(CalendarConnection).where(
         CalendarConnection.user_id == current_user.id))}
     runs = db.session.scalars(sa.select(SyncRun).where(SyncRun.user_id == current_user.id)
-                              .order_by(SyncRun.id.desc()).limit(HISTORY_LENGTH)).all()
+                              .order_by(SyncRun.id.desc()).limit(HEALTH_RUNS)).all()
     ids = [c.id for c in connections.values()]
     counts = {model: dict(db.session.execute(sa.select(model.connection_id, sa.func.count()).where(
         model.connection_id.in_(ids)).group_by(model.connection_id)).all()) if ids else {}
         for model in (EventLink, GoogleEvent)}
     forms, load_errors = {}, {}
+    changing = KINDS.get(request.args.get("change", ""))  # "Change calendar" asks Google for the list
     for kind, connection in connections.items():
         if connection.status is ConnectionStatus.NEEDS_CALENDAR:
             forms[kind] = PushExistingDataForm()
             forms[kind].since.choices = window_choices()
-            load_errors[kind] = load_choices(forms[kind], connection)
+        elif kind is changing and connection.status is ConnectionStatus.ACTIVE:
+            forms[kind] = ChangeCalendarForm(calendar_id=connection.calendar_id)
+        else:
+            continue
+        load_errors[kind] = load_choices(forms[kind], connection)
     return render_template("integrations/index.html", two_way=connections.get(ConnectionKind.TWO_WAY),
-                           one_way=connections.get(ConnectionKind.ONE_WAY), runs=runs, forms=forms,
-                           load_errors=load_errors, active_run=next((r for r in runs if not r.finished), None),
+                           one_way=connections.get(ConnectionKind.ONE_WAY), runs=runs[:HISTORY_LENGTH],
+                           forms=forms, load_errors=load_errors, delete_form=DeleteConnectionForm(),
+                           active_run=next((r for r in runs if not r.finished), None),
+                           health=health_of(list(connections.values()), runs),
                            pushed_counts=counts[EventLink], google_counts=counts[GoogleEvent],
                            missing_labels=lambda c: [SCOPE_LABELS[s] for s in missing_scopes(c.scope_set)],
-                           Status=ConnectionStatus, daily_ceiling=current_app.config["PUSH_DAILY_CEILING"],
-                           paused_message=paused_message)
+                           run_kind_label=run_kind_label, run_status_label=run_status_label, run_counts=run_counts,
+                           plain_words=plain_words, slug_of=SLUGS.get, Status=ConnectionStatus,
+                           daily_ceiling=current_app.config["PUSH_DAILY_CEILING"], paused_message=paused_message)
 
 
 @bp.post("/<kind_slug>/connect")
@@ -167,9 +196,9 @@ def push_existing(kind_slug: str):
     if not form.validate_on_submit():
         abort(400, "Choose one of your own Google calendars from the list.")
     try:
-        choose_calendar(connection, form.calendar_id.data, dict(form.calendar_id.choices))
+        choose_calendar(connection, *target_calendar(connection, form))
     except GoogleError as exc:
-        flash(f"Google refused to create the calendar: {exc}", "danger")
+        flash(f"Google refused to create the calendar. {plain_words(str(exc))}", "danger")
         return redirect(url_for(".index"))
     run = new_run(connection, "push_existing")
     run.items_since = window_start(form.since.data)
@@ -181,15 +210,51 @@ def push_existing(kind_slug: str):
     return redirect(url_for(".index"))
 
 
-def choose_calendar(connection: CalendarConnection, calendar_id: str, labels: dict[str, str]) -> None:
-    if calendar_id == NEW_CALENDAR:
-        created = client_for(connection).create_calendar(f"{current_user.company.name} portal",
-                                                         current_user.timezone)
-        calendar_id, labels[calendar_id] = created["id"], created.get("summary", created["id"])
+def target_calendar(connection: CalendarConnection, form: PushExistingDataForm) -> tuple[str, str]:
+    """(calendar id, name) of the chosen calendar; "Create a new calendar" creates it now, with its name."""
+    if form.calendar_id.data != NEW_CALENDAR:
+        return form.calendar_id.data, dict(form.calendar_id.choices).get(form.calendar_id.data, "")
+    summary = form.new_calendar_summary(f"{current_user.company.name} portal")
+    created = client_for(connection).create_calendar(summary, current_user.timezone)
+    return created["id"], created.get("summary", summary)
+
+
+def choose_calendar(connection: CalendarConnection, calendar_id: str, summary: str) -> None:
     if connection.calendar_id and connection.calendar_id != calendar_id:
         forget_calendar(connection)  # a different calendar: the old links and sync state describe the old one
-    connection.calendar_id, connection.calendar_summary = calendar_id, labels.get(calendar_id, calendar_id)
+    connection.calendar_id, connection.calendar_summary = calendar_id, summary or calendar_id
     connection.status = ConnectionStatus.ACTIVE
+
+
+@bp.post("/<kind_slug>/calendar")
+@integrations_required
+def change_calendar(kind_slug: str):
+    """The active card's Save: the portal's events move to the chosen calendar (in a job, with progress)."""
+    connection = own_connection(kind_from_url(kind_slug))
+    if connection.status is not ConnectionStatus.ACTIVE:
+        abort(409, "This connection needs attention first: see its card on the Integrations page.")
+    form = ChangeCalendarForm()
+    error = load_choices(form, connection)
+    if error:
+        flash(error, "danger")
+        return redirect(url_for(".index"))
+    if not form.validate_on_submit():
+        abort(400, "Choose one of your own Google calendars from the list.")
+    if form.calendar_id.data == connection.calendar_id:
+        flash(f"Your portal items already sync with {connection.calendar_summary}.", "info")
+        return redirect(url_for(".index"))
+    try:
+        calendar_id, summary = target_calendar(connection, form)
+    except GoogleError as exc:
+        flash(f"Google refused to create the calendar. {plain_words(str(exc))}", "danger")
+        return redirect(url_for(".index"))
+    run = new_run(connection, "change_calendar")
+    db.session.commit()  # with the run, a token Google refreshed meanwhile
+    if enqueue_run(run, "jobs.calendar.change_calendar", calendar_id, summary or calendar_id):
+        flash(f"Moving your portal items to {summary or calendar_id}…", "info")
+    else:
+        flash(run.message, "danger")
+    return redirect(url_for(".index"))
 
 
 @bp.post("/<kind_slug>/sync")
@@ -208,9 +273,42 @@ def sync_now(kind_slug: str):
 @integrations_required
 def delete(kind_slug: str):
     kind = kind_from_url(kind_slug)
-    disconnect(own_connection(kind), current_user)
+    connection = own_connection(kind)
+    form = DeleteConnectionForm()
+    if not form.validate_on_submit():
+        abort(400, "Choose whether to keep or remove the events already in Google.")
+    if form.events.data == REMOVE_EVENTS and connection.can_sync:
+        # The copies leave Google in batches (with progress); the job then revokes and deletes as below.
+        run = new_run(connection, "remove_events")
+        db.session.commit()
+        if enqueue_run(run, "jobs.calendar.remove_events_and_delete"):
+            flash(f"Removing your portal events from Google; then the {kind.label} Sync is deleted.", "info")
+        else:
+            flash(run.message, "danger")
+        return redirect(url_for(".index"))
+    kept = " (they could not be removed: the connection needed attention)" if form.events.data == REMOVE_EVENTS else ""
+    disconnect(connection, current_user)
     db.session.commit()
-    flash(f"Google Calendar ({kind.label} Sync) deleted. Events already in Google stay there.", "info")
+    flash(f"Google Calendar ({kind.label} Sync) deleted. Events already in Google stay there{kept}.", "info")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<kind_slug>/retry/<item_type>/<int:item_id>")
+@integrations_required
+def retry_item(kind_slug: str, item_type: str, item_id: int):
+    """"Retry" beside an item that is not in Google: queue it again for this connection."""
+    connection = own_connection(kind_from_url(kind_slug))
+    model = ITEM_MODELS.get(item_type) or abort(404)
+    item = db.session.scalar(participant_items(current_user, model).where(model.id == item_id)) or abort(404)
+    upsert_pending(db.session.connection(), [{"connection_id": connection.id, "item_type": item.kind,
+                                              "item_id": item.id}])
+    db.session.commit()
+    if connection.can_sync:
+        try:
+            schedule_push(connection.id)
+        except RedisError:  # the outbox row is committed: the periodic sweep pushes it
+            current_app.logger.warning("Redis unavailable: retry of %s waits for the sweep", item.ref)
+    flash(f"“{item.title}” is queued for Google again.", "info")
     return redirect(url_for(".index"))
 
 
@@ -220,4 +318,4 @@ def run_status(run_id: int):
     run = db.session.scalar(sa.select(SyncRun).where(SyncRun.id == run_id, SyncRun.user_id == current_user.id))
     if run is None:
         return jsonify(error="No such sync run."), 404
-    return jsonify(run.as_dict())
+    return jsonify(run_for_page(run))

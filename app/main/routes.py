@@ -14,9 +14,20 @@ def home():
 @bp.route("/dashboard")
 @login_required
 def dashboard():
+    from ..portal.kinds import KINDS
     from ..portal.queries import upcoming_items
 
-    return render_template("main/dashboard.html", items=upcoming_items(current_user, limit=10))
+    tz = current_user.timezone
+    # The first detail of every kind is when it happens ("Due" / "When"), in the viewer's time zone.
+    coming_up = [(item, KINDS[item.kind].details[0].value(item, tz))
+                 for item in upcoming_items(current_user, limit=10)]
+    return render_template("main/dashboard.html", coming_up=coming_up)
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: send them to the real icon."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.route("/company/<int:company_id>/logo")

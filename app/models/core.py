@@ -75,6 +75,17 @@ class Company(db.Model):
         # A new dict, so SQLAlchemy sees the JSON column change (it does not track in-place edits).
         self.settings = {**(self.settings or {}), self.HIDDEN_ROLES_KEY: sorted(roles)}
 
+    GOOGLE_MEET_KEY = "google_meet"
+
+    @property
+    def google_meet(self) -> bool:
+        """Appointments pushed through a 2-way connection get a Google Meet unless the admin turned it off."""
+        return bool(self.setting(self.GOOGLE_MEET_KEY, True))
+
+    @google_meet.setter
+    def google_meet(self, enabled: bool) -> None:
+        self.settings = {**(self.settings or {}), self.GOOGLE_MEET_KEY: bool(enabled)}
+
     def integrations_visible_to(self, role: Role) -> bool:
         return role is Role.ADMIN or role.value not in self.integrations_hidden_roles
 

@@ -124,6 +124,10 @@ class Appointment(PortalItem, db.Model):
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
     location: Mapped[str] = mapped_column(sa.String(255), default="")
     meeting_link: Mapped[str] = mapped_column(sa.String(500), default="")
+    # The one Google Meet of this appointment: created by the first 2-way push, then copied onto every
+    # participant's Google event (`meet_conference` is Google's conferenceData without its createRequest).
+    meet_link: Mapped[str] = mapped_column(sa.String(500), default="")
+    meet_conference: Mapped[dict | None] = mapped_column(sa.JSON)
 
     staff: Mapped[User] = relationship(foreign_keys=[staff_id])
     contact: Mapped[User] = relationship(foreign_keys=[contact_id])

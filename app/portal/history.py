@@ -1,19 +1,20 @@
 """An item's sync history in words: what the sync engine did to it, newest first.
 
 The engine writes `SyncHistory` rows with a free-form `detail` dict; we phrase the common
-shapes ("changes": {field: [old, new]}) and always show the raw detail too, so nothing is hidden.
+shapes ("changes": {field: [old, new]}, "lost": {the other version}) and put anything else in
+plain "name: value" lines, with times in the viewer's zone: users never see JSON or ISO stamps.
 """
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import SyncHistory, User
 from ..models.items import PortalItem
+from ..timefmt import format_date, format_dt
 
 ACTION_LABELS = {
     "changed_in_google": "Changed in Google",
@@ -28,14 +29,56 @@ ACTION_LABELS = {
 class HistoryLine:
     when: datetime
     summary: str
-    detail: str  # the raw detail as indented JSON, "" when empty
+    details: list[str] = field(default_factory=list)  # plain-words lines, e.g. the version that lost
+
+
+def plain(value, tz: str = "UTC") -> str:
+    """A stored value as people read it: times in `tz`, Google's {dateTime|date} shapes, no JSON."""
+    if isinstance(value, dict) and ("dateTime" in value or "date" in value):
+        value = value.get("dateTime") or value.get("date")
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+        if len(value) == 10:
+            return format_date(parsed.date())
+        naive_utc = parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+        return format_dt(naive_utc, tz)
+    if isinstance(value, datetime):
+        return format_dt(value, tz)
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, dict):
+        return ", ".join(f"{key.replace('_', ' ')} {quoted(plain(v, tz))}" for key, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(plain(v, tz) for v in value)
+    return str(value)
 
 
 def quoted(value) -> str:
     return f"'{value}'"
 
 
-def describe_changes(detail: dict) -> str:
+def detail_lines(detail: dict, tz: str) -> list[str]:
+    """What the summary does not already say, one plain line per entry."""
+    lines = []
+    for key, value in detail.items():
+        if key in ("changes", "fields", "before", "after"):
+            continue
+        if key == "lost":
+            lines.append("The other version (kept here): " + ("deleted in Google" if value == "deleted"
+                                                              else plain(value, tz)))
+        else:
+            lines.append(f"{key.replace('_', ' ').capitalize()}: {plain(value, tz)}")
+    return lines
+
+
+def describe_changes(detail: dict, tz: str = "UTC") -> str:
     """The changed fields in words, from either shape the engine may write:
     `{"changes": {"title": ["A", "B"]}}`, or `{"fields": ["title"], "before": {...}, "after": {...}}`
     ("title 'A' → 'B'", or "title (was 'A')" when only the old value was kept)."""
@@ -54,15 +97,15 @@ def describe_changes(detail: dict) -> str:
     parts = []
     for name, pair in pairs.items():
         if pair and len(pair) == 2:
-            parts.append(f"{name} {quoted(pair[0])} → {quoted(pair[1])}")
+            parts.append(f"{name} {quoted(plain(pair[0], tz))} → {quoted(plain(pair[1], tz))}")
         elif pair:
-            parts.append(f"{name} (was {quoted(pair[0])})")
+            parts.append(f"{name} (was {quoted(plain(pair[0], tz))})")
         else:
             parts.append(str(name))
     return ", ".join(parts)
 
 
-def item_history(item: PortalItem) -> list[HistoryLine]:
+def item_history(item: PortalItem, tz: str = "UTC") -> list[HistoryLine]:
     rows = db.session.scalars(sa.select(SyncHistory).where(
         SyncHistory.company_id == item.company_id, SyncHistory.item_type == item.kind, SyncHistory.item_id == item.id,
     ).order_by(SyncHistory.created_at.desc(), SyncHistory.id.desc())).all()
@@ -75,9 +118,8 @@ def item_history(item: PortalItem) -> list[HistoryLine]:
         if row.user_id in people:
             summary += f" by {people[row.user_id]}"
         detail = row.detail if isinstance(row.detail, dict) else {"detail": row.detail}
-        changes = describe_changes(detail)
+        changes = describe_changes(detail, tz)
         if changes:
             summary += f": {changes}"
-        raw = json.dumps(detail, indent=2, sort_keys=True, ensure_ascii=False, default=str) if detail else ""
-        lines.append(HistoryLine(row.created_at, summary, raw))
+        lines.append(HistoryLine(row.created_at, summary, detail_lines(detail, tz)))
     return lines

@@ -73,7 +73,8 @@ def item_list(kind: str) -> str:
 def item_detail(kind: str, item_id: int) -> str:
     spec = KINDS[kind]
     item = get_visible_item_or_404(spec.model, item_id, current_user)
-    return render_template("portal/detail.html", kind=spec, item=item, history=item_history(item),
+    return render_template("portal/detail.html", kind=spec, item=item,
+                           history=item_history(item, current_user.timezone),
                            can_manage=spec.can_manage(item, current_user))
 
 

@@ -86,6 +86,13 @@ class IntegrationsVisibilityForm(FlaskForm):
         return [role.value for role in HIDEABLE_ROLES if not self.role_field(role).data]
 
 
+class GoogleMeetForm(FlaskForm):
+    google_meet = BooleanField("Add a Google Meet link to appointments synced through the 2-WAY Sync",
+                               render_kw={"role": "switch"},
+                               description="An appointment with its own meeting link keeps that link.")
+    submit = SubmitField("Save")
+
+
 def _choices(members) -> list[SelectChoice]:
     return [SelectChoice("", "All")] + [SelectChoice(m.value, m.label) for m in members]
 

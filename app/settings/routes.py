@@ -17,11 +17,20 @@ from ..audit import record
 from ..extensions import db
 
 # The normal Delete path: stop the watch channel, revoke the token at Google, remove the connection.
+from ..integrations.health import health_of, plain_words, recent_runs
 from ..integrations.service import disconnect
 from ..models import AuditLog, CalendarConnection, ConnectionStatus, Role, User
 from ..sync.scheduling import request_sync
 from . import bp
-from .forms import HIDEABLE_ROLES, ROLE_GROUPS, CompanyProfileForm, ConnectionFilterForm, IntegrationsVisibilityForm
+from .audit_words import action_label, audit_lines, target_label
+from .forms import (
+    HIDEABLE_ROLES,
+    ROLE_GROUPS,
+    CompanyProfileForm,
+    ConnectionFilterForm,
+    GoogleMeetForm,
+    IntegrationsVisibilityForm,
+)
 
 log = logging.getLogger(__name__)
 AUDIT_ROWS_SHOWN = 20
@@ -61,6 +70,8 @@ def render_settings(profile_form: CompanyProfileForm | None = None,
         .order_by(AuditLog.created_at.desc(), AuditLog.id.desc()).limit(AUDIT_ROWS_SHOWN))
     return render_template("settings/index.html", company=company, profile_form=profile_form,
                            visibility_form=visibility_form, role_groups=ROLE_GROUPS,
+                           meet_form=GoogleMeetForm(formdata=None, google_meet=company.google_meet),
+                           action_label=action_label, target_label=target_label, audit_lines=audit_lines,
                            counts=role_connection_counts(), hidden=hidden,
                            audit_rows=list(audit_rows)), status
 
@@ -127,6 +138,24 @@ def visibility():
     parts = ([f"now hidden from {', '.join(hidden)}"] if hidden else []) + (
         [f"now shown to {', '.join(shown)}"] if shown else [])
     flash(f"Integrations is {' and '.join(parts)}.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/google-meet")
+@admin_required
+def google_meet():
+    form = GoogleMeetForm()
+    if not form.validate_on_submit():
+        abort(400, "The form could not be read. Please reload the page and try again.")
+    company = current_user.company
+    before, after = company.google_meet, bool(form.google_meet.data)
+    if before != after:
+        company.google_meet = after
+        record(current_user, "settings.google_meet", target=f"company:{company.id}",
+               before={"google_meet": before}, after={"google_meet": after})
+        db.session.commit()
+    flash("Appointments synced through the 2-WAY Sync get a Google Meet link." if after else
+          "Appointments no longer get a Google Meet link (links already made are kept).", "success")
     return redirect(url_for(".index"))
 
 
@@ -203,8 +232,10 @@ def connections():
     if form.status.data:
         query = query.where(CalendarConnection.status == ConnectionStatus(form.status.data))
     rows = list(db.session.scalars(query))
+    runs = recent_runs(rows, limit=min(5 * len(rows), 500))
     return render_template("settings/connections.html", form=form, connections=rows,
-                           filtered=bool(form.role.data or form.status.data))
+                           filtered=bool(form.role.data or form.status.data),
+                           health=health_of(rows, runs, raw=True), retry_allowed=False, plain_words=plain_words)
 
 
 def back_to_connections():

@@ -1,22 +1,51 @@
-// Live progress of a running sync, polled from the run's JSON status (no page reload).
+// Integrations page: live progress of a running sync (polled from the run's JSON status, no reload),
+// the matching row of "Recent synchronizations", and the new-calendar name field.
 (function () {
   const box = document.getElementById("sync-progress");
   if (!box) return;
   const text = document.getElementById("sync-progress-text");
   const bar = box.querySelector(".progress-bar");
+  const row = document.querySelector(`#sync-history tr[data-run-id="${box.dataset.runId}"]`);
+  function show(percent) {
+    bar.style.width = percent + "%";  // set from script: the page carries no inline styles
+    bar.textContent = percent + " %";
+    bar.parentElement.setAttribute("aria-valuenow", percent);
+  }
+  show(Number(box.dataset.percent) || 0);
   async function poll() {
-    const response = await fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" } });
-    if (!response.ok) return setTimeout(poll, 2000);
-    const run = await response.json();
-    bar.style.width = run.percent + "%";
-    bar.textContent = run.percent + " %";
-    bar.parentElement.setAttribute("aria-valuenow", run.percent);
-    text.textContent = run.finished ? run.message : `Synchronization in progress… ${run.done}/${run.total}`;
-    if (!run.finished) return setTimeout(poll, 500);
+    let run;
+    try {
+      const response = await fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" } });
+      if (!response.ok) return setTimeout(poll, 2000);
+      run = await response.json();
+    } catch (error) {
+      return setTimeout(poll, 2000);
+    }
+    show(run.percent);
+    if (row) {
+      row.querySelector(".run-status").textContent = run.status_label;
+      row.querySelector(".run-counts").textContent = run.counts_text;
+    }
+    if (!run.finished) {
+      text.textContent = run.total ? `${run.kind_label}: ${run.done} of ${run.total}` : `${run.kind_label}: starting…`;
+      return setTimeout(poll, 500);
+    }
+    text.textContent = run.message;
     bar.classList.remove("progress-bar-animated", "progress-bar-striped");
     bar.classList.add(run.status === "succeeded" ? "bg-success" : "bg-danger");
     box.id = "sync-finished";
     box.dataset.status = run.status;
+    if (box.dataset.reloadWhenDone === "yes") setTimeout(() => window.location.reload(), 1500);
   }
   poll();
+})();
+
+(function () {
+  document.querySelectorAll("select[data-new-calendar]").forEach((select) => {
+    const name = select.form.querySelector(".new-calendar-name");
+    if (!name) return;
+    const reflect = () => name.classList.toggle("d-none", select.value !== select.dataset.newCalendar);
+    select.addEventListener("change", reflect);
+    reflect();
+  });
 })();

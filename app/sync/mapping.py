@@ -58,7 +58,42 @@ def item_description(item: PortalItem) -> str:
     lines = [f"Staff: {item.staff.name} <{item.staff.email}>", f"Contact: {item.contact.name} <{item.contact.email}>"]
     if item.meeting_link:
         lines.append(f"Meeting link: {item.meeting_link}")
+    elif item.meet_link:
+        # In the text too, so a copy pushed before the Meet existed differs and gets patched with it.
+        lines.append(f"Google Meet: {item.meet_link}")
     return "\n".join(lines)
+
+
+def meet_request_id(item: Appointment) -> str:
+    """The same for every push of one appointment (tenant + appointment), so Google creates its Meet once."""
+    return "pcs" + hashlib.sha256(f"{item.company_id}:appointment:{item.id}".encode()).hexdigest()[:40]
+
+
+def conference_data(connection: CalendarConnection, item: Appointment) -> dict | None:
+    """The Meet of the appointment's Google copy: the stored one, or a request to create it.
+
+    Only a 2-way connection asks Google to create one (and only when the company allows it and the
+    appointment has no meeting link of its own); every other copy carries the stored conference.
+    """
+    if item.meeting_link:
+        return None
+    if item.meet_conference:
+        return item.meet_conference
+    if connection.pulls and item.company.google_meet:
+        return {"createRequest": {"requestId": meet_request_id(item),
+                                  "conferenceSolutionKey": {"type": "hangoutsMeet"}}}
+    return None
+
+
+def meet_from_event(event: dict) -> tuple[str, dict] | None:
+    """(link, conferenceData to copy) of a Google event that has a ready Meet."""
+    data = event.get("conferenceData") or {}
+    status = ((data.get("createRequest") or {}).get("status") or {}).get("statusCode", "success")
+    video = next((p.get("uri", "") for p in data.get("entryPoints") or () if p.get("entryPointType") == "video"), "")
+    if status != "success" or not video.startswith("https://"):
+        return None  # still pending at Google: the next push asks again with the same requestId
+    shared = {key: data[key] for key in ("conferenceId", "conferenceSolution", "entryPoints") if key in data}
+    return event.get("hangoutLink") or video, shared
 
 
 def event_body(connection: CalendarConnection, item: PortalItem) -> dict:
@@ -66,7 +101,7 @@ def event_body(connection: CalendarConnection, item: PortalItem) -> dict:
     location = item.location if isinstance(item, (Event, Appointment)) else ""
     if isinstance(item, Appointment) and not location and item.meeting_link:
         location = item.meeting_link
-    return {
+    body = {
         "summary": item.title,
         "description": item_description(item),
         "location": location,
@@ -75,6 +110,10 @@ def event_body(connection: CalendarConnection, item: PortalItem) -> dict:
         "status": "confirmed",
         "extendedProperties": {"private": {REF_KEY: item.ref, CONNECTION_KEY: str(connection.id)}},
     }
+    conference = conference_data(connection, item) if isinstance(item, Appointment) else None
+    if conference:
+        body["conferenceData"] = conference
+    return body
 
 
 def _canonical_time(value: dict | None) -> str:

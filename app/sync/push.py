@@ -16,6 +16,7 @@ from ..models import ITEM_MODELS, CalendarConnection, Event, EventLink, PendingP
 from ..models.items import PortalItem
 from ..portal.queries import PARTICIPANTS, participant_items
 from .mapping import content_hash, event_body, event_id_for
+from .meet import remember_meet
 from .pull import settle_conflict, unlink_after_google_delete
 from .runs import add_error
 
@@ -42,6 +43,7 @@ def _save_link(connection: CalendarConnection, upsert: Upsert, response: dict) -
                                     google_event_id=response["id"])
     link.etag, link.content_hash, link.synced_at = response.get("etag"), upsert.digest, utcnow()
     db.session.add(link)
+    remember_meet(connection, upsert.item, response)
 
 
 def _insert_call(connection: CalendarConnection, upsert: Upsert) -> BatchCall:
@@ -168,7 +170,7 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
     all_ids = {kind: db.session.scalars(pushable_items(connection.user, model, run.items_since)
                                         .with_only_columns(model.id)).all()
                for kind, model in ITEM_MODELS.items()}
-    run.total = sum(map(len, all_ids.values()))
+    run.total += sum(map(len, all_ids.values()))  # added: a calendar move counts its deletes first
     db.session.commit()
     ceiling, seen = current_app.config["PUSH_DAILY_CEILING"], 0
     for kind, model in ITEM_MODELS.items():

@@ -19,13 +19,13 @@ JOB_OPTIONS = {"job_timeout": JOB_TIMEOUT, "failure_ttl": 7 * 86400}  # failed j
 LOCK_SECONDS = 600  # a dead worker's lock expires after this; live jobs extend it as they go
 
 
-def enqueue_run(run: SyncRun, func: str) -> bool:
+def enqueue_run(run: SyncRun, func: str, *args) -> bool:
     """Enqueue a job for an already committed SyncRun (write the record, then enqueue).
 
     Without Redis the run is marked failed in plain words rather than left queued forever.
     """
     try:
-        get_queue().enqueue(func, run.id, job_id=f"{current_app.config['REDIS_NAMESPACE']}-run-{run.id}",
+        get_queue().enqueue(func, run.id, *args, job_id=f"{current_app.config['REDIS_NAMESPACE']}-run-{run.id}",
                             result_ttl=3600, **JOB_OPTIONS)
     except RedisError:
         current_app.logger.exception("could not enqueue sync run %s", run.id)

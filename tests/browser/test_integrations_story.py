@@ -2,8 +2,8 @@
 
 1. A client signs in with Google, picks the primary calendar, pushes existing data and watches the progress bar
    reach 100 %; Google then holds exactly one event per portal item, and syncing again adds none.
-2. A user with the legacy 1-way connection sees the 2-way card locked, deletes the 1-way (OK in the confirm
-   dialog) and the 2-way card unlocks; Cancel in the dialog keeps everything as it was.
+2. A user with the legacy 1-way connection sees the 2-way card locked, deletes the 1-way (Delete in the dialog,
+   keeping the events) and the 2-way card unlocks; Cancel in the dialog keeps everything as it was.
 3. A client who leaves a box unticked sees "needs attention" naming it, grants it, and gets the calendar dropdown.
 """
 from __future__ import annotations
@@ -152,7 +152,7 @@ def test_client_connects_google_and_pushes_existing_data(page, users, google, wo
 
     page.reload()
     expect(page.locator("#two-way-active")).to_contain_text("alex@example.com")
-    expect(page.locator("#sync-history")).to_contain_text("Push existing")
+    expect(page.locator("#sync-history")).to_contain_text("Push Existing Data")
 
 
 # ---------------------------------------------------------------- 2. 1-way → 2-way
@@ -168,11 +168,12 @@ def test_one_way_user_switches_to_two_way(page, users):
     expect(page.locator("#two-way-locked")).to_contain_text("Deactivate the 1-WAY Sync")
     expect(page.locator("#two-way-sign-in")).to_be_disabled()
 
-    questions = []
-    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.click("#delete-one-way")
+    dialog = page.locator("#delete-dialog-one-way")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#delete-one-way-keep")).to_be_checked()  # keeping the events is the default
     with page.expect_navigation():
-        page.click("#delete-one-way")
-    assert questions and "Events already in Google stay there" in questions[0]
+        dialog.locator("#confirm-delete-one-way").click()
     page.wait_for_url("**/integrations/")
 
     expect(page.locator(".alert-info")).to_contain_text("Google Calendar (1-WAY Sync) deleted")
@@ -192,12 +193,14 @@ def test_one_way_user_cancels_the_delete_and_keeps_the_connection(page, users):
     page.goto("/integrations/")
     expect(page.locator("#two-way-sign-in")).to_be_disabled()
 
-    questions, posts = [], []
+    posts = []
     page.on("request", lambda request: request.method == "POST" and posts.append(request.url))
-    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
     page.click("#delete-one-way")
-    wait_until(lambda: questions, timeout=10)
-    assert "Delete the Google Calendar (1-WAY Sync)?" in questions[0]
+    dialog = page.locator("#delete-dialog-one-way")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Delete the Google Calendar (1-WAY Sync)?")
+    dialog.locator("#cancel-delete-one-way").click()
+    expect(dialog).to_be_hidden()
 
     # Nothing was sent, and after a reload the page is unchanged.
     page.reload()

@@ -131,8 +131,9 @@ def test_the_detail_page_shows_the_sync_history_newest_first(acme, users, login_
     assert "Changed in Google by Staff Acme: title &#39;A&#39; → &#39;B&#39;" in history
     assert "Changed in Google by Staff Acme: title (was &#39;Old&#39;), notes" in history
     assert history.index("Google&#39;s version won") < history.index("title (was") < history.index("→")
-    assert "&#34;lost&#34;" in history  # the raw detail, shown plainly
-    assert "&#34;x&#34;" not in history  # another item's row
+    assert "The other version (kept here): title &#39;Z&#39;" in history  # the losing version, in words
+    assert "&#34;" not in history and "{" not in history  # never raw JSON
+    assert "X: 1" not in history  # another item's row
 
 
 def test_an_item_without_history_says_so(acme, users, login_as, make_task):
@@ -148,3 +149,22 @@ def test_lists_are_in_date_order(acme, users, login_as, make_task):
     make_task(acme, [staff], title="Someday")
     html = login_as(staff).get("/tasks").get_data(as_text=True)
     assert html.index("Sooner") < html.index("Later") < html.index("Someday")
+
+
+def test_sync_history_shows_times_in_the_viewers_zone_not_iso_stamps(acme, users, login_as, make_task):
+    staff = users[Role.STAFF]
+    staff.timezone = "America/New_York"
+    task = make_task(acme, [staff], title="Call")
+    db.session.add_all([
+        SyncHistory(company_id=acme.id, item_type="task", item_id=task.id, user_id=staff.id,
+                    action="changed_in_google", detail={"changes": {"due_at": ["2030-01-02T15:00:00",
+                                                                               "2030-01-03T15:30:00"]}}),
+        SyncHistory(company_id=acme.id, item_type="task", item_id=task.id, user_id=None, action="conflict_portal_won",
+                    detail={"lost": {"title": "Call Bob", "start": {"dateTime": "2030-01-04T09:00:00+01:00",
+                                                                     "timeZone": "Europe/Paris"}}}),
+    ])
+    db.session.commit()
+    history = login_as(staff).get(f"/tasks/{task.id}").get_data(as_text=True).split('id="sync-history"')[1]
+    assert "due_at &#39;Wed 02 Jan 2030, 10:00&#39; → &#39;Thu 03 Jan 2030, 10:30&#39;" in history
+    assert "start &#39;Fri 04 Jan 2030, 03:00&#39;" in history
+    assert "2030-01" not in history and "dateTime" not in history

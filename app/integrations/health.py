@@ -1,0 +1,169 @@
+"""Sync health in plain words: what the Integrations card and the admin's connections page show.
+
+Everything here reads rows already loaded or a few grouped queries, so the pages stay cheap.
+Failed items come from the runs' error lines ("appointment #5 “Title”: reason") until the sync
+engine records a per-item failure marker; the template shows them through its own include.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import ITEM_MODELS, CalendarConnection, EventLink, PendingPush, SyncRun
+
+ITEM_ERROR = re.compile(r"^(task|event|appointment) #(\d+) (?:“(.*)”|\(delete\)): (.*)$", re.S)
+RUN_KINDS = {
+    "push_existing": "Push Existing Data", "push": "Portal changes sent to Google",
+    "pull": "Google changes received", "sync": "Sync now", "full_resync": "Full resync",
+    "change_calendar": "Calendar changed", "remove_events": "Events removed from Google",
+}
+RUN_STATUSES = {"queued": "Waiting", "running": "In progress", "succeeded": "Done", "failed": "Failed",
+                "cancelled": "Cancelled", "interrupted": "Interrupted"}
+# (pattern in the technical text, what the user reads); the first match wins.
+PLAIN_REASONS = (
+    (r"revoked|invalid_grant|reconnect", "Google access was revoked or has expired. Reconnect to resume."),
+    (r"rate ?limit|quota|429|usage limits", "Google asked us to slow down. The sync continues automatically."),
+    (r"unreachable|timed? ?out|5\d\d|backend ?error|service unavailable",
+     "Google could not be reached. The sync is retried automatically."),
+    (r"workers? (are )?unavailable", "The background workers are unavailable. Please try again in a few minutes."),
+    (r"forbidden|403|insufficient|permission", "Google refused: the account may not write to this calendar."),
+    (r"not ?found|404|410|deleted", "The event no longer exists in Google."),
+    (r"invalid|required|400|bad request", "Google refused the item's details (for example its dates or text)."),
+)
+TECHNICAL = re.compile(r"Traceback|\w+(Error|Exception)\b|[{}\[\]]|\bNone\b|#\d+|\d{4}-\d\d-\d\dT")
+
+
+def plain_words(text: str | None) -> str:
+    """A message users can read: known causes in words, anything technical replaced by a general line."""
+    if not text:
+        return ""
+    for pattern, words in PLAIN_REASONS:
+        if re.search(pattern, text, re.I):
+            return words
+    if TECHNICAL.search(text):
+        return "An unexpected problem stopped the sync. It is retried automatically."
+    return text
+
+
+def run_kind_label(kind: str) -> str:
+    return RUN_KINDS.get(kind, kind.replace("_", " ").capitalize())
+
+
+def run_status_label(status: str) -> str:
+    return RUN_STATUSES.get(status, status.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True)
+class FailedItem:
+    item_type: str
+    item_id: int
+    title: str
+    reason: str  # plain words
+    details: str  # Google's own words, for support
+
+
+@dataclass(frozen=True)
+class RecentError:
+    when: datetime | None
+    what: str
+    plain: str
+    details: str
+
+
+@dataclass
+class Health:
+    connection: CalendarConnection
+    pending: int = 0
+    not_in_google: list[FailedItem] = field(default_factory=list)
+    recent_errors: list[RecentError] = field(default_factory=list)
+
+    @property
+    def last_success(self) -> datetime | None:
+        return self.connection.last_synced_at
+
+    @property
+    def good(self) -> bool:
+        return not (self.not_in_google or self.recent_errors or self.connection.last_error)
+
+
+def recent_runs(connections: Sequence[CalendarConnection], limit: int = 10) -> list[SyncRun]:
+    """The latest runs of these connections, newest first (one query)."""
+    if not connections:
+        return []
+    return list(db.session.scalars(sa.select(SyncRun).where(
+        SyncRun.connection_id.in_([c.id for c in connections])).order_by(SyncRun.id.desc()).limit(limit)))
+
+
+def support_details(text: str, raw: bool) -> str:
+    """What "Details for support" shows: Google's own words; program errors only to admins (`raw`)."""
+    if raw or not TECHNICAL.search(text or ""):
+        return text
+    return "An internal error; the full message is in the server log at the time shown."
+
+
+def health_of(connections: Sequence[CalendarConnection], runs: Iterable[SyncRun],
+              raw: bool = False) -> dict[int, Health]:
+    """Health per connection id, from `runs` (newest first) and two or three grouped queries.
+
+    `raw` (the admins' view) keeps program error text in the details; users get plain words only.
+    """
+    health = {c.id: Health(c) for c in connections}
+    if not health:
+        return health
+    health_ids = list(health)
+    for connection_id, count in db.session.execute(sa.select(PendingPush.connection_id, sa.func.count()).where(
+            PendingPush.connection_id.in_(health_ids)).group_by(PendingPush.connection_id)):
+        health[connection_id].pending = count
+    failures: dict[tuple[int, str, int], tuple[SyncRun, str, str]] = {}
+    for run in runs:
+        if run.connection_id not in health:
+            continue
+        if run.status == "failed" and len(health[run.connection_id].recent_errors) < 3:
+            health[run.connection_id].recent_errors.append(
+                RecentError(run.finished_at or run.queued_at, run_kind_label(run.kind), plain_words(run.message),
+                            support_details(run.message, raw)))
+        for line in run.errors or ():
+            match = ITEM_ERROR.match(str(line))
+            if match and match.group(3) is not None:  # upserts only: a failed delete is not "missing"
+                key = (run.connection_id, match.group(1), int(match.group(2)))
+                failures.setdefault(key, (run, match.group(3), match.group(4)))
+    for (connection_id, item_type, item_id), (_run, title, reason) in _still_missing(failures).items():
+        health[connection_id].not_in_google.append(
+            FailedItem(item_type, item_id, title, plain_words(reason), support_details(reason, raw)))
+    return health
+
+
+def _still_missing(failures: dict) -> dict:
+    """Failed items that are still live and have not reached Google since the failing run."""
+    if not failures:
+        return {}
+    live = set()
+    for item_type, model in ITEM_MODELS.items():
+        ids = {item_id for (_, kind, item_id) in failures if kind == item_type}
+        if ids:
+            live |= {(item_type, i) for i in db.session.scalars(sa.select(model.id).where(
+                model.id.in_(ids), model.deleted_at.is_(None)))}
+    synced = {(link.connection_id, link.item_type, link.item_id): link.synced_at for link in db.session.scalars(
+        sa.select(EventLink).where(EventLink.connection_id.in_({key[0] for key in failures}),
+                                   EventLink.item_id.in_({key[2] for key in failures})))}
+    return {key: value for key, value in failures.items() if key[1:] in live
+            and (key not in synced or synced[key] < (value[0].finished_at or value[0].queued_at))}
+
+
+def run_counts(run: SyncRun) -> str:
+    """"3 created · 1 failed": what a run did, in words ("—" while nothing is known yet)."""
+    parts = [f"{count} {label}" for count, label in ((run.created, "created"), (run.updated, "updated"),
+                                                      (run.deleted, "removed"), (run.failed, "failed")) if count]
+    return " · ".join(parts) or ("No changes" if run.finished else "—")
+
+
+def run_for_page(run: SyncRun) -> dict:
+    """The run as the page's script reads it: numbers plus the same words the page renders."""
+    return {**run.as_dict(), "errors": [], "kind_label": run_kind_label(run.kind),
+            "status_label": run_status_label(run.status), "counts_text": run_counts(run),
+            "message": plain_words(run.message) if run.status == "failed" else run.message}

@@ -1,0 +1,164 @@
+"""Change calendar from the active card, Delete with "remove the events", Retry, and sync health in words."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import CalendarConnection, PendingPush, Role, SyncRun
+from tests.conftest import post_form, run_jobs
+from tests.google_flow import sign_in_with_google
+from tests.integrations.factories import make_items
+
+CALENDAR = "alex@example.com"
+
+
+def connected(user, client, app) -> CalendarConnection:
+    sign_in_with_google(client)
+    post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
+    run_jobs(app)
+    return connection_of(user)
+
+
+def connection_of(user) -> CalendarConnection | None:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(CalendarConnection).where(CalendarConnection.user_id == user.id))
+
+
+def portal_copies(google, calendar_id: str) -> list[dict]:
+    return [e for e in google.events(calendar_id) if e.get("status") != "cancelled"
+            and "portalRef" in (e.get("extendedProperties") or {}).get("private", {})]
+
+
+def test_change_calendar_moves_every_item_to_a_named_new_calendar(google, users, login_as, app):
+    user = users[Role.CLIENT]
+    items = make_items(user, tasks=2, events=2, appointments=1)
+    client = login_as(user)
+    before = connected(user, client, app)
+    old_channel = before.channel_id
+    assert len(portal_copies(google, CALENDAR)) == 5
+
+    page = client.get("/integrations/?change=two-way").get_data(as_text=True)
+    assert 'id="two-way-change-calendar"' in page and "Name of the new calendar" in page
+    response = post_form(client, "/integrations/two-way/calendar",
+                         {"calendar_id": "__new__", "new_calendar_name": "Acme appointments"},
+                         page="/integrations/?change=two-way")
+    assert response.status_code == 302
+    run_jobs(app)
+
+    after = connection_of(user)
+    assert after.calendar_id != CALENDAR and after.calendar_summary == "Acme appointments"
+    assert portal_copies(google, CALENDAR) == []  # the old copies are gone
+    moved = portal_copies(google, after.calendar_id)
+    assert sorted(e["summary"] for e in moved) == sorted(item.title for item in items)  # once each
+    assert after.channel_id and after.channel_id != old_channel and after.sync_token
+    run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == "change_calendar"))
+    assert run.status == "succeeded" and run.deleted == 5 and run.percent == 100
+
+    # Saving the same calendar again changes nothing.
+    again = post_form(client, "/integrations/two-way/calendar", {"calendar_id": after.calendar_id},
+                      page="/integrations/?change=two-way", follow_redirects=True)
+    assert "already sync with Acme appointments" in again.get_data(as_text=True)
+
+
+def test_delete_can_remove_the_pushed_events_first(google, users, login_as, app):
+    user = users[Role.CLIENT]
+    make_items(user, tasks=3, appointments=1)
+    client = login_as(user)
+    connected(user, client, app)
+    assert len(portal_copies(google, CALENDAR)) == 4
+    response = post_form(client, "/integrations/two-way/delete", {"events": "remove"}, page="/integrations/")
+    assert response.status_code == 302
+    assert connection_of(user) is not None  # until the job has removed the events
+    run_jobs(app)
+    assert portal_copies(google, CALENDAR) == []
+    assert connection_of(user) is None
+    run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == "remove_events"))
+    assert run.status == "succeeded" and run.deleted == 4
+
+
+def test_delete_keeps_the_events_by_default(google, users, login_as, app):
+    user = users[Role.CLIENT]
+    make_items(user, tasks=2)
+    client = login_as(user)
+    connected(user, client, app)
+    post_form(client, "/integrations/two-way/delete", {"events": "keep"}, page="/integrations/")
+    assert connection_of(user) is None
+    assert len(portal_copies(google, CALENDAR)) == 2
+    assert post_form(login_as(user), "/integrations/two-way/delete", {"events": "burn"},
+                     page="/integrations/").status_code == 404  # no connection left to delete
+
+
+def test_bad_delete_choice_is_a_400(google, users, login_as, app):
+    user = users[Role.CLIENT]
+    client = login_as(user)
+    sign_in_with_google(client)
+    assert post_form(client, "/integrations/two-way/delete", {"events": "burn"},
+                     page="/integrations/").status_code == 400
+    assert connection_of(user) is not None
+
+
+def failed_run(connection, task, message: str = "") -> SyncRun:
+    run = SyncRun(company_id=connection.company_id, user_id=connection.user_id, connection_id=connection.id,
+                  kind="push", status="failed" if message else "succeeded", failed=1,
+                  errors=[f"task #{task.id} “{task.title}”: Invalid start time."], message=message)
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def test_health_names_items_not_in_google_in_plain_words_with_retry(google, users, login_as, app):
+    user = users[Role.CLIENT]
+    client = login_as(user)
+    connection = connected(user, client, app)
+    (task,) = make_items(user, tasks=1)
+    run_jobs(app)  # pushed: now pretend a later push of it failed
+    db.session.execute(sa.text("DELETE FROM event_link WHERE item_type = 'task'"))
+    failed_run(connection, task, "AttributeError: 'NoneType' object has no attribute 'isoformat'")
+    page = client.get("/integrations/").get_data(as_text=True)
+    health = page.split('class="sync-health', 1)[1].split("</details>\n", 1)[0]
+    assert "Not in Google" in page and task.title in page
+    assert "Google refused the item&#39;s details" in page
+    assert "An unexpected problem stopped the sync" in page
+    for developer_text in ("AttributeError", "NoneType", f"#{task.id}", "isoformat"):
+        assert developer_text not in page, developer_text
+    assert f'id="retry-task-{task.id}"' in page and health
+
+    response = post_form(client, f"/integrations/two-way/retry/task/{task.id}", {}, page="/integrations/")
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(PendingPush).where(PendingPush.item_id == task.id))
+    run_jobs(app)
+    client.get("/integrations/")  # the flash of the Retry
+    assert "not-in-google" not in client.get("/integrations/").get_data(as_text=True)  # it reached Google
+
+
+def test_retry_refuses_items_of_others(google, users, login_as, app):
+    owner, other = users[Role.CLIENT], users[Role.PROSPECT]
+    (task,) = make_items(owner, tasks=1)
+    intruder = login_as(other)
+    sign_in_with_google(intruder, email="sam@example.com")
+    assert post_form(intruder, f"/integrations/two-way/retry/task/{task.id}", {},
+                     page="/integrations/").status_code == 404
+    assert post_form(intruder, f"/integrations/two-way/retry/nothing/{task.id}", {},
+                     page="/integrations/").status_code == 404
+
+
+def test_admin_sees_each_connections_health_with_the_details(google, users, login_as, app):
+    user = users[Role.CLIENT]
+    connection = connected(user, login_as(user), app)
+    (task,) = make_items(user, tasks=1)
+    run_jobs(app)
+    db.session.execute(sa.text("DELETE FROM event_link WHERE item_type = 'task'"))
+    failed_run(connection, task, "AttributeError: 'NoneType' object has no attribute 'isoformat'")
+    page = login_as(users[Role.ADMIN]).get("/settings/connections").get_data(as_text=True)
+    assert "Not in Google" in page and task.title in page
+    assert "AttributeError" in page.split("Details for support", 1)[1]  # for support, behind the disclosure
+    assert f'id="retry-task-{task.id}"' not in page  # Retry is the user's own
+
+
+def test_the_one_way_card_does_not_call_a_broken_two_way_active(google, users, login_as, app):
+    user = users[Role.CLIENT]
+    client = login_as(user)
+    sign_in_with_google(client, tick=[])  # no box ticked: the 2-way card needs attention
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert 'id="two-way-attention"' in page
+    assert "Not needed" not in page and "Not available while you have the 2-WAY Sync" in page

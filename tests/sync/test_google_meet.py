@@ -1,0 +1,90 @@
+"""Google Meet on appointments: created once by the first 2-way push, stored, carried by every copy."""
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Appointment, CalendarConnection, Role
+from tests.conftest import post_form, run_jobs
+from tests.google_flow import sign_in_with_google
+from tests.integrations.factories import make_items
+from tests.sync.conftest import CALENDAR, live_events
+
+STAFF_CALENDAR = "sam@example.com"
+
+
+def copy_of(google, calendar: str, appointment) -> dict:
+    (event,) = [e for e in live_events(google, calendar)
+                if e["extendedProperties"]["private"]["portalRef"] == appointment.ref]
+    return event
+
+
+def connect_staff(users, login_as, app) -> CalendarConnection:
+    staff = login_as(users[Role.STAFF])
+    sign_in_with_google(staff, email=STAFF_CALENDAR)
+    post_form(staff, "/integrations/two-way/push", {"calendar_id": STAFF_CALENDAR}, page="/integrations/")
+    run_jobs(app)
+    return db.session.scalar(sa.select(CalendarConnection).where(CalendarConnection.user_id == users[Role.STAFF].id))
+
+
+def test_first_two_way_push_creates_one_meet_shared_by_every_copy(connect, user, users, google, app, login_as):
+    (appointment,) = make_items(user, appointments=1)
+    connect()
+    db.session.refresh(appointment)
+    first = copy_of(google, CALENDAR, appointment)
+    assert first["conferenceData"]["createRequest"]["status"]["statusCode"] == "success"
+    assert appointment.meet_link == first["hangoutLink"]
+    assert appointment.meet_link.startswith("https://meet.google.com/")
+
+    connect_staff(users, login_as, app)
+    second = copy_of(google, STAFF_CALENDAR, appointment)
+    assert second["conferenceData"]["conferenceId"] == first["conferenceData"]["conferenceId"]
+    # The second copy carries the stored Meet: it did not ask Google to create one.
+    assert "createRequest" not in second["conferenceData"]
+    assert appointment.meet_link in second["description"]
+
+    # Shown, clickable, on the appointment's page.
+    page = login_as(users[Role.STAFF]).get(f"/appointments/{appointment.id}").get_data(as_text=True)
+    assert f'href="{appointment.meet_link}"' in page
+
+
+def test_copy_pushed_before_the_meet_existed_is_patched_with_it(connect, user, users, google, app, login_as):
+    (appointment,) = make_items(user, appointments=1)
+    connect("one-way")  # the client's legacy copy: a 1-way push never creates a Meet
+    assert "conferenceData" not in copy_of(google, CALENDAR, appointment)
+    connect_staff(users, login_as, app)  # the staff member's 2-way push creates it...
+    run_jobs(app)  # ...and queues the client's copy, which is patched with the same Meet
+    db.session.refresh(appointment)
+    patched = copy_of(google, CALENDAR, appointment)
+    assert patched["conferenceData"]["conferenceId"] == appointment.meet_conference["conferenceId"]
+    assert "createRequest" not in patched["conferenceData"]
+
+
+def test_company_can_turn_meet_off_and_a_manual_link_wins(connect, user, google, app):
+    with_link, plain = make_items(user, appointments=2)
+    with_link.meeting_link = "https://zoom.example/j/123"
+    user.company.google_meet = False
+    db.session.commit()
+    connect()
+    for appointment in (with_link, plain):
+        db.session.refresh(appointment)
+        assert appointment.meet_link == ""
+        assert "conferenceData" not in copy_of(google, CALENDAR, appointment)
+
+
+def test_manual_meeting_link_keeps_its_own(connect, user, google, app):
+    (appointment,) = make_items(user, appointments=1)
+    appointment.meeting_link = "https://zoom.example/j/123"
+    db.session.commit()
+    connect()
+    db.session.refresh(appointment)
+    assert appointment.meet_link == ""
+    event = copy_of(google, CALENDAR, appointment)
+    assert "conferenceData" not in event and "hangoutLink" not in event
+    assert db.session.get(Appointment, appointment.id).meeting_link in event["location"]
+
+
+def test_one_way_push_does_not_create_a_meet(connect, user, google, app):
+    (appointment,) = make_items(user, appointments=1)
+    connect("one-way")
+    db.session.refresh(appointment)
+    assert appointment.meet_link == ""
+    assert "conferenceData" not in copy_of(google, CALENDAR, appointment)

@@ -18,8 +18,10 @@ def webhook_address() -> str:
 
 
 def start_watch(client: CalendarClient, connection: CalendarConnection) -> None:
-    """Open a new channel (channels cannot be renewed) and stop the old one."""
-    old = (connection.channel_id, connection.channel_resource_id)
+    """Open a new channel (channels cannot be renewed), stopping the old one first: a connection never
+    has two live channels, whatever path opens one (renewal, reconnect, "Sync now")."""
+    stop_channel(client, connection.channel_id, connection.channel_resource_id)
+    connection.forget_channel()
     channel_id = secrets.token_hex(16)
     token = secrets.token_urlsafe(32)
     response = client.watch(connection.calendar_id, channel_id, webhook_address(), token,
@@ -29,8 +31,6 @@ def start_watch(client: CalendarClient, connection: CalendarConnection) -> None:
     expiration = response.get("expiration")
     connection.channel_expires_at = (
         datetime.fromtimestamp(int(expiration) / 1000, UTC).replace(tzinfo=None) if expiration else None)
-    if old[0]:
-        stop_channel(client, *old)
 
 
 def stop_channel(client: CalendarClient, channel_id: str | None, resource_id: str | None) -> None:

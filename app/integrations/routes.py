@@ -9,6 +9,7 @@ from ..access import integrations_required
 from ..extensions import db
 from ..google import SCOPE_LABELS, AuthRevoked, GoogleError, client_for, missing_scopes
 from ..models import CalendarConnection, ConnectionKind, ConnectionStatus, EventLink, GoogleEvent, SyncRun
+from ..sync.failures import failed_items
 from ..sync.runs import new_run
 from ..sync.scheduling import enqueue_run, request_sync
 from . import bp
@@ -72,7 +73,7 @@ def index():
                            load_errors=load_errors, active_run=next((r for r in runs if not r.finished), None),
                            pushed_counts=counts[EventLink], google_counts=counts[GoogleEvent],
                            missing_labels=lambda c: [SCOPE_LABELS[s] for s in missing_scopes(c.scope_set)],
-                           Status=ConnectionStatus)
+                           failed={c.id: failed_items(c) for c in connections.values()}, Status=ConnectionStatus)
 
 
 @bp.post("/<kind_slug>/connect")

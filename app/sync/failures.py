@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..google import GoogleError, PermanentError
-from ..models import CalendarConnection, FailureKind, SyncFailure, User, utcnow
+from ..models import ITEM_MODELS, CalendarConnection, FailureKind, SyncFailure, User, utcnow
 from ..models.items import PortalItem
 from .outbox import PENDING_KEY, upsert_pending
 
@@ -84,9 +84,17 @@ def failures_for(user: User, item: PortalItem) -> list[SyncFailure]:
         CalendarConnection.user_id == user.id, SyncFailure.item_type == item.kind, SyncFailure.item_id == item.id)))
 
 
-def failures_of(connection: CalendarConnection) -> list[SyncFailure]:
-    return list(db.session.scalars(sa.select(SyncFailure).where(SyncFailure.connection_id == connection.id)
-                                   .order_by(SyncFailure.failed_at.desc(), SyncFailure.id.desc())))
+def failed_items(connection: CalendarConnection) -> list[tuple[SyncFailure, PortalItem]]:
+    """The connection's markers with their live items (one query per kind), newest first."""
+    failures = db.session.scalars(sa.select(SyncFailure).where(SyncFailure.connection_id == connection.id)
+                                  .order_by(SyncFailure.failed_at.desc(), SyncFailure.id.desc())).all()
+    items: dict[tuple[str, int], PortalItem] = {}
+    for kind, model in ITEM_MODELS.items():
+        ids = [f.item_id for f in failures if f.item_type == kind]
+        if ids:
+            items.update(((kind, item.id), item) for item in db.session.scalars(sa.select(model).where(
+                model.id.in_(ids), model.company_id == connection.company_id, model.deleted_at.is_(None))))
+    return [(f, items[(f.item_type, f.item_id)]) for f in failures if (f.item_type, f.item_id) in items]
 
 
 def retry_failure(failure: SyncFailure) -> None:

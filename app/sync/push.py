@@ -245,6 +245,7 @@ def push_pending(client: CalendarClient, connection: CalendarConnection, run: Sy
                        for link in _links(connection, kind, ids).values()]
         delete_events(client, connection, stale_links, run, retry)
         run.done += len(gone) - len(stale_links)
+        clear_failures(connection, gone)  # trashed, or no longer the user's: nothing is missing from Google
         # queued_at is the value just read from the row, so it matches exactly unless the item changed again.
         done = [(row.id, row.queued_at) for row in pending if (row.item_type, row.item_id) not in retry]
         if done:

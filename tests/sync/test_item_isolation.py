@@ -51,6 +51,9 @@ def test_an_undated_task_is_not_pushed_and_blocks_nothing(connect, user, google,
     run_jobs(app)
     assert [e["summary"] for e in live_events(google)] == ["Sign the lease"]
     assert link_for(undated) is None and failure_of(undated).kind is FailureKind.NOT_SYNCED
+    post_form(browser, f"/tasks/{undated.id}/delete", {}, page=f"/tasks/{undated.id}")
+    run_jobs(app)
+    assert failure_of(undated) is None  # in the Trash: nothing is missing from Google any more
 
 
 def test_an_item_google_refuses_fails_alone_and_can_be_retried(connect, user, google, app, login_as):

@@ -20,9 +20,8 @@ from .outbox import PENDING_KEY, upsert_pending
 
 FIRST_PAUSE = timedelta(minutes=1)
 LONGEST_PAUSE = timedelta(hours=1)
-# Not the item's fault: the whole connection is limited or signed out, so the item waits its turn.
-CONNECTION_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded",
-                      "authError"}
+# Not the item's fault: the whole connection is limited, so the item waits its turn.
+USAGE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded"}
 REFUSALS = {
     400: "Google refused it as invalid.",
     403: "Google refused it: this calendar does not allow the change.",
@@ -30,12 +29,15 @@ REFUSALS = {
     409: "Google refused it because it clashes with an existing event.",
 }
 UNAVAILABLE = "Google was unavailable; it will be tried again automatically."
+LIMITED = "Google asked us to slow down; it will be tried again automatically."
 UNCONVERTIBLE = "it could not be turned into a Google Calendar event."
 
 
 def google_failure(error: GoogleError) -> tuple[FailureKind, str]:
     """(kind, plain words) for Google's answer to one item: a refusal, or a reason to try again later."""
-    if isinstance(error, PermanentError) and error.status != 401 and error.reason not in CONNECTION_REASONS:
+    if error.reason in USAGE_REASONS or error.status == 429:
+        return FailureKind.RETRYING, LIMITED
+    if isinstance(error, PermanentError) and error.status != 401 and error.reason != "authError":
         return FailureKind.REFUSED, REFUSALS.get(error.status or 0, "Google refused it.")
     return FailureKind.RETRYING, UNAVAILABLE
 

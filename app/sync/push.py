@@ -77,8 +77,8 @@ def _google_refused(connection: CalendarConnection, run: SyncRun, upsert: Upsert
     _failed(connection, run, upsert.item.kind, upsert.item.id, upsert.item.title, *google_failure(error), retry)
 
 
-def _bodies(connection: CalendarConnection, items: list[PortalItem], links: dict, run: SyncRun,
-            retry: Retry | None) -> tuple[list[Upsert], list[EventLink]]:
+def _bodies(connection: CalendarConnection, items: list[PortalItem], links: dict,
+            run: SyncRun) -> tuple[list[Upsert], list[EventLink]]:
     """Each item's event body; an item that cannot have one fails alone (its Google copy, if any, goes)."""
     upserts, unpushable = [], []
     for item in items:
@@ -87,9 +87,10 @@ def _bodies(connection: CalendarConnection, items: list[PortalItem], links: dict
             body = event_body(connection, item)
         except NotPushable as exc:
             record_failure(connection, item.kind, item.id, FailureKind.NOT_SYNCED, str(exc))
-            run.done += 1
-            if link is not None:
-                unpushable.append(link)
+            if link is None:
+                run.done += 1
+            else:
+                unpushable.append(link)  # counted done by its delete
             continue
         except Exception:  # an item the mapping cannot handle must not stop the others
             current_app.logger.exception("could not map %s for connection %s", item.ref, connection.id)
@@ -114,7 +115,7 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
     for kind in {item.kind for item in items}:
         links.update({(kind, i): link for i, link in _links(
             connection, kind, [it.id for it in items if it.kind == kind]).items()})
-    upserts, unpushable = _bodies(connection, items, links, run, retry)
+    upserts, unpushable = _bodies(connection, items, links, run)
     if unpushable:  # e.g. a task whose due date was removed: its old copy would be wrong
         delete_events(client, connection, unpushable, run, retry, keep_failures=True)
     todo = [u for u in upserts if not (u.link and u.link.content_hash == u.digest)]

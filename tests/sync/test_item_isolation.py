@@ -133,3 +133,20 @@ def test_backoff_grows_and_stays_bounded():
         failure.attempts = attempts
         pauses.append(next_attempt(failure, now) - now)
     assert pauses == sorted(pauses) and pauses[0].total_seconds() == 60 and pauses[-1] == LONGEST_PAUSE
+
+
+def test_google_answers_become_plain_words_and_the_right_kind_of_failure():
+    from app.google import GoogleError, PermanentError
+    from app.sync.failures import LIMITED, UNAVAILABLE, google_failure
+
+    assert google_failure(PermanentError("Invalid time zone definition.", 400, "invalid")) == (
+        FailureKind.REFUSED, "Google refused it as invalid.")
+    assert google_failure(PermanentError("Forbidden", 403, "forbidden"))[0] is FailureKind.REFUSED
+    assert google_failure(PermanentError("Calendar usage limits exceeded.", 403, "quotaExceeded")) == (
+        FailureKind.RETRYING, LIMITED)
+    assert google_failure(GoogleError("Rate Limit Exceeded", 429, "rateLimitExceeded")) == (
+        FailureKind.RETRYING, LIMITED)
+    assert google_failure(PermanentError("Invalid Credentials", 401, "authError")) == (
+        FailureKind.RETRYING, UNAVAILABLE)
+    assert google_failure(GoogleError("Backend Error", 503, "backendError")) == (FailureKind.RETRYING, UNAVAILABLE)
+    assert google_failure(GoogleError("Google unreachable: timed out")) == (FailureKind.RETRYING, UNAVAILABLE)

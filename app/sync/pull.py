@@ -189,11 +189,16 @@ def _portal_body(connection: CalendarConnection, item: PortalItem) -> dict | Non
 def settle_conflict(connection: CalendarConnection, item: PortalItem, link: EventLink, event: dict,
                     run: SyncRun) -> bool:
     """Both sides changed since the last sync: the later change wins, the other is kept in the history.
+    A Google change the user may not make in the portal never wins (deletes keep their own rule).
 
     Returns True when the portal's version won (it must then be pushed over Google's).
     """
     google_updated = _google_time(event.get("updated")) or utcnow()
     deleted = event.get("status") == "cancelled"
+    if not deleted and not item.changeable_by(connection.user):
+        _history(connection, item, "google_change_undone", {"google": _google_version(event)})
+        link.etag = event.get("etag")
+        return True
     if item.updated_at > google_updated:
         _history(connection, item, "conflict_portal_won", {"lost": "deleted" if deleted else _google_version(event)})
         link.etag = event.get("etag")

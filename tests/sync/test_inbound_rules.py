@@ -6,6 +6,7 @@ its id through our links, not by properties Google withholds on deleted events.
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -58,6 +59,22 @@ def test_a_client_cannot_change_in_google_what_they_cannot_change_in_the_portal(
     google.reset_counters()
     pull(app)  # converged: no echo of our own write-back, no further writes
     assert _writes(google.counters()) == 0 and run_jobs(app) == 0
+
+
+def test_a_forbidden_google_edit_never_wins_a_conflict(connect, user, users, google, gcal, app):
+    """Staff edit an appointment while the client edits it later in Google: the push meets Google's
+    newer copy (412), and the client's change still may not win."""
+    (appointment,) = make_items(user, appointments=1)
+    connect()
+    appointment.title = "Staff edit"
+    db.session.commit()  # its push for the client's connection is queued
+    time.sleep(0.01)
+    gcal.patch(calendarId=CALENDAR, eventId=link_for(appointment).google_event_id,
+               body={"summary": "Client edit in Google"}).execute()
+    run_jobs(app)
+    db.session.expire_all()
+    assert appointment.title == "Staff edit" and google_copy(google, appointment)["summary"] == "Staff edit"
+    assert actions(appointment) == ["google_change_undone"]
 
 
 def test_a_client_may_change_in_google_what_they_created(connect, user, gcal, google, app):

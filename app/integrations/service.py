@@ -52,8 +52,8 @@ def store_grant(user: User, kind: ConnectionKind, token: dict, userinfo: dict) -
                                  f"portal's access to {previous_email} was removed. Choose a calendar to sync with.")
     if reconnecting and connection.channel_id:
         # The channel outlived the old grant and still notifies: stop it with the new one before any new channel.
-        stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
-        connection.forget_channel()
+        if stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id):
+            connection.forget_channel()
     if missing_scopes(connection.scope_set):
         connection.status = ConnectionStatus.NEEDS_PERMISSIONS
     elif connection.calendar_id:

@@ -65,6 +65,21 @@ def test_a_renewed_channel_replaces_the_old_one(connect, user, google, app):
     assert not channel_is_live(google, app, "alex@example.com", *old)
 
 
+def test_a_channel_google_could_not_stop_is_kept_rather_than_doubled(connect, user, google, app):
+    from jobs.sync import renew_watch_channels
+
+    connection = connect()
+    old = (connection.channel_id, connection.channel_resource_id)
+    connection.channel_expires_at = None
+    db.session.commit()
+    google.add_fault(status=503, count=20, match="channels.stop")
+    renew_watch_channels()
+    google.clear_faults()
+    db.session.refresh(connection)
+    assert (connection.channel_id, connection.channel_resource_id) == old  # still the one live channel
+    assert channel_is_live(google, app, "alex@example.com", *old)
+
+
 def test_granting_again_with_another_google_account_revokes_the_first(connect, user, google, app, login_as):
     make_items(user, tasks=1)
     connection = connect()

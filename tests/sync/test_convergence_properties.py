@@ -156,16 +156,17 @@ def test_both_sides_agree_after_one_cycle_and_stay_quiet(data, connect, user, us
     run_jobs(app)
     assert_converged(google, connection, item)
 
-    side = data.draw(st.sampled_from(["portal", "google", "both"]), "side")
-    if side in ("portal", "both"):
-        edit_in_portal(item, data.draw(shapes(), "portal edit"))
-        db.session.commit()
-    link = link_for(item)
-    if side in ("google", "both") and link is not None:
-        gcal.patch(calendarId=CALENDAR, eventId=link.google_event_id, body=data.draw(google_edits(), "google edit")
-                   ).execute()
-    pull(app)  # one cycle: the scheduled push, the pull, and any write-back it queues
-    assert_converged(google, connection, item)
+    for _ in range(data.draw(st.integers(min_value=1, max_value=2), "rounds")):
+        side = data.draw(st.sampled_from(["portal", "google", "both"]), "side")
+        if side in ("portal", "both"):
+            edit_in_portal(item, data.draw(shapes(), "portal edit"))
+            db.session.commit()
+        link = link_for(item)
+        if side in ("google", "both") and link is not None:
+            gcal.patch(calendarId=CALENDAR, eventId=link.google_event_id,
+                       body=data.draw(google_edits(), "google edit")).execute()
+        pull(app)  # one cycle: the scheduled push, the pull, and any write-back it queues
+        assert_converged(google, connection, item)
 
     google.reset_counters()
     pull(app)  # converged: only the incremental list, no write, nothing left queued

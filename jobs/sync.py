@@ -99,7 +99,7 @@ def _load(connection_id: int):
 def _run_for_connection(connection_id: int, kind: str, run=None) -> None:
     from app.extensions import db
     from app.google import client_for
-    from app.models import PendingPush
+    from app.models import PendingPush, utcnow
     from app.sync import pull, push
     from app.sync.runs import new_run, tracked
     from app.sync.scheduling import connection_lock, retry_later
@@ -111,8 +111,8 @@ def _run_for_connection(connection_id: int, kind: str, run=None) -> None:
     if kind == "push" and connection.writes_paused:
         return  # Google's use limit: the job scheduled for the end of the pause drains the outbox
     if kind == "push" and not db.session.scalar(sa.select(PendingPush.id).where(
-            PendingPush.connection_id == connection_id).limit(1)):
-        return  # another job already drained it
+            PendingPush.connection_id == connection_id, PendingPush.due(utcnow())).limit(1)):
+        return  # another job already drained it, or what is left waits for its backoff
     with connection_lock(connection_id) as locked:
         if not locked:
             if run:
@@ -133,14 +133,14 @@ def pull_all_connections() -> int:
     """Cron safety net: Google's notifications are 'not 100% reliable', and a failed push leaves its outbox."""
     with app_context():
         from app.extensions import db
-        from app.models import CalendarConnection, ConnectionKind, PendingPush
+        from app.models import CalendarConnection, ConnectionKind, PendingPush, utcnow
         from app.sync.scheduling import schedule_pull, schedule_push
 
         active = CalendarConnection.syncable()
         pulls = db.session.scalars(sa.select(CalendarConnection.id).where(
             active, CalendarConnection.kind == ConnectionKind.TWO_WAY)).all()
         pushes = db.session.scalars(sa.select(CalendarConnection.id).where(active).where(
-            sa.exists().where(PendingPush.connection_id == CalendarConnection.id),
+            sa.exists().where(PendingPush.connection_id == CalendarConnection.id, PendingPush.due(utcnow())),
             CalendarConnection.may_write())).all()
         return sum(map(schedule_pull, pulls)) + sum(map(schedule_push, pushes))
 

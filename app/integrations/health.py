@@ -1,8 +1,7 @@
 """Sync health in plain words: what the Integrations card and the admin's connections page show.
 
 Everything here reads rows already loaded or a few grouped queries, so the pages stay cheap.
-Failed items come from the runs' error lines ("appointment #5 “Title”: reason") until the sync
-engine records a per-item failure marker; the template shows them through its own include.
+Items not in Google come from the sync engine's per-item markers (`app.sync.failures`).
 """
 from __future__ import annotations
 
@@ -14,9 +13,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import ITEM_MODELS, CalendarConnection, EventLink, PendingPush, SyncRun
+from ..models import CalendarConnection, PendingPush, SyncFailure, SyncRun
+from ..models.items import PortalItem
+from ..sync.failures import failed_items
 
-ITEM_ERROR = re.compile(r"^(task|event|appointment) #(\d+) (?:“(.*)”|\(delete\)): (.*)$", re.S)
 RUN_KINDS = {
     "push_existing": "Push Existing Data", "push": "Portal changes sent to Google",
     "pull": "Google changes received", "sync": "Sync now", "full_resync": "Full resync",
@@ -59,15 +59,6 @@ def run_status_label(status: str) -> str:
 
 
 @dataclass(frozen=True)
-class FailedItem:
-    item_type: str
-    item_id: int
-    title: str
-    reason: str  # plain words
-    details: str  # Google's own words, for support
-
-
-@dataclass(frozen=True)
 class RecentError:
     when: datetime | None
     what: str
@@ -79,7 +70,7 @@ class RecentError:
 class Health:
     connection: CalendarConnection
     pending: int = 0
-    not_in_google: list[FailedItem] = field(default_factory=list)
+    not_in_google: list[tuple[SyncFailure, PortalItem]] = field(default_factory=list)
     recent_errors: list[RecentError] = field(default_factory=list)
 
     @property
@@ -119,40 +110,15 @@ def health_of(connections: Sequence[CalendarConnection], runs: Iterable[SyncRun]
     for connection_id, count in db.session.execute(sa.select(PendingPush.connection_id, sa.func.count()).where(
             PendingPush.connection_id.in_(health_ids)).group_by(PendingPush.connection_id)):
         health[connection_id].pending = count
-    failures: dict[tuple[int, str, int], tuple[SyncRun, str, str]] = {}
+    for connection_id, failed in failed_items([h.connection for h in health.values()]).items():
+        health[connection_id].not_in_google = failed
     for run in runs:
-        if run.connection_id not in health:
-            continue
-        if run.status == "failed" and len(health[run.connection_id].recent_errors) < 3:
+        if (run.connection_id in health and run.status == "failed"
+                and len(health[run.connection_id].recent_errors) < 3):
             health[run.connection_id].recent_errors.append(
                 RecentError(run.finished_at or run.queued_at, run_kind_label(run.kind), plain_words(run.message),
                             support_details(run.message, raw)))
-        for line in run.errors or ():
-            match = ITEM_ERROR.match(str(line))
-            if match and match.group(3) is not None:  # upserts only: a failed delete is not "missing"
-                key = (run.connection_id, match.group(1), int(match.group(2)))
-                failures.setdefault(key, (run, match.group(3), match.group(4)))
-    for (connection_id, item_type, item_id), (_run, title, reason) in _still_missing(failures).items():
-        health[connection_id].not_in_google.append(
-            FailedItem(item_type, item_id, title, plain_words(reason), support_details(reason, raw)))
     return health
-
-
-def _still_missing(failures: dict) -> dict:
-    """Failed items that are still live and have not reached Google since the failing run."""
-    if not failures:
-        return {}
-    live = set()
-    for item_type, model in ITEM_MODELS.items():
-        ids = {item_id for (_, kind, item_id) in failures if kind == item_type}
-        if ids:
-            live |= {(item_type, i) for i in db.session.scalars(sa.select(model.id).where(
-                model.id.in_(ids), model.deleted_at.is_(None)))}
-    synced = {(link.connection_id, link.item_type, link.item_id): link.synced_at for link in db.session.scalars(
-        sa.select(EventLink).where(EventLink.connection_id.in_({key[0] for key in failures}),
-                                   EventLink.item_id.in_({key[2] for key in failures})))}
-    return {key: value for key, value in failures.items() if key[1:] in live
-            and (key not in synced or synced[key] < (value[0].finished_at or value[0].queued_at))}
 
 
 def run_counts(run: SyncRun) -> str:

@@ -13,7 +13,6 @@ from ..access import integrations_required
 from ..extensions import db
 from ..google import SCOPE_LABELS, AuthRevoked, GoogleError, client_for, missing_scopes
 from ..models import (
-    ITEM_MODELS,
     CalendarConnection,
     ConnectionKind,
     ConnectionStatus,
@@ -22,12 +21,10 @@ from ..models import (
     SyncRun,
     utcnow,
 )
-from ..portal.queries import participant_items
 from ..sync.limits import paused_message
-from ..sync.outbox import upsert_pending
 from ..sync.push import count_pushable
 from ..sync.runs import new_run
-from ..sync.scheduling import enqueue_run, request_sync, schedule_push
+from ..sync.scheduling import enqueue_run, request_sync
 from . import bp
 from .forms import (
     NEW_CALENDAR,
@@ -290,25 +287,6 @@ def delete(kind_slug: str):
     disconnect(connection, current_user)
     db.session.commit()
     flash(f"Google Calendar ({kind.label} Sync) deleted. Events already in Google stay there{kept}.", "info")
-    return redirect(url_for(".index"))
-
-
-@bp.post("/<kind_slug>/retry/<item_type>/<int:item_id>")
-@integrations_required
-def retry_item(kind_slug: str, item_type: str, item_id: int):
-    """"Retry" beside an item that is not in Google: queue it again for this connection."""
-    connection = own_connection(kind_from_url(kind_slug))
-    model = ITEM_MODELS.get(item_type) or abort(404)
-    item = db.session.scalar(participant_items(current_user, model).where(model.id == item_id)) or abort(404)
-    upsert_pending(db.session.connection(), [{"connection_id": connection.id, "item_type": item.kind,
-                                              "item_id": item.id}])
-    db.session.commit()
-    if connection.can_sync:
-        try:
-            schedule_push(connection.id)
-        except RedisError:  # the outbox row is committed: the periodic sweep pushes it
-            current_app.logger.warning("Redis unavailable: retry of %s waits for the sweep", item.ref)
-    flash(f"“{item.title}” is queued for Google again.", "info")
     return redirect(url_for(".index"))
 
 

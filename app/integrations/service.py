@@ -16,6 +16,7 @@ from ..models import (
     EventLink,
     GoogleEvent,
     PendingPush,
+    SyncFailure,
     SyncRun,
     User,
 )
@@ -32,6 +33,11 @@ def store_grant(user: User, kind: ConnectionKind, token: dict, userinfo: dict) -
     connection = connection_of(user, kind) or CalendarConnection(company_id=user.company_id, user_id=user.id,
                                                                  kind=kind)
     db.session.add(connection)
+    previous_email = None
+    if connection.google_sub and userinfo.get("sub") and userinfo["sub"] != connection.google_sub:
+        previous_email = connection.google_email
+        release_previous_account(connection)
+    reconnecting = connection.status is ConnectionStatus.RECONNECT
     connection.access_token_enc = encrypt(token["access_token"])
     if token.get("refresh_token"):  # Google sends one only on first consent; keep the old one otherwise
         connection.refresh_token_enc = encrypt(token["refresh_token"])
@@ -41,8 +47,13 @@ def store_grant(user: User, kind: ConnectionKind, token: dict, userinfo: dict) -
     connection.google_email = userinfo.get("email", connection.google_email)
     connection.google_sub = userinfo.get("sub", connection.google_sub)
     connection.last_error = None
-    if connection.status is ConnectionStatus.RECONNECT:
-        connection.forget_channel()  # it was opened under the old grant, which is gone
+    if previous_email:
+        connection.last_error = (f"You signed in as {connection.google_email} instead of {previous_email}: the "
+                                 f"portal's access to {previous_email} was removed. Choose a calendar to sync with.")
+    if reconnecting and connection.channel_id:
+        # The channel outlived the old grant and still notifies: stop it with the new one before any new channel.
+        if stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id):
+            connection.forget_channel()
     if missing_scopes(connection.scope_set):
         connection.status = ConnectionStatus.NEEDS_PERMISSIONS
     elif connection.calendar_id:
@@ -50,6 +61,24 @@ def store_grant(user: User, kind: ConnectionKind, token: dict, userinfo: dict) -
     else:
         connection.status = ConnectionStatus.NEEDS_CALENDAR
     return connection
+
+
+def release_previous_account(connection: CalendarConnection) -> None:
+    """Signed in again with a different Google account: the first account's grant is revoked (with its
+    watch channel stopped) rather than left usable, and the connection starts over on the new account,
+    whose calendars are not the old ones. Does not commit."""
+    if connection.channel_id and connection.access_token_enc:
+        stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
+    revoke_token(decrypt(connection.refresh_token_enc) or decrypt(connection.access_token_enc))
+    _delete_rows(connection, EventLink, GoogleEvent, PendingPush, SyncFailure)
+    connection.refresh_token_enc = connection.sync_token = None
+    connection.calendar_id = connection.calendar_summary = None
+    connection.forget_channel()
+
+
+def _delete_rows(connection: CalendarConnection, *models) -> None:
+    for model in models:
+        db.session.execute(sa.delete(model).where(model.connection_id == connection.id))
 
 
 def disconnect(connection: CalendarConnection, actor: User) -> None:
@@ -60,8 +89,7 @@ def disconnect(connection: CalendarConnection, actor: User) -> None:
     if connection.channel_id and connection.access_token_enc:
         stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
     revoke_token(decrypt(connection.refresh_token_enc) or decrypt(connection.access_token_enc))
-    for model in (EventLink, GoogleEvent, PendingPush):
-        db.session.execute(sa.delete(model).where(model.connection_id == connection.id))
+    _delete_rows(connection, EventLink, GoogleEvent, PendingPush, SyncFailure)
     db.session.execute(sa.update(SyncRun).where(SyncRun.connection_id == connection.id,
                                                 SyncRun.status.in_(("queued", "running")))
                        .values(status="cancelled", message="Connection deleted."))
@@ -72,8 +100,7 @@ def disconnect(connection: CalendarConnection, actor: User) -> None:
 
 def forget_calendar(connection: CalendarConnection) -> None:
     """Switching calendars: links, Google events, sync token and watch channel belong to the old one."""
-    for model in (EventLink, GoogleEvent):
-        db.session.execute(sa.delete(model).where(model.connection_id == connection.id))
+    _delete_rows(connection, EventLink, GoogleEvent, SyncFailure)
     stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
     connection.sync_token = None
     connection.forget_channel()

@@ -6,14 +6,16 @@ from .sync import (
     ConnectionKind,
     ConnectionStatus,
     EventLink,
+    FailureKind,
     GoogleEvent,
     PendingPush,
+    SyncFailure,
     SyncHistory,
     SyncRun,
 )
 
 __all__ = [
     "Appointment", "AuditLog", "CalendarConnection", "Company", "ConnectionKind", "ConnectionStatus",
-    "Event", "EventLink", "GoogleEvent", "ITEM_MODELS", "PendingPush", "Role", "SyncHistory",
-    "SyncRun", "Task", "User", "utcnow",
+    "Event", "EventLink", "FailureKind", "GoogleEvent", "ITEM_MODELS", "PendingPush", "Role",
+    "SyncFailure", "SyncHistory", "SyncRun", "Task", "User", "utcnow",
 ]

@@ -32,6 +32,7 @@ class PortalItem:
     """Columns and behaviour shared by the three item kinds."""
 
     kind: str
+    staff_only: bool = False  # only staff create or change items of this kind
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(200))
@@ -62,6 +63,21 @@ class PortalItem:
 
     def involves(self, user: User) -> bool:
         return user.id in {p.id for p in self.participants}
+
+    @classmethod
+    def creatable_by(cls, user: User) -> bool:
+        return user.is_staff or not cls.staff_only
+
+    def changeable_by(self, user: User) -> bool:
+        """THE rule for changing an item, wherever the change comes from: the portal's edit and delete
+        routes, and an edit pulled from the user's Google Calendar (refused edits are undone there).
+
+        Staff change any item of their company; a contact only the ones they created, and never a
+        staff-only kind.
+        """
+        if self.company_id != user.company_id:
+            return False
+        return user.is_staff or (not self.staff_only and self.created_by_id == user.id)
 
     @property
     def ref(self) -> str:
@@ -116,6 +132,7 @@ class Event(PortalItem, db.Model):
 
 class Appointment(PortalItem, db.Model):
     kind = "appointment"
+    staff_only = True
 
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]

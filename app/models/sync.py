@@ -156,6 +156,45 @@ class PendingPush(db.Model):
     item_type: Mapped[str] = mapped_column(sa.String(20))
     item_id: Mapped[int]
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set after a transient failure: the row waits (backoff) until then; a new edit of the item clears it.
+    not_before: Mapped[datetime | None]
+
+    @classmethod
+    def due(cls, now: datetime) -> sa.ColumnElement[bool]:
+        """Rows a push may take now: never failed, or their backoff is over."""
+        return sa.or_(cls.not_before.is_(None), cls.not_before <= now)
+
+
+class FailureKind(str, enum.Enum):
+    RETRYING = "retrying"  # Google was unavailable or busy: retried automatically, with backoff
+    REFUSED = "refused"  # Google refused it, or it could not be converted: waits for Retry or the next edit
+    NOT_SYNCED = "not_synced"  # deliberately kept out of Google (a task without a due date)
+
+
+class SyncFailure(db.Model):
+    """One item that is not (or not up to date) in one connection's Google calendar, and why, in plain words.
+
+    Shown on the item's page and in the Integrations page's sync details; removed as soon as the item's
+    push succeeds (or its Google copy is deleted), so it never describes the past.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("connection_id", "item_type", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("company.id"), index=True)
+    connection_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("calendar_connection.id", ondelete="CASCADE"), index=True
+    )
+    item_type: Mapped[str] = mapped_column(sa.String(20))
+    item_id: Mapped[int]
+    kind: Mapped[FailureKind] = mapped_column(sa.Enum(FailureKind, native_enum=False, length=20))
+    reason: Mapped[str] = mapped_column(sa.String(300))
+    attempts: Mapped[int] = mapped_column(default=1)
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def can_retry(self) -> bool:
+        return self.kind is not FailureKind.NOT_SYNCED
 
 
 class SyncRun(db.Model):

@@ -22,6 +22,10 @@ ACTION_LABELS = {
     "conflict_google_won": "Changed in both places; Google's version won (the portal's version is kept below)",
     "trashed_after_google_delete": "Deleted in Google; moved to the Trash here (restore it from the Trash)",
     "unlinked_after_google_delete": "Deleted in Google; no longer in that Google calendar (kept here)",
+    "google_change_undone": "{who} changed this in Google Calendar, but may not make that change in the portal, "
+                            "so it was not allowed and was undone in Google",
+    "google_value_not_taken": "Changed in Google to something the portal cannot keep (for example an empty or "
+                              "too long title); the portal's version was put back in Google",
 }
 
 
@@ -115,7 +119,9 @@ def item_history(item: PortalItem, tz: str = "UTC") -> list[HistoryLine]:
     lines = []
     for row in rows:
         summary = ACTION_LABELS.get(row.action, row.action.replace("_", " ").capitalize())
-        if row.user_id in people:
+        if "{who}" in summary:
+            summary = summary.format(who=people.get(row.user_id, "Someone"))
+        elif row.user_id in people:
             summary += f" by {people[row.user_id]}"
         detail = row.detail if isinstance(row.detail, dict) else {"detail": row.detail}
         changes = describe_changes(detail, tz)

@@ -37,17 +37,16 @@ class Kind:
     details: tuple[Field, ...]
     sort_key: Callable[[PortalItem], datetime]
     people_attr: str | None = None  # the participant list a form edits, if any
-    staff_only: bool = False  # only staff create or change items of this kind
 
     def endpoint(self, action: str) -> str:
         return f"portal.{self.name}_{action}"
 
     def can_create(self, user: User) -> bool:
-        return user.is_staff or not self.staff_only
+        return self.model.creatable_by(user)
 
     def can_manage(self, item: PortalItem, user: User) -> bool:
-        """Staff change any item of their company; a contact only the ones they created."""
-        return user.is_staff or (not self.staff_only and item.created_by_id == user.id)
+        """The models' one rule, also applied to changes pulled from Google (see `changeable_by`)."""
+        return item.changeable_by(user)
 
 
 def names(people: list[User]) -> str:
@@ -108,7 +107,6 @@ KINDS: dict[str, Kind] = {
     ),
     "appointment": Kind(
         name="appointment", label="Appointment", plural="appointments", model=Appointment, form=AppointmentForm,
-        staff_only=True,
         columns=(TITLE, Field("When", appointment_when), Field("Staff member", lambda a, tz: a.staff.name),
                  Field("Contact", lambda a, tz: a.contact.name),
                  Field("Where", lambda a, tz: a.location or ("Online" if a.meeting_link or a.meet_link else "—"))),

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..models import User, utcnow
 from ..models.items import PortalItem
+from ..sync.failures import failures_for, retry_failure
 from . import bp
 from .forms import ItemForm, default_zone
 from .history import item_history
@@ -75,7 +76,8 @@ def item_detail(kind: str, item_id: int) -> str:
     item = get_visible_item_or_404(spec.model, item_id, current_user)
     return render_template("portal/detail.html", kind=spec, item=item,
                            history=item_history(item, current_user.timezone),
-                           can_manage=spec.can_manage(item, current_user))
+                           can_manage=spec.can_manage(item, current_user),
+                           sync_failures=failures_for(current_user, item))
 
 
 @login_required
@@ -133,6 +135,22 @@ def item_delete(kind: str, item_id: int) -> Response:
     return redirect(url_for(spec.endpoint("list")))
 
 
+@login_required
+def item_sync_retry(kind: str, item_id: int) -> Response:
+    """Retry: send the item again to the current user's own Google calendars where it is missing."""
+    spec = KINDS[kind]
+    item = get_visible_item_or_404(spec.model, item_id, current_user)
+    retried = [failure for failure in failures_for(current_user, item) if failure.can_retry]
+    for failure in retried:
+        retry_failure(failure)
+    db.session.commit()  # the push is scheduled once the outbox row is committed
+    if retried:
+        flash(f"{spec.label} “{item.title}” will be sent to Google again in a moment.", "info")
+    else:
+        flash(f"Nothing to retry: {spec.label.lower()} “{item.title}” is not waiting for Google.", "info")
+    return redirect(url_for("integrations.index") if request.form.get("back") == "integrations" else item_url(item))
+
+
 for _kind in KINDS.values():
     _base = f"/{_kind.plural}"
     _defaults = {"kind": _kind.name}
@@ -141,6 +159,8 @@ for _kind in KINDS.values():
     bp.add_url_rule(f"{_base}/{ID}", f"{_kind.name}_detail", item_detail, defaults=_defaults)
     bp.add_url_rule(f"{_base}/{ID}/edit", f"{_kind.name}_edit", item_edit, defaults=_defaults, methods=["GET", "POST"])
     bp.add_url_rule(f"{_base}/{ID}/delete", f"{_kind.name}_delete", item_delete, defaults=_defaults, methods=["POST"])
+    bp.add_url_rule(f"{_base}/{ID}/sync/retry", f"{_kind.name}_sync_retry", item_sync_retry, defaults=_defaults,
+                    methods=["POST"])
 
 
 @bp.post(f"/tasks/{ID}/done")

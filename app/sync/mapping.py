@@ -2,6 +2,9 @@
 
 All-day: the portal keeps an inclusive end date, Google an exclusive one (end.date = last day + 1).
 Timed: the portal keeps naive UTC; Google gets an RFC 3339 instant plus the item's time zone.
+A task without a due date has no place in a calendar: it is deliberately not pushed (`NotPushable`).
+Google values the portal cannot hold (an empty title, text over the portal's limits) are not taken:
+the caller sees the difference and writes the portal's value back, so both sides always agree.
 """
 from __future__ import annotations
 
@@ -17,6 +20,13 @@ from ..timefmt import zone
 REF_KEY = "portalRef"  # "task:12"
 CONNECTION_KEY = "portalConnection"
 TASK_DEFAULT_MINUTES = 30
+NO_DUE_DATE = "it has no due date. Give it one to see it in Google Calendar."
+# The portal's own limits (the forms'); a longer value from Google is not taken, the portal's is written back.
+LIMITS = {"title": 200, "notes": 5000, "description": 5000, "location": 255}
+
+
+class NotPushable(Exception):
+    """An item that deliberately has no Google copy; the message says why, in plain words."""
 
 
 def event_id_for(connection: CalendarConnection, item_type: str, item_id: int) -> str:
@@ -41,6 +51,8 @@ def _all_day(first: date, last: date) -> tuple[dict, dict]:
 
 def item_times(item: PortalItem) -> tuple[dict, dict]:
     if isinstance(item, Task):
+        if item.due_at is None and item.due_date is None:
+            raise NotPushable(NO_DUE_DATE)
         if item.due_at is None:
             return _all_day(item.due_date, item.due_date)
         tz = item.assignees[0].timezone if item.assignees else "UTC"
@@ -124,16 +136,28 @@ def _canonical_time(value: dict | None) -> str:
     return parse_google_time(value)[1].strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def content_hash(event: dict) -> str:
-    """Hash of what we sync (title, text, place, times), equal for our body and Google's copy of it."""
-    canonical = {
+def canonical(event: dict) -> dict[str, str]:
+    """What we sync (title, text, place, times), equal for our body and Google's copy of it."""
+    return {
         "summary": event.get("summary") or "",
         "description": event.get("description") or "",
         "location": event.get("location") or "",
         "start": _canonical_time(event.get("start")),
         "end": _canonical_time(event.get("end")),
     }
-    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def content_hash(event: dict) -> str:
+    """Stored per link; its bytes must never change for the same content, or every link looks edited."""
+    return hashlib.sha256(json.dumps(canonical(event), sort_keys=True).encode()).hexdigest()
+
+
+def differing_fields(google: dict, ours: dict) -> list[str]:
+    """The synced fields where Google's event and our body disagree, by their portal names."""
+    theirs, mine = canonical(google), canonical(ours)
+    names = {"summary": "title", "description": "description", "location": "location", "start": "start",
+             "end": "end"}
+    return [names[key] for key in theirs if theirs[key] != mine[key]]
 
 
 def portal_ref(event: dict) -> tuple[str, int, int] | None:
@@ -167,27 +191,35 @@ def event_span(event: dict) -> tuple[bool, datetime | date, datetime | date]:
 
 def snapshot(item: PortalItem) -> dict:
     """The synced fields of an item, for the sync history (the version that lost a conflict)."""
-    start, end = item_times(item)
+    try:
+        start, end = item_times(item)
+    except NotPushable:
+        start = end = None
     return {"title": item.title, "description": item_description(item),
             "location": getattr(item, "location", ""), "start": start, "end": end}
 
 
 def apply_event_to_item(event: dict, item: PortalItem) -> dict[str, list]:
-    """Copy Google's edit onto the item; returns {field: [before, after]} of what changed, JSON-ready."""
-    changes: dict = {"title": (event.get("summary") or "").strip()[:200] or item.title}
+    """Copy Google's edit onto the item; returns {field: [before, after]} of what changed, JSON-ready.
+
+    Values the portal cannot hold are not taken (nothing is cut short): the item keeps its own, and the
+    caller writes it back to Google.
+    """
+    changes: dict = {"title": _fitting(item, "title", (event.get("summary") or "").strip())}
     all_day, start, end = event_span(event)
     text = event.get("description") or ""
     if isinstance(item, Task):
-        changes["notes"] = text
+        changes["notes"] = _fitting(item, "notes", text)
         changes.update(due_date=start, due_at=None) if all_day else changes.update(due_at=start, due_date=None)
     elif isinstance(item, Event):
-        changes.update(description=text, location=(event.get("location") or "")[:255], all_day=all_day)
+        changes.update(description=_fitting(item, "description", text),
+                       location=_fitting(item, "location", event.get("location") or ""), all_day=all_day)
         if all_day:
             changes.update(start_date=start, end_date=end, start_at=None, end_at=None)
         else:
             changes.update(start_at=start, end_at=end, start_date=None, end_date=None)
     elif isinstance(item, Appointment):
-        changes["location"] = (event.get("location") or "")[:255]
+        changes["location"] = _fitting(item, "location", event.get("location") or "")
         if changes["location"] == item.meeting_link:
             changes["location"] = item.location
         if not all_day:  # an appointment is always timed; a switch to all-day in Google keeps our times
@@ -197,6 +229,13 @@ def apply_event_to_item(event: dict, item: PortalItem) -> dict[str, list]:
     for name in changed:
         setattr(item, name, changes[name])
     return changed
+
+
+def _fitting(item: PortalItem, name: str, value: str) -> str:
+    """Google's value when the portal can hold it; else the item's own (a title is never empty)."""
+    if len(value) > LIMITS[name] or (name == "title" and not value):
+        return getattr(item, name)
+    return value
 
 
 def _plain(value):

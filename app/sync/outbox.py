@@ -38,13 +38,15 @@ def _affected_user_ids(item: PortalItem) -> set[int]:
 
 
 def upsert_pending(connection: sa.Connection, rows: list[dict]) -> None:
-    """One row per (connection, item); a newer change moves `queued_at` so a running push keeps it."""
+    """One row per (connection, item); a newer change moves `queued_at` so a running push keeps it, and
+    makes the row due at once (`not_before` is only given for an item waiting after a failure)."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     insert = dialect.insert(PendingPush)
     now = utcnow()
     connection.execute(insert.on_conflict_do_update(
-        index_elements=["connection_id", "item_type", "item_id"], set_={"queued_at": insert.excluded.queued_at}),
-        [{**row, "queued_at": now} for row in rows])
+        index_elements=["connection_id", "item_type", "item_id"],
+        set_={"queued_at": insert.excluded.queued_at, "not_before": insert.excluded.not_before}),
+        [{"not_before": None, **row, "queued_at": now} for row in rows])
 
 
 @event.listens_for(Session, "after_flush")

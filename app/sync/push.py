@@ -9,13 +9,33 @@ import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
-from ..google import GoogleError, PermanentError
+from ..google import GoogleError
 from ..google.budget import creations_today
 from ..google.client import BatchCall, CalendarClient
-from ..models import ITEM_MODELS, CalendarConnection, Event, EventLink, PendingPush, SyncRun, Task, User, utcnow
+from ..models import (
+    ITEM_MODELS,
+    CalendarConnection,
+    Event,
+    EventLink,
+    FailureKind,
+    PendingPush,
+    SyncRun,
+    Task,
+    User,
+    utcnow,
+)
 from ..models.items import PortalItem
 from ..portal.queries import PARTICIPANTS, participant_items
-from .mapping import content_hash, event_body, event_id_for
+from .failures import (
+    FIRST_PAUSE,
+    UNCONVERTIBLE,
+    clear_failures,
+    google_failure,
+    keep_queued,
+    next_attempt,
+    record_failure,
+)
+from .mapping import NotPushable, content_hash, event_body, event_id_for
 from .meet import remember_meet
 from .pull import settle_conflict, unlink_after_google_delete
 from .runs import add_error
@@ -52,22 +72,55 @@ def _insert_call(connection: CalendarConnection, upsert: Upsert) -> BatchCall:
     return BatchCall("insert", event_id, {**upsert.body, "id": event_id}, key=upsert)
 
 
-def _failed(run: SyncRun, kind: str, item_id: int, what: str, error: GoogleError,
-            retry: set[tuple[str, int]] | None) -> None:
-    add_error(run, f"{kind} #{item_id} {what}: {error}")
-    if retry is not None and not isinstance(error, PermanentError):
-        retry.add((kind, item_id))  # still failing after the client's retries: keep it queued
+Retry = dict[tuple[str, int], datetime]  # items to push again, each not before its time
 
 
-def _upsert_failed(run: SyncRun, upsert: Upsert, error: GoogleError, retry: set[tuple[str, int]] | None) -> None:
-    _failed(run, upsert.item.kind, upsert.item.id, f"“{upsert.item.title[:60]}”", error, retry)
+def _failed(connection: CalendarConnection, run: SyncRun, kind: str, item_id: int, title: str,
+            failure: FailureKind, reason: str, retry: Retry | None) -> None:
+    """One item failed: recorded on the item and in the run, in plain words; the others carry on."""
+    add_error(run, f"“{title[:60]}”: {reason}")
+    marker = record_failure(connection, kind, item_id, failure, reason)
+    if retry is not None and failure is FailureKind.RETRYING:
+        retry[(kind, item_id)] = next_attempt(marker, utcnow())
+
+
+def _google_refused(connection: CalendarConnection, run: SyncRun, upsert: Upsert, error: GoogleError,
+                    retry: Retry | None) -> None:
+    current_app.logger.info("push of %s to connection %s failed: %s (%s)", upsert.item.ref, connection.id,
+                            error, error.reason)
+    _failed(connection, run, upsert.item.kind, upsert.item.id, upsert.item.title, *google_failure(error), retry)
+
+
+def _bodies(connection: CalendarConnection, items: list[PortalItem], links: dict,
+            run: SyncRun) -> tuple[list[Upsert], list[EventLink]]:
+    """Each item's event body; an item that cannot have one fails alone (its Google copy, if any, goes)."""
+    upserts, unpushable = [], []
+    for item in items:
+        link = links.get((item.kind, item.id))
+        try:
+            body = event_body(connection, item)
+        except NotPushable as exc:
+            record_failure(connection, item.kind, item.id, FailureKind.NOT_SYNCED, str(exc))
+            if link is None:
+                run.done += 1
+            else:
+                unpushable.append(link)  # counted done by its delete
+            continue
+        except Exception:  # an item the mapping cannot handle must not stop the others
+            current_app.logger.exception("could not map %s for connection %s", item.ref, connection.id)
+            _failed(connection, run, item.kind, item.id, item.title, FailureKind.REFUSED, UNCONVERTIBLE, None)
+            run.done += 1
+            continue
+        upserts.append(Upsert(item, link, body, content_hash(body)))
+    return upserts, unpushable
 
 
 def upsert_items(client: CalendarClient, connection: CalendarConnection, items: Iterable[PortalItem],
-                 run: SyncRun, retry: set[tuple[str, int]] | None = None) -> None:
+                 run: SyncRun, retry: Retry | None = None) -> None:
     """Insert or patch each item's event; unchanged items (same content hash) cost no request.
 
-    Items that still fail with a transient error are added to `retry`.
+    Items that fail for a reason that passes (Google unavailable or busy) are added to `retry`; refused
+    or unconvertible ones are marked and wait for the user's Retry or their next edit.
     """
     items = list(items)
     if not items:
@@ -76,12 +129,12 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
     for kind in {item.kind for item in items}:
         links.update({(kind, i): link for i, link in _links(
             connection, kind, [it.id for it in items if it.kind == kind]).items()})
-    upserts = []
-    for item in items:
-        body = event_body(connection, item)
-        upserts.append(Upsert(item, links.get((item.kind, item.id)), body, content_hash(body)))
+    upserts, unpushable = _bodies(connection, items, links, run)
+    if unpushable:  # e.g. a task whose due date was removed: its old copy would be wrong
+        delete_events(client, connection, unpushable, run, retry, keep_failures=True)
     todo = [u for u in upserts if not (u.link and u.link.content_hash == u.digest)]
     run.done += len(upserts) - len(todo)
+    succeeded: list[tuple[str, int]] = [(u.item.kind, u.item.id) for u in upserts if u not in todo]
 
     calls = [BatchCall("patch", u.link.google_event_id, u.body, key=u, if_match=u.link.etag) if u.link else
              _insert_call(connection, u) for u in todo]
@@ -90,6 +143,7 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
         upsert: Upsert = result.call.key
         if result.error is None:
             _save_link(connection, upsert, result.response)
+            succeeded.append((upsert.item.kind, upsert.item.id))
             if result.call.method == "insert":
                 run.created += 1
             else:
@@ -100,7 +154,12 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
             second_round.append(BatchCall("patch", result.call.event_id, upsert.body, key=upsert))
         elif result.call.method == "patch" and result.error.status == 412:
             # Changed in Google since our last sync: both sides changed, the later change wins.
-            event = client.get_event(connection.calendar_id, result.call.event_id)
+            try:
+                event = client.get_event(connection.calendar_id, result.call.event_id)
+            except GoogleError as exc:
+                _google_refused(connection, run, upsert, exc, retry)
+                run.done += 1
+                continue
             if settle_conflict(connection, upsert.item, upsert.link, event, run):
                 second_round.append(BatchCall("patch", result.call.event_id, upsert.body, key=upsert))
             else:
@@ -110,30 +169,42 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
             unlink_after_google_delete(connection, upsert.link, upsert.item, run)
             run.done += 1
         else:
-            _upsert_failed(run, upsert, result.error, retry)
+            _google_refused(connection, run, upsert, result.error, retry)
             run.done += 1
     for result in client.batch(connection.calendar_id, second_round) if second_round else ():
         upsert = result.call.key
         run.done += 1
         if result.error is None:
             _save_link(connection, upsert, result.response)
+            succeeded.append((upsert.item.kind, upsert.item.id))
             run.updated += 1
         else:
-            _upsert_failed(run, upsert, result.error, retry)
+            _google_refused(connection, run, upsert, result.error, retry)
+    clear_failures(connection, succeeded)
 
 
 def delete_events(client: CalendarClient, connection: CalendarConnection, links: Sequence[EventLink],
-                  run: SyncRun, retry: set[tuple[str, int]] | None = None) -> None:
-    """Delete the Google copies; an event already gone counts as deleted."""
+                  run: SyncRun, retry: Retry | None = None, keep_failures: bool = False) -> None:
+    """Delete the Google copies; an event already gone counts as deleted.
+
+    A refused delete is reported and not retried in a loop; an unavailable Google is tried again later.
+    """
     calls = [BatchCall("delete", link.google_event_id, key=link) for link in links]
+    deleted: list[tuple[str, int]] = []
     for result in client.batch(connection.calendar_id, calls) if calls else ():
         link: EventLink = result.call.key
         run.done += 1
         if result.error is None or result.error.status in (404, 410):
             db.session.delete(link)
+            deleted.append((link.item_type, link.item_id))
             run.deleted += 1
-        else:
-            _failed(run, link.item_type, link.item_id, "(delete)", result.error, retry)
+            continue
+        failure, reason = google_failure(result.error)
+        add_error(run, f"A Google copy could not be deleted: {reason}")
+        if retry is not None and failure is FailureKind.RETRYING:
+            retry[(link.item_type, link.item_id)] = utcnow() + FIRST_PAUSE
+    if not keep_failures:
+        clear_failures(connection, deleted)
 
 
 def _dated_from(model: type[PortalItem], since: date) -> sa.ColumnElement[bool]:
@@ -173,23 +244,27 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
     run.total += sum(map(len, all_ids.values()))  # added: a calendar move counts its deletes first
     db.session.commit()
     ceiling, seen = current_app.config["PUSH_DAILY_CEILING"], 0
+    retry: Retry = {}
     for kind, model in ITEM_MODELS.items():
         ids, start = all_ids[kind], 0
         while start < len(ids):
             # Only new events count against Google's use limit; unchanged items cost nothing at all.
             room = ceiling - creations_today(client.budget_user)
             if room <= 0:
+                keep_queued(connection, retry)  # what failed so far is retried, not forgotten till tomorrow
+                db.session.commit()
                 return run.total - seen
             piece = ids[start:start + min(CHUNK, room)]
             chunk = db.session.scalars(sa.select(model).where(model.id.in_(piece))
                                        .options(*PARTICIPANTS[kind])).all()
-            upsert_items(client, connection, chunk, run)
+            upsert_items(client, connection, chunk, run, retry)
             db.session.commit()  # clean objects leave the (weak-referencing) identity map once `chunk` is dropped
             start += len(piece)
             seen += len(piece)
-    # Everything is now in Google: whatever was queued before this run is done.
+    # Everything is now in Google: whatever was queued before this run is done, except what must be tried again.
     db.session.execute(sa.delete(PendingPush).where(PendingPush.connection_id == connection.id,
                                                     PendingPush.queued_at <= run.started_at))
+    keep_queued(connection, retry)
     db.session.commit()
     return 0
 
@@ -201,9 +276,10 @@ def push_pending(client: CalendarClient, connection: CalendarConnection, run: Sy
     stays for the next sweep, and so does one whose item changed again meanwhile (newer `queued_at`).
     """
     attempted: set[int] = set()
+    now = utcnow()
     while True:
         pending = db.session.scalars(sa.select(PendingPush).where(
-            PendingPush.connection_id == connection.id, PendingPush.id.not_in(attempted))
+            PendingPush.connection_id == connection.id, PendingPush.due(now), PendingPush.id.not_in(attempted))
             .order_by(PendingPush.id).limit(CHUNK)).all()
         if not pending:
             return
@@ -219,17 +295,23 @@ def push_pending(client: CalendarClient, connection: CalendarConnection, run: Sy
                 participant_items(connection.user, model).where(model.id.in_(ids)).options(*PARTICIPANTS[kind]))}
             live += found.values()
             gone += [(kind, i) for i in ids if i not in found]
-        retry: set[tuple[str, int]] = set()
+        retry: Retry = {}
         upsert_items(client, connection, live, run, retry)
         stale_links = [link for kind, ids in _group(gone).items()
                        for link in _links(connection, kind, ids).values()]
         delete_events(client, connection, stale_links, run, retry)
         run.done += len(gone) - len(stale_links)
+        clear_failures(connection, gone)  # trashed, or no longer the user's: nothing is missing from Google
         # queued_at is the value just read from the row, so it matches exactly unless the item changed again.
         done = [(row.id, row.queued_at) for row in pending if (row.item_type, row.item_id) not in retry]
         if done:
             db.session.execute(sa.delete(PendingPush).where(sa.tuple_(PendingPush.id, PendingPush.queued_at).in_(done))
                                .execution_options(synchronize_session=False))
+        for row in pending:  # the rest waits for its backoff, unless the item changed again meanwhile
+            if (row.item_type, row.item_id) in retry:
+                db.session.execute(sa.update(PendingPush).where(
+                    PendingPush.id == row.id, PendingPush.queued_at == row.queued_at).values(
+                    not_before=retry[(row.item_type, row.item_id)]).execution_options(synchronize_session=False))
         db.session.commit()
 
 

@@ -24,8 +24,11 @@ def webhook_address() -> str:
 
 
 def start_watch(client: CalendarClient, connection: CalendarConnection) -> None:
-    """Open a new channel (channels cannot be renewed) and stop the old one."""
-    old = (connection.channel_id, connection.channel_resource_id)
+    """Open a new channel (channels cannot be renewed), stopping the old one first: a connection never
+    has two live channels, whatever path opens one (renewal, reconnect, "Sync now")."""
+    if not stop_channel(client, connection.channel_id, connection.channel_resource_id):
+        return  # the old channel still runs and still reaches us: keep it; the next renewal tries again
+    connection.forget_channel()
     channel_id = secrets.token_hex(16)
     token = secrets.token_urlsafe(32)
     response = client.watch(connection.calendar_id, channel_id, webhook_address(), token,
@@ -35,8 +38,6 @@ def start_watch(client: CalendarClient, connection: CalendarConnection) -> None:
     expiration = response.get("expiration")
     connection.channel_expires_at = (
         datetime.fromtimestamp(int(expiration) / 1000, UTC).replace(tzinfo=None) if expiration else None)
-    if old[0]:
-        stop_channel(client, *old)
 
 
 def watch_or_poll(client: CalendarClient, connection: CalendarConnection) -> bool:
@@ -65,13 +66,16 @@ def _why_refused(error: GoogleError) -> str:
     return "Google could not be reached to set them up; we will try again within the hour."
 
 
-def stop_channel(client: CalendarClient, channel_id: str | None, resource_id: str | None) -> None:
+def stop_channel(client: CalendarClient, channel_id: str | None, resource_id: str | None) -> bool:
+    """True when the channel no longer runs: stopped now, or already expired or unknown to Google."""
     if not channel_id or not resource_id:
-        return
+        return True
     try:
         client.stop_channel(channel_id, resource_id)
-    except GoogleError as exc:  # an expired or unknown channel is already stopped
+    except GoogleError as exc:
         current_app.logger.info("stopping channel %s: %s", channel_id, exc)
+        return exc.status == 404
+    return True
 
 
 def needs_renewal(connection: CalendarConnection, now: datetime) -> bool:

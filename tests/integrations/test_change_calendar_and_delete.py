@@ -4,7 +4,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import CalendarConnection, PendingPush, Role, SyncRun
+from app.models import CalendarConnection, FailureKind, PendingPush, Role, SyncRun
+from app.sync.failures import REFUSALS, record_failure
 from tests.conftest import post_form, run_jobs
 from tests.google_flow import sign_in_with_google
 from tests.integrations.factories import make_items
@@ -97,13 +98,18 @@ def test_bad_delete_choice_is_a_400(google, users, login_as, app):
     assert connection_of(user) is not None
 
 
-def failed_run(connection, task, message: str = "") -> SyncRun:
+def failed_run(connection, message: str) -> SyncRun:
     run = SyncRun(company_id=connection.company_id, user_id=connection.user_id, connection_id=connection.id,
-                  kind="push", status="failed" if message else "succeeded", failed=1,
-                  errors=[f"task #{task.id} “{task.title}”: Invalid start time."], message=message)
+                  kind="push", status="failed", message=message)
     db.session.add(run)
     db.session.commit()
     return run
+
+
+def refused(connection, task) -> None:
+    """The marker the push leaves when Google refuses an item (see tests/sync/test_item_isolation.py)."""
+    record_failure(connection, "task", task.id, FailureKind.REFUSED, REFUSALS[400])
+    db.session.commit()
 
 
 def test_health_names_items_not_in_google_in_plain_words_with_retry(google, users, login_as, app):
@@ -111,20 +117,21 @@ def test_health_names_items_not_in_google_in_plain_words_with_retry(google, user
     client = login_as(user)
     connection = connected(user, client, app)
     (task,) = make_items(user, tasks=1)
-    run_jobs(app)  # pushed: now pretend a later push of it failed
+    run_jobs(app)  # pushed: now pretend a later push of it was refused
     db.session.execute(sa.text("DELETE FROM event_link WHERE item_type = 'task'"))
-    failed_run(connection, task, "AttributeError: 'NoneType' object has no attribute 'isoformat'")
+    refused(connection, task)
+    failed_run(connection, "AttributeError: 'NoneType' object has no attribute 'isoformat'")
     page = client.get("/integrations/").get_data(as_text=True)
     health = page.split('class="sync-health', 1)[1].split("</details>\n", 1)[0]
-    assert "Not in Google" in page and task.title in page
-    assert "Google refused the item&#39;s details" in page
+    assert "1 item(s) are not in Google." in health and task.title in health
+    assert "Google refused it as invalid." in health
     assert "An unexpected problem stopped the sync" in page
     for developer_text in ("AttributeError", "NoneType", f"#{task.id}", "isoformat"):
         assert developer_text not in page, developer_text
-    assert f'id="retry-task-{task.id}"' in page and health
+    assert f'id="retry-task-{task.id}"' in health
 
-    response = post_form(client, f"/integrations/two-way/retry/task/{task.id}", {}, page="/integrations/")
-    assert response.status_code == 302
+    response = post_form(client, f"/tasks/{task.id}/sync/retry", {"back": "integrations"}, page="/integrations/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/integrations/")
     assert db.session.scalar(sa.select(PendingPush).where(PendingPush.item_id == task.id))
     run_jobs(app)
     client.get("/integrations/")  # the flash of the Retry
@@ -136,10 +143,7 @@ def test_retry_refuses_items_of_others(google, users, login_as, app):
     (task,) = make_items(owner, tasks=1)
     intruder = login_as(other)
     sign_in_with_google(intruder, email="sam@example.com")
-    assert post_form(intruder, f"/integrations/two-way/retry/task/{task.id}", {},
-                     page="/integrations/").status_code == 404
-    assert post_form(intruder, f"/integrations/two-way/retry/nothing/{task.id}", {},
-                     page="/integrations/").status_code == 404
+    assert post_form(intruder, f"/tasks/{task.id}/sync/retry", {}, page="/integrations/").status_code == 404
 
 
 def test_admin_sees_each_connections_health_with_the_details(google, users, login_as, app):
@@ -148,9 +152,10 @@ def test_admin_sees_each_connections_health_with_the_details(google, users, logi
     (task,) = make_items(user, tasks=1)
     run_jobs(app)
     db.session.execute(sa.text("DELETE FROM event_link WHERE item_type = 'task'"))
-    failed_run(connection, task, "AttributeError: 'NoneType' object has no attribute 'isoformat'")
+    refused(connection, task)
+    failed_run(connection, "AttributeError: 'NoneType' object has no attribute 'isoformat'")
     page = login_as(users[Role.ADMIN]).get("/settings/connections").get_data(as_text=True)
-    assert "Not in Google" in page and task.title in page
+    assert "item(s) are not in Google" in page and task.title in page
     assert "AttributeError" in page.split("Details for support", 1)[1]  # for support, behind the disclosure
     assert f'id="retry-task-{task.id}"' not in page  # Retry is the user's own
 

@@ -1,6 +1,12 @@
-"""A client user with an active 2-way connection whose existing items are already pushed."""
+"""A client user with an active 2-way connection whose existing items are already pushed.
+
+Hypothesis runs a few examples by default (CI); `HYPOTHESIS_PROFILE=thorough` runs many more.
+"""
+import os
+
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from app.extensions import db
 from app.models import CalendarConnection, EventLink, Role
@@ -8,6 +14,13 @@ from tests.conftest import post_form, run_jobs
 from tests.google_flow import google_user_calendar, sign_in_with_google
 
 CALENDAR = "alex@example.com"
+
+settings.register_profile("ci", max_examples=50, deadline=None)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
+# Examples that drive the whole stack (worker, Redis, emulator) cost about a second each.
+STACK_EXAMPLES = {"ci": 10, "thorough": 150}.get(PROFILE, 10)
 
 
 def live_events(google, calendar=CALENDAR) -> list[dict]:

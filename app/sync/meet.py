@@ -1,8 +1,9 @@
 """The one Google Meet of an appointment: kept from the first copy Google made it for, shared by all.
 
 The first 2-way push sends a `createRequest` (see `mapping.conference_data`); Google's answer carries
-the Meet, which is stored on the appointment here. Every other participant's copy is then queued so it
-is patched with the stored conference instead of asking Google for a second Meet.
+the Meet, which is stored on the appointment here. Every copy is then queued: the other participants'
+are patched with the stored conference instead of asking Google for a second Meet, and this one gets
+the Meet line of the description (the portal's text changed once the Meet existed), so both sides agree.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from .outbox import PENDING_KEY, upsert_pending
 
 
 def remember_meet(connection: CalendarConnection, item: PortalItem, event: dict) -> None:
-    """Store the Meet Google made for `item` (first writer wins) and queue the copies that lack it."""
+    """Store the Meet Google made for `item` (first writer wins) and queue every copy: each lacks it in its text."""
     if not isinstance(item, Appointment) or item.meet_conference or item.meeting_link:
         return
     found = meet_from_event(event)
@@ -34,7 +35,7 @@ def remember_meet(connection: CalendarConnection, item: PortalItem, event: dict)
     if stored:
         set_committed_value(item, "meet_link", link)
         set_committed_value(item, "meet_conference", conference)
-        targets = _other_copies(connection, item)
+        targets = [connection.id, *_other_copies(connection, item)]
     else:  # another connection stored its Meet first: this copy is patched with that one next time
         db.session.refresh(item, ["meet_link", "meet_conference"])
         targets = [connection.id]

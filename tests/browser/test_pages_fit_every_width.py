@@ -11,7 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
-from app.models import ConnectionKind, ConnectionStatus, Role, SyncRun, utcnow
+from app.models import ConnectionKind, ConnectionStatus, FailureKind, Role, SyncRun, utcnow
+from app.sync.failures import REFUSALS, record_failure
 from tests.browser.screens import check_widths
 from tests.conftest import browser_login
 from tests.integrations.factories import make_items
@@ -37,10 +38,10 @@ def busy_company(users):
         db.session.add(SyncRun(company_id=client.company_id, user_id=client.id, connection_id=connection.id,
                                kind=("push_existing", "push", "pull", "sync")[n], status=status, total=40, done=40,
                                created=12, updated=3, deleted=1, failed=1 if status == "failed" else 0,
-                               errors=[f"task #{task.id} “{task.title}”: Invalid start time."] if n == 1 else [],
                                message="AttributeError: 'NoneType' object has no attribute 'isoformat'"
                                if status == "failed" else "Synchronization complete.",
                                finished_at=datetime.now()))
+    record_failure(connection, "task", task.id, FailureKind.REFUSED, REFUSALS[400])
     db.session.commit()
     return items
 

@@ -30,9 +30,10 @@ def test_first_two_way_push_creates_one_meet_shared_by_every_copy(connect, user,
     connect()
     db.session.refresh(appointment)
     first = copy_of(google, CALENDAR, appointment)
-    assert first["conferenceData"]["createRequest"]["status"]["statusCode"] == "success"
     assert appointment.meet_link == first["hangoutLink"]
     assert appointment.meet_link.startswith("https://meet.google.com/")
+    assert first["conferenceData"]["conferenceId"] == appointment.meet_conference["conferenceId"]
+    assert appointment.meet_link in first["description"]  # the portal's text has it: both sides agree
 
     connect_staff(users, login_as, app)
     second = copy_of(google, STAFF_CALENDAR, appointment)

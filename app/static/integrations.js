@@ -4,6 +4,7 @@
   if (!box) return;
   const text = document.getElementById("sync-progress-text");
   const bar = box.querySelector(".progress-bar");
+  bar.style.width = bar.dataset.percent + "%"; // set here: the CSP allows no style attribute in the page
   async function poll() {
     const response = await fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" } });
     if (!response.ok) return setTimeout(poll, 2000);

@@ -92,14 +92,15 @@ def company_jobs(job_ids: list[str], connection: Redis, company_id: int, when) -
     ours = {(model, row_id) for model, ids in ids_by_model.items()
             for row_id in db.session.scalars(sa.select(model.id).where(model.id.in_(ids),
                                                                       model.company_id == company_id))}
-    rows = [JobRow(job.id, job.func_name or "?", when(job), last_line(job.exc_info))
+    rows = [JobRow(job.id, job.func_name or "?", when(job), failure(job))
             for job in jobs if owners[job.id] in ours]
     return JobList(rows[:JOBS_LISTED], len(job_ids) - len(rows))
 
 
-def last_line(text: str | None) -> str | None:
-    """The exception line of a traceback: enough to recognise a failure; the log has the rest."""
-    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+def failure(job: Job) -> str | None:
+    """The exception line of a failed job's traceback: enough to recognise it; the log has the rest."""
+    result = job.latest_result()
+    lines = [line for line in ((result and result.exc_string) or "").splitlines() if line.strip()]
     return lines[-1] if lines else None
 
 

@@ -42,8 +42,9 @@ hostile_text = st.one_of(
     st.builds(lambda a, b: f"{a}\x00{b}", text, text),
     st.sampled_from(["x" * 1_048_576, "é" * 600_000, "\u202e\u200b\ufeff", "<script>alert(1)</script>", " ", ""]),
 )
-dates = st.one_of(st.dates().map(str), st.sampled_from(
-    ["0000-00-00", "9999-12-31", "-1-01-01", "2024-02-30", "1969-12-31", "99999999-01-01", "2030-1-1", "２０３０-01-01"]))
+dates = st.one_of(st.dates().map(str), st.sampled_from([
+    "0000-00-00", "9999-12-31", "-1-01-01", "2024-02-30", "1969-12-31", "99999999-01-01", "2030-1-1",
+    "２０３０-01-01"]))
 times = st.one_of(st.times().map(str), st.sampled_from(["24:00", "23:59:60", "-1:00", "9:5", "12:00:00.5", "noon"]))
 zones = st.sampled_from(["Europe/London", "America/New_York", "UTC", "GMT", "Mars/Olympus_Mons", "../../etc/passwd",
                          "Europe/London ", "europe/london", "EST5EDT", "Factory"])
@@ -68,7 +69,8 @@ def fields_of(form_class: type[FlaskForm]) -> dict[str, type]:
 
 
 def form_data(form_class: type[FlaskForm]) -> st.SearchStrategy[dict]:
-    return st.fixed_dictionaries({}, optional={name: value_strategy(cls) for name, cls in fields_of(form_class).items()})
+    fields = fields_of(form_class)
+    return st.fixed_dictionaries({}, optional={name: value_strategy(cls) for name, cls in fields.items()})
 
 
 def fingerprint() -> dict:

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, settings
 from werkzeug.routing import Rule
 
 # CI runs few examples per form; HYPOTHESIS_PROFILE=thorough runs many (e.g. before a release).
-settings.register_profile("ci", max_examples=25, deadline=None,
+settings.register_profile("ci", max_examples=20, deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                                  HealthCheck.data_too_large])
 settings.register_profile("thorough", parent=settings.get_profile("ci"), max_examples=500)

@@ -4,6 +4,8 @@ One module so that a reviewer finds the whole perimeter in one place; the views 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, Response, abort, current_app, request
 from flask_limiter.util import get_remote_address
 
@@ -101,7 +103,7 @@ def ip_limit() -> str:
     return current_app.config["LOGIN_LIMIT_PER_IP"]
 
 
-def throttle_login(view):
+def throttle_login(view: Callable) -> Callable:
     """Per account and per client address; a throttled attempt never reaches the password check."""
     view = limiter.limit(account_limit, key_func=login_account_key, methods=["POST"], deduct_when=failed_login)(view)
     return limiter.limit(ip_limit, key_func=login_ip_key, methods=["POST"], deduct_when=failed_login)(view)

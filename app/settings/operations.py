@@ -66,8 +66,11 @@ def queue_figures(queue: Queue) -> QueueFigures:
 
 
 def worker_rows(queue: Queue) -> list[WorkerRow]:
-    return [WorkerRow(w.name, str(w.get_state()), w.get_current_job_id(), w.last_heartbeat)
-            for w in Worker.all(queue=queue)]
+    def state(worker: Worker) -> str:
+        value = worker.get_state()  # an enum for this process's workers, a plain string read back from Redis
+        return getattr(value, "value", value)
+
+    return [WorkerRow(w.name, state(w), w.get_current_job_id(), w.last_heartbeat) for w in Worker.all(queue=queue)]
 
 
 def job_owner(job: Job) -> tuple[type, int] | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from rq.worker import WorkerStatus
+
 from app.models import Role
 from app.queues import get_queue
 from tests.conftest import wait_until
@@ -21,11 +23,12 @@ def test_admin_sees_queues_workers_and_only_own_companys_jobs(app, users, other_
     for connection in (ours, theirs):
         queue.enqueue(fail_for_connection, connection.id)
         queue.enqueue_in(timedelta(hours=1), fail_for_connection, connection.id)
-    wait_until(lambda: queue.failed_job_registry.count == 2)
+    wait_until(lambda: queue.failed_job_registry.count == 2, timeout=60)  # the worker process starts first
 
     page = login_as(users[Role.ADMIN]).get("/settings/operations").get_data(as_text=True)
     assert queue.name in page
-    assert worker_process.pid and "No worker is running" not in page
+    workers = page.split('id="workers"')[1].split("</table>")[0]
+    assert any(f"<td>{state.value}</td>" in workers for state in WorkerStatus), workers
     failed = page.split('id="failed-jobs"')[1].split("</table>")[0]
     assert f"RuntimeError: Google refused connection {ours.id}" in failed
     assert f"connection {theirs.id}" not in page

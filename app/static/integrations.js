@@ -6,8 +6,15 @@
   const bar = box.querySelector(".progress-bar");
   bar.style.width = bar.dataset.percent + "%"; // set here: the CSP allows no style attribute in the page
   async function poll() {
-    const response = await fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" } });
-    if (!response.ok) return setTimeout(poll, 2000);
+    const response = await fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" } })
+      .catch(() => null); // the server restarting: try again
+    if (!response) return setTimeout(poll, 2000);
+    if (!response.ok) {
+      // Our error handlers answer the poller in JSON with a plain sentence: show it, and keep trying.
+      const problem = await response.json().catch(() => null);
+      if (problem && problem.error) text.textContent = problem.error;
+      return setTimeout(poll, 2000);
+    }
     const run = await response.json();
     bar.style.width = run.percent + "%";
     bar.textContent = run.percent + " %";

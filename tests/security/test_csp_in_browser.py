@@ -71,3 +71,7 @@ def test_no_page_raises_a_csp_violation(app, watched_page, users, make_task):
     page.click("#menu-button")
     expect(page.locator("#flyout-menu")).to_be_visible()
     assert_no_violation(page, "/integrations/ with the menu open")
+    # An error answer reaches the poller as JSON, and it shows the sentence instead of failing silently.
+    db.session.delete(run)
+    db.session.commit()
+    expect(page.locator("#sync-progress-text")).to_have_text("No such sync run.")

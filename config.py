@@ -66,6 +66,15 @@ class Config:
     # Push Existing Data creates at most this many events per Google user per day (Google's limit is ~100,000).
     PUSH_DAILY_CEILING = int(_env("PUSH_DAILY_CEILING", "20000"))
 
+    # Failed sign-ins allowed before login is paused (Flask-Limiter, counted in REDIS_URL's Redis).
+    LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour")
+    LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "30 per minute;300 per hour")
+    # A Redis outage must not lock everyone out: the limiter then counts in memory per process.
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on a 429
+    SECURITY_HSTS = False  # Strict-Transport-Security; production only (set where HTTPS is certain)
+
 
 class DevelopmentConfig(Config):
     DEBUG = True
@@ -79,6 +88,7 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    SECURITY_HSTS = True
 
     @classmethod
     def check(cls) -> None:

@@ -42,7 +42,9 @@ def register_extensions(app: Flask) -> None:
 
     from .google.oauth import init_app as init_oauth
     from .queues import init_app as init_queues
+    from .security import init_app as init_security
 
+    init_security(app)
     init_queues(app)
     init_oauth(app)
 
@@ -82,8 +84,13 @@ def register_errorhandlers(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
     from werkzeug.exceptions import HTTPException
 
+    from .security import THROTTLED_MESSAGE
+
     def wants_json() -> bool:
-        return request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/")
+        """The progress poller and other scripts ask for JSON; people's browsers ask for HTML."""
+        accept = request.accept_mimetypes
+        return (accept.best == "application/json" or accept["application/json"] > accept["text/html"]
+                or request.headers.get("X-Requested-With") == "XMLHttpRequest" or request.path.startswith("/api/"))
 
     def render_error(error, message: str | None = None):
         code = getattr(error, "code", 500) or 500
@@ -106,8 +113,15 @@ def register_errorhandlers(app: Flask) -> None:
                 return redirect(request.script_root + path.rstrip("/") + (f"?{query}" if query else ""), 308)
         return render_error(error)
 
+    def server_error(error):
+        """Plain words for people, JSON for the poller; the traceback is in the log (Flask logged it)."""
+        db.session.rollback()  # the page below reads the user's company: never through a failed transaction
+        return render_error(error, "Something went wrong on our side. Please try again in a moment.")
+
     expired = "Your form expired or was not sent from this site. Please reload the page and try again."
     app.register_error_handler(CSRFError, lambda e: render_error(e, expired))
+    app.register_error_handler(429, lambda e: render_error(e, THROTTLED_MESSAGE))
+    app.register_error_handler(500, server_error)
     for code in (400, 403, 405, 409, 413, 503):
         app.register_error_handler(code, render_error)
     app.register_error_handler(404, not_found)

@@ -1,11 +1,15 @@
+import functools
+import secrets
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, login_manager
 from ..models import Company, User
+from ..security import throttle_login
 from ..tenancy import companies_signing_in_on
 from . import bp
 from .forms import LoginForm
@@ -25,6 +29,12 @@ def safe_next(target: str | None) -> str:
     return url_for("main.dashboard")
 
 
+@functools.cache
+def dummy_password_hash() -> str:
+    """A hash made like users' own (same method and cost), of a password nobody knows."""
+    return generate_password_hash(secrets.token_urlsafe(32))
+
+
 def find_login_user(email: str, password: str, company_slug: str | None,
                     host: str) -> tuple[User | None, str | None]:
     """The user these credentials name among the companies served on this host (see app.tenancy)."""
@@ -32,13 +42,18 @@ def find_login_user(email: str, password: str, company_slug: str | None,
                                                 companies_signing_in_on(host))
     if company_slug:
         query = query.where(Company.slug == company_slug.strip().lower())
-    matches = [u for u in db.session.scalars(query) if u.check_password(password)]
+    candidates = list(db.session.scalars(query))
+    if not candidates:
+        # The same hash work as for a known email, so the answer's timing does not tell which emails exist.
+        check_password_hash(dummy_password_hash(), password)
+    matches = [u for u in candidates if u.check_password(password)]
     if len(matches) > 1:
         return None, "This email is used in several portals: please enter your company code."
     return (matches[0], None) if matches else (None, "Wrong email or password.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttle_login
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))

@@ -31,8 +31,10 @@ def favicon():
 
 
 @bp.route("/company/<int:company_id>/logo")
+@login_required
 def company_logo(company_id: int):
-    company = db.session.get(Company, company_id)
+    # Only one's own company's: counting through ids must not reveal which brands the platform serves.
+    company = db.session.get(Company, company_id) if company_id == current_user.company_id else None
     if not company or not company.logo:
         abort(404)
     return Response(company.logo, mimetype=company.logo_mimetype,

@@ -58,7 +58,7 @@ class CompanyProfileForm(FlaskForm):
     brand_color = ColorField("Brand colour", validators=[
         DataRequired("Please choose a brand colour."),
         Regexp(r"^#[0-9a-fA-F]{6}$", message="The brand colour must look like #1a2b3c.")],
-        description="The colour of the portal header and buttons.", render_kw={"style": "max-width: 6rem"})
+        description="The colour of the portal header and buttons.")
     submit = SubmitField("Save profile")
 
 

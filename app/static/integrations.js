@@ -16,7 +16,12 @@
     let run;
     try {
       const response = await fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" } });
-      if (!response.ok) return setTimeout(poll, 2000);
+      if (!response.ok) {
+        // Our error handlers answer the poller in JSON with a plain sentence: show it, and keep trying.
+        const problem = await response.json().catch(() => null);
+        if (problem && problem.error) text.textContent = problem.error;
+        return setTimeout(poll, 2000);
+      }
       run = await response.json();
     } catch (error) {
       return setTimeout(poll, 2000);

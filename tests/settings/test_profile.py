@@ -35,7 +35,7 @@ def test_saving_the_profile_rebrands_the_header_and_is_audited(company, users, a
     html = admin.get("/settings/").get_data(as_text=True)
     assert "Company profile saved." in html
     assert '<span class="navbar-brand mb-0 h1" id="company-name">Acme Advisors</span>' in html
-    assert "--brand: #aa3300" in html
+    assert 'data-brand="#aa3300"' in html
     logo = admin.get(f"/company/{company[0].id}/logo")
     assert logo.data == PNG and logo.mimetype == "image/png"
 

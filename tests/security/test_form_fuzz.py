@@ -16,10 +16,10 @@ from wtforms.fields.core import UnboundField
 
 from app.auth.forms import LoginForm
 from app.extensions import db
-from app.integrations.forms import PushExistingDataForm
+from app.integrations.forms import ChangeCalendarForm, DeleteConnectionForm, PushExistingDataForm
 from app.models import Role
 from app.portal.forms import AppointmentForm, EventForm, PersonField, TaskForm, ZoneField
-from app.settings.forms import CompanyProfileForm, ConnectionFilterForm, IntegrationsVisibilityForm
+from app.settings.forms import CompanyProfileForm, ConnectionFilterForm, GoogleMeetForm, IntegrationsVisibilityForm
 from tests.conftest import PASSWORD, csrf_token
 from tests.portal.test_forms import valid_data
 
@@ -35,6 +35,9 @@ FORM_ROUTES = [
     (CompanyProfileForm, "POST", "/settings/profile", Role.ADMIN),
     (IntegrationsVisibilityForm, "POST", "/settings/visibility", Role.ADMIN),
     (PushExistingDataForm, "POST", "/integrations/two-way/push", Role.CLIENT),
+    (ChangeCalendarForm, "POST", "/integrations/two-way/calendar", Role.CLIENT),
+    (DeleteConnectionForm, "POST", "/integrations/two-way/delete", Role.CLIENT),
+    (GoogleMeetForm, "POST", "/settings/google-meet", Role.ADMIN),
     (ConnectionFilterForm, "GET", "/settings/connections", Role.ADMIN),
 ]
 ROUTE_IDS = [f"{form.__name__}-{url}" for form, _, url, _ in FORM_ROUTES]

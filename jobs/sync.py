@@ -239,7 +239,7 @@ def _resume(run: SyncRun) -> None:
 def recover_runs() -> int:
     """Cron, every 15 s: end the runs dead workers left behind and resume their work; re-enqueue lost jobs.
 
-    A "running" run whose connection holds no lock lost its worker (the lock lives 30 s without the
+    A "running" run whose connection holds no lock lost its worker (the lock lives 20 s without the
     job's heartbeat). A run queued for a while on an idle connection, or an outbox row that missed its
     push, lost its job (a worker or Redis went away). Duplicated jobs are harmless: each one takes the
     connection's lock and finds its work done. Returns how many runs it ended.

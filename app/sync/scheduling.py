@@ -1,7 +1,7 @@
 """The per-connection Redis lock (one sync job per connection at a time) and the coalescing keys.
 
-The lock doubles as the running job's heartbeat: it lives `SYNC_LOCK_SECONDS` (30 s by default) and a
-thread of the job renews it every third of that, so a dead worker's lock is gone within half a minute
+The lock doubles as the running job's heartbeat: it lives `SYNC_LOCK_SECONDS` (20 s by default) and a
+thread of the job renews it every third of that, so a dead worker's lock is gone within 20 s
 and a "running" run whose connection holds no lock has lost its worker (see `jobs.sync.recover_runs`).
 Enqueueing lives with the jobs themselves, in `jobs.sync`.
 """

@@ -144,7 +144,8 @@ def stack(app, google, tmp_path):
                                   env, tmp_path))
         return started[:workers]
 
-    start.logs = lambda: "\n".join(f"--- {p.name}\n" + p.log_path.read_text()[-3000:] for p in started)
+    start.logs = lambda tail=3000: "\n".join(  # what each process said (the last `tail` characters, or all)
+        f"--- {p.name}\n" + p.log_path.read_text()[-tail if tail else 0:] for p in started)
     yield start
     for process in started:
         process.stop()

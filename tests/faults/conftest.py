@@ -137,7 +137,8 @@ def stack(app, google, tmp_path):
 
     def start(workers: int = 2) -> list[Supervised]:
         for n in range(workers):
-            started.append(Supervised(f"worker{n}", [*rq, "worker", "--url", config["REDIS_URL"], "--with-scheduler",
+            started.append(Supervised(f"worker{n}", [*rq, "worker", "--url", config["REDIS_URL"],
+                                                     "--worker-class", "jobs.worker.SyncWorker", "--with-scheduler",
                                                      "--worker-ttl", "35", "--maintenance-interval", "15",
                                                      f"{config['REDIS_NAMESPACE']}-sync"], env, tmp_path))
         started.append(Supervised("cron", [*rq, "cron", "jobs.cron_config", "--url", config["REDIS_URL"]],

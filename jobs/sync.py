@@ -156,13 +156,17 @@ def enqueue_run(run: SyncRun) -> bool:
     Without Redis the run ends "failed" in plain words instead of staying queued; the caller commits that.
     """
     try:
-        get_queue().enqueue(RUN_JOBS[run.kind], run.id, job_id=f"{current_app.config['REDIS_NAMESPACE']}-run-{run.id}",
-                            **JOB_OPTIONS)
+        get_queue().enqueue(RUN_JOBS[run.kind], run.id, job_id=run_job_id(run.id), **JOB_OPTIONS)
     except RedisError:
         current_app.logger.exception("could not enqueue sync run %s", run.id)
         end_unstarted(run, RunStatus.FAILED, WORKERS_UNAVAILABLE)
         return False
     return True
+
+
+def run_job_id(run_id: int) -> str:
+    """The RQ job id of a run's job: operators find the run from RQ's views, and RQ's from the run."""
+    return f"{current_app.config['REDIS_NAMESPACE']}-run-{run_id}"
 
 
 def retry_later(job: Callable[[int], None], *args: int) -> None:

@@ -24,6 +24,7 @@ from app.extensions import db
 from app.models import CalendarConnection, Role, RunStatus, SyncRun
 from app.queues import get_queue
 from app.sync.mapping import portal_ref
+from jobs.sync import run_job_id
 from tests.conftest import ROOT, free_port, post_form, wait_for_port, wait_until
 from tests.google_flow import sign_in_with_google
 
@@ -152,11 +153,13 @@ def stack(app, google, tmp_path):
         process.stop()
 
 
-def busy_worker(workers: list[Supervised]) -> Supervised:
-    """The supervised worker whose RQ worker is executing a job right now."""
+def busy_worker(workers: list[Supervised], run: SyncRun) -> Supervised:
+    """The supervised worker whose RQ worker is executing `run`'s job right now (not a cron job)."""
+    job_id = run_job_id(run.id)
+
     def find():
         for worker in Worker.all(queue=get_queue()):
-            if worker.get_current_job_id():
+            if worker.get_current_job_id() == job_id:
                 for supervised in workers:
                     if worker.pid in descendants(supervised.proc.pid):
                         return supervised
@@ -192,7 +195,13 @@ def settled(timeout: float, also=lambda: True) -> float:
         if get_queue().count or get_queue().scheduled_job_registry.count:
             return False
         return also()
-    wait_until(done, timeout=timeout, interval=0.5)
+    try:
+        wait_until(done, timeout=timeout, interval=0.5)
+    except AssertionError:
+        queue, runs = get_queue(), [(r.id, r.kind, r.status) for r in unfinished_runs()]
+        outbox = db.session.scalar(sa.select(sa.func.count()).select_from(PendingPush))
+        raise AssertionError(f"not settled in {timeout} s: runs {runs}, outbox {outbox}, queued {queue.job_ids}, "
+                             f"scheduled {queue.scheduled_job_registry.get_job_ids()}") from None
     return time.monotonic()
 
 

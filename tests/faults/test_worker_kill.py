@@ -37,7 +37,7 @@ def test_worker_killed_three_times_during_push_existing_data(client_user, login_
     for share in KILL_AT:
         run = wait_until(lambda after=last_id: running_push(after), timeout=120, interval=0.2)
         wait_until(lambda at_least=share: live_share() >= at_least, timeout=120, interval=0.2)
-        victim = busy_worker(workers)
+        victim = busy_worker(workers, run)
         killed_at = time.monotonic()
         victim.kill_child()
         killed_ids.append(run.id)

@@ -69,10 +69,8 @@ def _push_everything(client: CalendarClient, connection: CalendarConnection, run
 
 
 def _push_and_pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
-    if connection.pulls and not connection.channel_id:
-        start_watch(client, connection)
     push.push_pending(client, connection, run)
-    pull.pull_changes(client, connection, run)
+    _watch_and_pull(client, connection, run)
 
 
 def _run_queued(run_id: int, job: Callable[[int], None], body: Body) -> None:
@@ -101,7 +99,8 @@ def _run_queued(run_id: int, job: Callable[[int], None], body: Body) -> None:
 
 
 def _watch_and_pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
-    if not connection.channel_id:
+    """2-way: open a watch channel if there is none, then pull (a 1-way connection does neither)."""
+    if connection.pulls and not connection.channel_id:
         start_watch(client, connection)
     pull.pull_changes(client, connection, run)
 

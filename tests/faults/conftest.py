@@ -183,6 +183,12 @@ def unfinished_runs() -> list[SyncRun]:
         SyncRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)))).all()
 
 
+def job_in_hand() -> bool:
+    """A live worker is executing a job (it may be waiting for a connection's lock, with no run yet)."""
+    return any(worker.get_current_job_id() and Path(f"/proc/{worker.pid}").exists()
+               for worker in Worker.all(queue=get_queue()))
+
+
 def settled(timeout: float, also=lambda: True) -> float:
     """Wait until no run is queued or running and nothing waits in the outbox (and `also()`); returns when."""
     from app.models import PendingPush
@@ -192,7 +198,7 @@ def settled(timeout: float, also=lambda: True) -> float:
             return False
         if db.session.scalar(sa.select(sa.func.count()).select_from(PendingPush)):
             return False
-        if get_queue().count or get_queue().scheduled_job_registry.count:
+        if get_queue().count or get_queue().scheduled_job_registry.count or job_in_hand():
             return False
         return also()
     try:

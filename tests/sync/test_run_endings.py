@@ -127,3 +127,14 @@ def test_a_duplicate_job_of_a_finished_run_does_nothing(connect, app):
     sync_now(run.id)
     db.session.refresh(run)
     assert (run.status, run.finished_at) == (RunStatus.SUCCEEDED, finished_at)
+
+
+def test_a_run_that_ended_while_the_sweep_looked_keeps_its_true_ending(connect, app):
+    from app.sync.runs import interrupt
+
+    run = orphan(connect(), RunKind.PULL)
+    stale_view = db.session.get(SyncRun, run.id)
+    db.session.execute(sa.update(SyncRun).where(SyncRun.id == run.id).values(status=RunStatus.SUCCEEDED))
+    db.session.commit()  # its job finished (and released the lock) after the sweep read it as "running"
+    assert not interrupt(stale_view)
+    assert db.session.get(SyncRun, run.id).status == RunStatus.SUCCEEDED

@@ -18,6 +18,8 @@ from flask import abort, current_app, redirect, request
 from joserfc.errors import JoseError
 from redis.exceptions import RedisError
 
+from jobs.sync import schedule_pull
+
 from ..access import INTEGRATIONS_HIDDEN
 from ..extensions import db
 from ..google.company_client import sign_in_client
@@ -32,7 +34,6 @@ from ..integrations.signin import (
 )
 from ..menu import can_see
 from ..models import CalendarConnection, User
-from ..sync.scheduling import schedule_pull
 from . import bp
 
 

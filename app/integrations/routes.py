@@ -9,6 +9,8 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 from redis.exceptions import RedisError
 
+from jobs.sync import enqueue_run
+
 from ..access import integrations_required
 from ..extensions import db
 from ..google import SCOPE_LABELS, AuthRevoked, GoogleError, client_for, missing_scopes
@@ -18,13 +20,14 @@ from ..models import (
     ConnectionStatus,
     EventLink,
     GoogleEvent,
+    RunKind,
     SyncRun,
     utcnow,
 )
+from ..sync.connections import connection_of, disconnect, forget_calendar, store_grant
 from ..sync.limits import paused_message
 from ..sync.push import count_pushable
-from ..sync.runs import new_run
-from ..sync.scheduling import enqueue_run, request_sync
+from ..sync.runs import new_run, request_sync
 from . import bp
 from .forms import (
     NEW_CALENDAR,
@@ -35,7 +38,6 @@ from .forms import (
     PushExistingDataForm,
 )
 from .health import health_of, plain_words, run_counts, run_for_page, run_kind_label, run_status_label
-from .service import connection_of, disconnect, forget_calendar, store_grant
 from .signin import (
     HANDOFF_PATH,
     NONCES_KEY,
@@ -66,19 +68,17 @@ def own_connection(kind: ConnectionKind) -> CalendarConnection:
 
 def calendar_choices(connection: CalendarConnection) -> list[tuple[str, str]]:
     """Writable calendars from calendarList, primary first, plus a new dedicated calendar."""
-    calendars = client_for(connection).writable_calendars()
-    db.session.commit()  # a refreshed access token is worth keeping
+    calendars = client_for(connection).writable_calendars()  # a refreshed token is kept if the view commits
     choices = [(c["id"], c.get("summaryOverride") or c.get("summary") or c["id"]) for c in calendars]
     return choices + [(NEW_CALENDAR, "Create a new calendar for portal items")]
 
 
 def load_choices(form: PushExistingDataForm, connection: CalendarConnection) -> str | None:
-    """Fill the dropdown; returns a plain-words error when Google could not be asked."""
+    """Fill the dropdown; returns a plain-words error when Google could not be asked. Does not commit."""
     try:
         form.calendar_id.choices = calendar_choices(connection)
     except AuthRevoked as exc:
         connection.status, connection.last_error = ConnectionStatus.RECONNECT, str(exc)
-        db.session.commit()
         return str(exc)
     except GoogleError as exc:
         return f"Could not load your calendars from Google. {plain_words(str(exc))}"
@@ -170,8 +170,9 @@ def google_handoff():
         return redirect(url_for(".index"))
     connection = store_grant(current_user, kind, outcome["token"], outcome["userinfo"])
     db.session.commit()
-    if connection.can_sync:  # reconnected: catch up on what changed meanwhile, both ways
-        request_sync(connection)
+    run = request_sync(connection)  # reconnected: catch up on what changed meanwhile, both ways
+    if run is not None:
+        queue_run(run)
     if connection.status is ConnectionStatus.NEEDS_PERMISSIONS:
         flash("Connected, but some permissions were not granted: sync stays off until you grant them.", "warning")
     else:
@@ -188,6 +189,7 @@ def push_existing(kind_slug: str):
     form = PushExistingDataForm()
     error = load_choices(form, connection)
     if error:  # Google could not be asked: not the user's fault, say it on the page
+        db.session.commit()  # a revoked grant is remembered
         flash(error, "danger")
         return redirect(url_for(".index"))
     if not form.validate_on_submit():
@@ -197,14 +199,26 @@ def push_existing(kind_slug: str):
     except GoogleError as exc:
         flash(f"Google refused to create the calendar. {plain_words(str(exc))}", "danger")
         return redirect(url_for(".index"))
-    run = new_run(connection, "push_existing")
+    run = new_run(connection, RunKind.PUSH_EXISTING)
     run.items_since = window_start(form.since.data)
+    start_run(run)
+    return redirect(url_for(".index"))
+
+
+def queue_run(run: SyncRun, *job_args: str) -> bool:
+    """Commit the run, then enqueue its job; one that cannot be queued ends "failed" in plain words."""
     db.session.commit()
-    if enqueue_run(run, "jobs.sync.push_existing_data"):
+    if enqueue_run(run, *job_args):
+        return True
+    db.session.commit()
+    return False
+
+
+def start_run(run: SyncRun) -> None:
+    if queue_run(run):
         flash("Synchronization started.", "info")
     else:
         flash(run.message, "danger")
-    return redirect(url_for(".index"))
 
 
 def target_calendar(connection: CalendarConnection, form: PushExistingDataForm) -> tuple[str, str]:
@@ -245,9 +259,8 @@ def change_calendar(kind_slug: str):
     except GoogleError as exc:
         flash(f"Google refused to create the calendar. {plain_words(str(exc))}", "danger")
         return redirect(url_for(".index"))
-    run = new_run(connection, "change_calendar")
-    db.session.commit()  # with the run, a token Google refreshed meanwhile
-    if enqueue_run(run, "jobs.calendar.change_calendar", calendar_id, summary or calendar_id):
+    run = new_run(connection, RunKind.CHANGE_CALENDAR)  # committed with a token Google refreshed meanwhile
+    if queue_run(run, calendar_id, summary or calendar_id):
         flash(f"Moving your portal items to {summary or calendar_id}…", "info")
     else:
         flash(run.message, "danger")
@@ -257,12 +270,11 @@ def change_calendar(kind_slug: str):
 @bp.post("/<kind_slug>/sync")
 @integrations_required
 def sync_now(kind_slug: str):
-    connection = own_connection(kind_from_url(kind_slug))
-    if request_sync(connection) is None:
-        flash("Synchronization could not start: the connection needs attention (see the card) or the "
-              "background workers are unavailable.", "warning")
+    run = request_sync(own_connection(kind_from_url(kind_slug)))
+    if run is None:
+        flash("Synchronization could not start: the connection needs attention (see the card).", "warning")
     else:
-        flash("Synchronization started.", "info")
+        start_run(run)
     return redirect(url_for(".index"))
 
 
@@ -276,9 +288,8 @@ def delete(kind_slug: str):
         abort(400, "Choose whether to keep or remove the events already in Google.")
     if form.events.data == REMOVE_EVENTS and connection.can_sync:
         # The copies leave Google in batches (with progress); the job then revokes and deletes as below.
-        run = new_run(connection, "remove_events")
-        db.session.commit()
-        if enqueue_run(run, "jobs.calendar.remove_events_and_delete"):
+        run = new_run(connection, RunKind.REMOVE_EVENTS)
+        if queue_run(run):
             flash(f"Removing your portal events from Google; then the {kind.label} Sync is deleted.", "info")
         else:
             flash(run.message, "danger")

@@ -9,6 +9,8 @@ from .sync import (
     FailureKind,
     GoogleEvent,
     PendingPush,
+    RunKind,
+    RunStatus,
     SyncFailure,
     SyncHistory,
     SyncRun,
@@ -16,6 +18,6 @@ from .sync import (
 
 __all__ = [
     "Appointment", "AuditLog", "CalendarConnection", "Company", "ConnectionKind", "ConnectionStatus",
-    "Event", "EventLink", "FailureKind", "GoogleEvent", "ITEM_MODELS", "PendingPush", "Role",
+    "Event", "EventLink", "FailureKind", "GoogleEvent", "ITEM_MODELS", "PendingPush", "Role", "RunKind", "RunStatus",
     "SyncFailure", "SyncHistory", "SyncRun", "Task", "User", "utcnow",
 ]

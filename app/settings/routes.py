@@ -12,15 +12,17 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
+from jobs.sync import enqueue_run
+
 from ..access import admin_required
 from ..audit import record
 from ..extensions import db
 
 # The normal Delete path: stop the watch channel, revoke the token at Google, remove the connection.
 from ..integrations.health import health_of, plain_words, recent_runs
-from ..integrations.service import disconnect
 from ..models import AuditLog, CalendarConnection, ConnectionStatus, Role, User
-from ..sync.scheduling import request_sync
+from ..sync.connections import disconnect
+from ..sync.runs import request_sync
 from . import bp
 from .audit_words import action_label, audit_lines, target_label
 from .forms import (
@@ -249,11 +251,16 @@ def back_to_connections():
 def sync_connection(connection_id: int):
     connection = company_connection_or_404(connection_id)
     who = f"{connection.user.name} ({connection.kind.label})"
-    # request_sync commits the SyncRun row, then enqueues (write the record, then enqueue).
-    if request_sync(connection) is None:
+    run = request_sync(connection)
+    if run is None:
         flash(f"{who} cannot sync now: the connection needs its user's attention first.", "warning")
-    else:
+        return back_to_connections()
+    db.session.commit()  # write the record, then enqueue
+    if enqueue_run(run):
         flash(f"Sync requested for {who}.", "success")
+    else:
+        db.session.commit()
+        flash(run.message, "danger")
     return back_to_connections()
 
 

@@ -148,7 +148,7 @@ def test_disconnect_all_without_csrf_token_is_refused(users, admin):
 
 def test_disconnect_all_keeps_going_when_one_connection_fails_and_says_which(users, admin, monkeypatch):
     import app.settings.routes as settings_routes
-    from app.integrations.service import disconnect
+    from app.sync.connections import disconnect
 
     broken = make_connection(users[Role.CLIENT], ConnectionKind.ONE_WAY)
     fine = make_connection(users[Role.CLIENT], ConnectionKind.TWO_WAY)

@@ -1,4 +1,4 @@
-"""Connecting and disconnecting Google accounts: shared by the Integrations page and Company Settings."""
+"""Connecting and disconnecting Google accounts: used by the Integrations page, Company Settings and jobs."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -17,10 +17,10 @@ from ..models import (
     GoogleEvent,
     PendingPush,
     SyncFailure,
-    SyncRun,
     User,
 )
-from ..sync.watch import stop_channel
+from .runs import cancel_connection_runs
+from .watch import stop_channel
 
 
 def connection_of(user: User, kind: ConnectionKind) -> CalendarConnection | None:
@@ -90,9 +90,7 @@ def disconnect(connection: CalendarConnection, actor: User) -> None:
         stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
     revoke_token(decrypt(connection.refresh_token_enc) or decrypt(connection.access_token_enc))
     _delete_rows(connection, EventLink, GoogleEvent, PendingPush, SyncFailure)
-    db.session.execute(sa.update(SyncRun).where(SyncRun.connection_id == connection.id,
-                                                SyncRun.status.in_(("queued", "running")))
-                       .values(status="cancelled", message="Connection deleted."))
+    cancel_connection_runs(connection.id, "Connection deleted.")
     current_app.logger.info("user %s disconnected connection %s of user %s", actor.id, connection.id,
                             connection.user_id)
     db.session.delete(connection)

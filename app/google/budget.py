@@ -138,9 +138,16 @@ def note_creations(google_user: str, count: int) -> None:
     """Count events created in the Google user's calendars today (UTC), for Push Existing Data's ceiling."""
     if count:
         key = _creations_key(google_user, datetime.now(UTC))
-        pipe = get_redis().pipeline()
-        pipe.incrby(key, count).expire(key, 2 * 86400).execute()
+        try:
+            get_redis().pipeline().incrby(key, count).expire(key, 2 * 86400).execute()
+        except RedisError:  # a Redis restart must not fail the push: the count is a soft ceiling
+            current_app.logger.warning("could not count %s event creations (Redis unavailable)", count)
 
 
 def creations_today(google_user: str) -> int:
-    return int(get_redis().get(_creations_key(google_user, datetime.now(UTC))) or 0)
+    """Events created today; 0 while Redis is away (the push goes on; Google's use limit still pauses it)."""
+    try:
+        return int(get_redis().get(_creations_key(google_user, datetime.now(UTC))) or 0)
+    except RedisError:
+        current_app.logger.warning("event creations of today unknown (Redis unavailable)")
+        return 0

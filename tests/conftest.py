@@ -301,19 +301,24 @@ def browser_login(page, user: User) -> None:
     page.wait_for_url("**/dashboard")
 
 
+def process_env(config) -> dict[str, str]:
+    """The environment a separate worker or cron process needs to act as this test's app (as in production)."""
+    return {**os.environ, "PORTAL_ENV": "development", "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
+            "REDIS_URL": config["REDIS_URL"], "REDIS_NAMESPACE": config["REDIS_NAMESPACE"],
+            "GOOGLE_API_BASE_URL": config["GOOGLE_API_BASE_URL"],
+            "GOOGLE_OPENID_CONFIGURATION_URL": config["GOOGLE_OPENID_CONFIGURATION_URL"],
+            "GOOGLE_CLIENT_ID": config["GOOGLE_CLIENT_ID"], "GOOGLE_CLIENT_SECRET": config["GOOGLE_CLIENT_SECRET"],
+            "TOKEN_ENCRYPTION_KEY": config["TOKEN_ENCRYPTION_KEY"], "SECRET_KEY": config["SECRET_KEY"],
+            "WEBHOOK_BASE_URL": config["WEBHOOK_BASE_URL"], "PORTAL_BASE_URL": config["PORTAL_BASE_URL"]}
+
+
 @pytest.fixture
 def worker_process(app, tmp_path):
     """A separate `rq worker` process on this test's queues, configured like production (environment only)."""
     import sys
 
     config = app.config
-    env = {**os.environ, "PORTAL_ENV": "development", "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
-           "REDIS_URL": config["REDIS_URL"], "REDIS_NAMESPACE": config["REDIS_NAMESPACE"],
-           "GOOGLE_API_BASE_URL": config["GOOGLE_API_BASE_URL"],
-           "GOOGLE_OPENID_CONFIGURATION_URL": config["GOOGLE_OPENID_CONFIGURATION_URL"],
-           "GOOGLE_CLIENT_ID": config["GOOGLE_CLIENT_ID"], "GOOGLE_CLIENT_SECRET": config["GOOGLE_CLIENT_SECRET"],
-           "TOKEN_ENCRYPTION_KEY": config["TOKEN_ENCRYPTION_KEY"], "SECRET_KEY": config["SECRET_KEY"],
-           "WEBHOOK_BASE_URL": config["WEBHOOK_BASE_URL"], "PORTAL_BASE_URL": config["PORTAL_BASE_URL"]}
+    env = process_env(config)
     namespace = config["REDIS_NAMESPACE"]
     log = open(tmp_path / "worker.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "rq.cli", "worker", "--url", config["REDIS_URL"],

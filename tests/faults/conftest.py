@@ -25,7 +25,7 @@ from app.models import CalendarConnection, Role, RunStatus, SyncRun
 from app.queues import get_queue
 from app.sync.mapping import portal_ref
 from jobs.sync import run_job_id
-from tests.conftest import ROOT, free_port, post_form, wait_for_port, wait_until
+from tests.conftest import ROOT, free_port, post_form, process_env, wait_for_port, wait_until
 from tests.google_flow import sign_in_with_google
 
 CALENDAR = "alex@example.com"
@@ -126,13 +126,7 @@ def app_config(app_config, fault_redis):
 def stack(app, google, tmp_path):
     """Starts `workers` supervised RQ workers and one supervised `rq cron`, configured only by environment."""
     config = app.config
-    env = {**os.environ, "PORTAL_ENV": "development", "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
-           "REDIS_URL": config["REDIS_URL"], "REDIS_NAMESPACE": config["REDIS_NAMESPACE"],
-           "GOOGLE_API_BASE_URL": config["GOOGLE_API_BASE_URL"],
-           "GOOGLE_OPENID_CONFIGURATION_URL": config["GOOGLE_OPENID_CONFIGURATION_URL"],
-           "GOOGLE_CLIENT_ID": config["GOOGLE_CLIENT_ID"], "GOOGLE_CLIENT_SECRET": config["GOOGLE_CLIENT_SECRET"],
-           "TOKEN_ENCRYPTION_KEY": config["TOKEN_ENCRYPTION_KEY"], "SECRET_KEY": config["SECRET_KEY"],
-           "WEBHOOK_BASE_URL": config["WEBHOOK_BASE_URL"], "PORTAL_BASE_URL": config["PORTAL_BASE_URL"]}
+    env = process_env(config)
     rq = [sys.executable, "-m", "rq.cli"]
     started: list[Supervised] = []
 

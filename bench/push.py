@@ -21,12 +21,11 @@ def iter_items(user) -> Iterator:
     """Every item the user takes part in, loaded CHUNK at a time with what the event body needs."""
     from app.extensions import db
     from app.models import ITEM_MODELS, Appointment, Task
-    from app.portal.queries import participant_items
 
     eager = {Task: (selectinload(Task.assignees),),
              Appointment: (selectinload(Appointment.staff), selectinload(Appointment.contact))}
     for model in ITEM_MODELS.values():
-        ids = db.session.scalars(participant_items(user, model).with_only_columns(model.id)).all()
+        ids = db.session.scalars(model.of_participant(user).with_only_columns(model.id)).all()
         for start in range(0, len(ids), CHUNK):
             yield from db.session.scalars(sa.select(model).where(model.id.in_(ids[start:start + CHUNK]))
                                           .options(*eager.get(model, ())))

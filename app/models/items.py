@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship, selectinload
 
 from ..extensions import db
 from .core import Company, User, utcnow
@@ -33,6 +33,9 @@ class PortalItem:
 
     kind: str
     staff_only: bool = False  # only staff create or change items of this kind
+    # Who takes part is defined here once: `participants` (loaded), `involving` (SQL), the attributes whose
+    # changes change it (the outbox also queues a delete for anyone just removed), and how to load it.
+    participant_attrs: tuple[str, ...] = ()
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(200))
@@ -65,6 +68,18 @@ class PortalItem:
         return user.id in {p.id for p in self.participants}
 
     @classmethod
+    def with_participants(cls) -> tuple:
+        """Loader options that fetch the participants with the items, not one query per item."""
+        return tuple(selectinload(getattr(cls, name)) for name in cls.participant_attrs
+                     if not name.endswith("_id"))
+
+    @classmethod
+    def of_participant(cls, user: User) -> sa.Select:
+        """The live items of the user's company that the user takes part in (what their calendar syncs)."""
+        return sa.select(cls).where(cls.company_id == user.company_id, cls.deleted_at.is_(None),
+                                    cls.involving(user.id)).order_by(cls.id)
+
+    @classmethod
     def creatable_by(cls, user: User) -> bool:
         return user.is_staff or not cls.staff_only
 
@@ -86,6 +101,7 @@ class PortalItem:
 
 class Task(PortalItem, db.Model):
     kind = "task"
+    participant_attrs = ("assignees",)
 
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     due_date: Mapped[date | None]
@@ -109,6 +125,7 @@ class Task(PortalItem, db.Model):
 
 class Event(PortalItem, db.Model):
     kind = "event"
+    participant_attrs = ("attendees",)
 
     description: Mapped[str] = mapped_column(sa.Text, default="")
     location: Mapped[str] = mapped_column(sa.String(255), default="")
@@ -133,6 +150,7 @@ class Event(PortalItem, db.Model):
 class Appointment(PortalItem, db.Model):
     kind = "appointment"
     staff_only = True
+    participant_attrs = ("staff_id", "contact_id", "staff", "contact")
 
     start_at: Mapped[datetime]
     end_at: Mapped[datetime]
@@ -158,4 +176,4 @@ class Appointment(PortalItem, db.Model):
         return sa.or_(cls.staff_id == user_id, cls.contact_id == user_id)
 
 
-ITEM_MODELS: dict[str, type[PortalItem]] = {"task": Task, "event": Event, "appointment": Appointment}
+ITEM_MODELS: dict[str, type[PortalItem]] = {model.kind: model for model in (Task, Event, Appointment)}

@@ -28,7 +28,8 @@ class Field:
 
 @dataclass(frozen=True)
 class Kind:
-    name: str
+    """How the portal shows and edits one item kind; what the kind IS (its name, who takes part) is the model's."""
+
     label: str
     plural: str
     model: type[PortalItem]
@@ -37,6 +38,10 @@ class Kind:
     details: tuple[Field, ...]
     sort_key: Callable[[PortalItem], datetime]
     people_attr: str | None = None  # the participant list a form edits, if any
+
+    @property
+    def name(self) -> str:
+        return self.model.kind
 
     def endpoint(self, action: str) -> str:
         return f"portal.{self.name}_{action}"
@@ -87,17 +92,17 @@ def as_datetime(value: datetime | date | None) -> datetime:
 
 TITLE = Field("Title", lambda item, tz: item.title)
 
-KINDS: dict[str, Kind] = {
-    "task": Kind(
-        name="task", label="Task", plural="tasks", model=Task, form=TaskForm, people_attr="assignees",
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (
+    Kind(
+        label="Task", plural="tasks", model=Task, form=TaskForm, people_attr=Task.participant_attrs[0],
         columns=(TITLE, Field("Due", task_due), Field("Assignees", lambda t, tz: names(t.assignees)),
                  Field("Done", lambda t, tz: "Yes" if t.done else "No")),
         details=(Field("Due", task_due), Field("Assignees", lambda t, tz: names(t.assignees)),
                  Field("Done", lambda t, tz: "Yes" if t.done else "No"), Field("Notes", lambda t, tz: t.notes)),
         sort_key=lambda t: as_datetime(t.due_at or t.due_date),
     ),
-    "event": Kind(
-        name="event", label="Event", plural="events", model=Event, form=EventForm, people_attr="attendees",
+    Kind(
+        label="Event", plural="events", model=Event, form=EventForm, people_attr=Event.participant_attrs[0],
         columns=(TITLE, Field("When", event_when), Field("Location", lambda e, tz: e.location),
                  Field("Attendees", lambda e, tz: names(e.attendees))),
         details=(Field("When", event_when), Field("Time zone", lambda e, tz: e.timezone),
@@ -105,8 +110,8 @@ KINDS: dict[str, Kind] = {
                  Field("Description", lambda e, tz: e.description)),
         sort_key=lambda e: as_datetime(e.start_at or e.start_date),
     ),
-    "appointment": Kind(
-        name="appointment", label="Appointment", plural="appointments", model=Appointment, form=AppointmentForm,
+    Kind(
+        label="Appointment", plural="appointments", model=Appointment, form=AppointmentForm,
         columns=(TITLE, Field("When", appointment_when), Field("Staff member", lambda a, tz: a.staff.name),
                  Field("Contact", lambda a, tz: a.contact.name),
                  Field("Where", lambda a, tz: a.location or ("Online" if a.meeting_link or a.meet_link else "—"))),
@@ -117,7 +122,7 @@ KINDS: dict[str, Kind] = {
                  Field("Google Meet", lambda a, tz: "" if a.meeting_link else a.meet_link, link=True)),
         sort_key=lambda a: a.start_at,
     ),
-}
+)}
 
 
 def item_url(item: PortalItem) -> str:

@@ -5,18 +5,10 @@ from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Appointment, Event, Task, User, utcnow
 from ..models.items import PortalItem
-
-# Loader options that fetch each kind's participants with the items, not one query per item.
-PARTICIPANTS = {
-    "task": (selectinload(Task.assignees),),
-    "event": (selectinload(Event.attendees),),
-    "appointment": (selectinload(Appointment.staff), selectinload(Appointment.contact)),
-}
 
 
 def visible_items(model: type[PortalItem], user: User, *, mine_only: bool = False, trashed: bool = False) -> sa.Select:
@@ -35,10 +27,6 @@ def get_visible_item_or_404(model: type[PortalItem], item_id: int, user: User, *
         abort(404)
     return item
 
-
-
-def participant_items(user: User, model: type[PortalItem]) -> sa.Select:
-    return visible_items(model, user, mine_only=True).order_by(model.id)
 
 
 def overlapping(start_col, end_col, start_utc: datetime, end_utc: datetime) -> sa.ColumnElement[bool]:
@@ -68,7 +56,7 @@ def participant_items_between(user: User, model: type[PortalItem], first: date, 
         touches = timed_or_all_day_on(Event, first, last, start_utc, end_utc)
     else:
         touches = overlapping(model.start_at, model.end_at, start_utc, end_utc)
-    return participant_items(user, model).where(touches)
+    return model.of_participant(user).where(touches)
 
 
 def upcoming_items(user: User, limit: int = 10) -> list[PortalItem]:
@@ -86,11 +74,11 @@ def upcoming_items(user: User, limit: int = 10) -> list[PortalItem]:
     ]
     found: list[tuple[datetime, PortalItem]] = []
     for model, start, still_on in sources:
-        query = participant_items(user, model).where(still_on).order_by(None).order_by(start, model.id).limit(limit)
+        query = model.of_participant(user).where(still_on).order_by(None).order_by(start, model.id).limit(limit)
         for item in db.session.scalars(query):
             value = getattr(item, start.key)
             found.append((value if isinstance(value, datetime) else datetime.combine(value, time()), item))
     return [item for _, item in sorted(found, key=lambda pair: pair[0])[:limit]]
 
-__all__ = ["get_visible_item_or_404", "in_days", "overlapping", "participant_items", "participant_items_between",
+__all__ = ["get_visible_item_or_404", "in_days", "overlapping", "participant_items_between",
            "timed_or_all_day_on", "upcoming_items", "visible_items"]

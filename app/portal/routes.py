@@ -19,7 +19,7 @@ from . import bp
 from .forms import ItemForm, default_zone
 from .history import item_history
 from .kinds import KINDS, Kind, item_url
-from .queries import PARTICIPANTS, get_visible_item_or_404, visible_items
+from .queries import get_visible_item_or_404, visible_items
 
 ID = "<int(max=2147483647):item_id>"  # larger ids cannot exist and would overflow the database driver
 
@@ -65,7 +65,7 @@ def render_item_form(kind: Kind, form: ItemForm, item: PortalItem | None) -> tup
 @login_required
 def item_list(kind: str) -> str:
     spec = KINDS[kind]
-    items = db.session.scalars(visible_items(spec.model, current_user).options(*PARTICIPANTS[spec.name])).all()
+    items = db.session.scalars(visible_items(spec.model, current_user).options(*spec.model.with_participants())).all()
     return render_template("portal/list.html", kind=spec, items=sorted(items, key=spec.sort_key),
                            can_create=spec.can_create(current_user))
 

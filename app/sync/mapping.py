@@ -13,7 +13,7 @@ import hashlib
 import json
 from datetime import UTC, date, datetime, timedelta
 
-from ..models import Appointment, CalendarConnection, Event, Task
+from ..models import ITEM_MODELS, Appointment, CalendarConnection, Event, Task
 from ..models.items import PortalItem
 from ..timefmt import zone
 
@@ -165,7 +165,7 @@ def portal_ref(event: dict) -> tuple[str, int, int] | None:
     private = (event.get("extendedProperties") or {}).get("private") or {}
     ref, connection = private.get(REF_KEY, ""), private.get(CONNECTION_KEY, "")
     kind, _, item_id = ref.partition(":")
-    if kind in ("task", "event", "appointment") and item_id.isdigit() and connection.isdigit():
+    if kind in ITEM_MODELS and item_id.isdigit() and connection.isdigit():
         return kind, int(item_id), int(connection)
     return None
 
@@ -240,3 +240,10 @@ def _fitting(item: PortalItem, name: str, value: str) -> str:
 
 def _plain(value):
     return value.isoformat() if isinstance(value, (date, datetime)) else value
+
+
+def google_timestamp(value: str | None) -> datetime | None:
+    """Google's `updated` stamp (RFC 3339, UTC) as naive UTC, like the portal's own times."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)

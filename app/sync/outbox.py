@@ -12,15 +12,11 @@ from sqlalchemy import event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..models import Appointment, CalendarConnection, ConnectionStatus, Event, PendingPush, Task, utcnow
+from ..models import Appointment, CalendarConnection, ConnectionStatus, PendingPush, utcnow
 from ..models.items import PortalItem
 
 PENDING_KEY = "pcs_push_connections"
 SOURCE_KEY = "pcs_sync_source_connection"  # set while applying a pull: that connection already has the change
-
-_PARTICIPANT_ATTRS = {Task: ("assignees",), Event: ("attendees",),
-                      Appointment: ("staff_id", "contact_id", "staff", "contact")}
-
 
 def _affected_user_ids(item: PortalItem) -> set[int]:
     """Current participants plus anyone just removed (their copy must be deleted)."""
@@ -29,7 +25,7 @@ def _affected_user_ids(item: PortalItem) -> set[int]:
         ids = {item.staff_id, item.contact_id}
     else:
         ids = {user.id for user in item.participants}
-    for attr in _PARTICIPANT_ATTRS[type(item)]:
+    for attr in item.participant_attrs:
         for former in state.attrs[attr].history.deleted or ():
             ids.add(former if isinstance(former, int) else former.id)
     ids.discard(None)

@@ -25,7 +25,6 @@ from ..models import (
     utcnow,
 )
 from ..models.items import PortalItem
-from ..portal.queries import PARTICIPANTS, participant_items
 from .failures import (
     FIRST_PAUSE,
     UNCONVERTIBLE,
@@ -37,7 +36,7 @@ from .failures import (
 )
 from .mapping import NotPushable, content_hash, event_body, event_id_for
 from .meet import remember_meet
-from .pull import settle_conflict, unlink_after_google_delete
+from .reconcile import settle_conflict, unlink_after_google_delete
 from .runs import add_error
 
 CHUNK = 500  # items loaded at a time: memory stays flat however many items there are
@@ -220,7 +219,7 @@ def _dated_from(model: type[PortalItem], since: date) -> sa.ColumnElement[bool]:
 
 def pushable_items(user: User, model: type[PortalItem], since: date | None) -> sa.Select:
     """The user's items for Push Existing Data: all of them, or those dated from `since` onward."""
-    query = participant_items(user, model)
+    query = model.of_participant(user)
     return query if since is None else query.where(_dated_from(model, since))
 
 
@@ -228,7 +227,7 @@ def count_pushable(user: User, windows: Sequence[date | None]) -> list[int]:
     """How many items Push Existing Data would push for each window: one query per item kind."""
     totals = [0] * len(windows)
     for model in ITEM_MODELS.values():
-        counts = db.session.execute(participant_items(user, model).order_by(None).with_only_columns(*(
+        counts = db.session.execute(model.of_participant(user).order_by(None).with_only_columns(*(
             sa.func.count(sa.case((_dated_from(model, since), 1))) if since else sa.func.count(model.id)
             for since in windows))).one()
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
@@ -256,7 +255,7 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
                 return run.total - seen
             piece = ids[start:start + min(CHUNK, room)]
             chunk = db.session.scalars(sa.select(model).where(model.id.in_(piece))
-                                       .options(*PARTICIPANTS[kind])).all()
+                                       .options(*model.with_participants())).all()
             upsert_items(client, connection, chunk, run, retry)
             db.session.commit()  # clean objects leave the (weak-referencing) identity map once `chunk` is dropped
             start += len(piece)
@@ -292,7 +291,7 @@ def push_pending(client: CalendarClient, connection: CalendarConnection, run: Sy
             if not ids:
                 continue
             found = {item.id: item for item in db.session.scalars(
-                participant_items(connection.user, model).where(model.id.in_(ids)).options(*PARTICIPANTS[kind]))}
+                model.of_participant(connection.user).where(model.id.in_(ids)).options(*model.with_participants()))}
             live += found.values()
             gone += [(kind, i) for i in ids if i not in found]
         retry: Retry = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,51 +22,18 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from google_emulator.testing import free_port
+from testsupport.factories import insert_items, make_company, make_connection
+from testsupport.helpers import free_port, wait_until
+from testsupport.processes import ROOT, RedisServer, process_env, rq_worker_command, start_logged, stop_process
 
-ROOT = Path(__file__).resolve().parent.parent
-
-PASSWORD = "bench password 1"
 GOOGLE_EMAIL = "bench@example.com"
 CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret"
 SIGN_IN_SCOPES = ("openid", "email", "profile")
 WRITE_METHODS = ("insert", "patch", "update", "delete", "import", "move", "quickAdd")
-# Config key → environment variable the app's config.py reads it from.
-ENV_NAMES = {"SQLALCHEMY_DATABASE_URI": "DATABASE_URL", "REDIS_URL": "REDIS_URL", "REDIS_NAMESPACE": "REDIS_NAMESPACE",
-             "GOOGLE_API_BASE_URL": "GOOGLE_API_BASE_URL",
-             "GOOGLE_OPENID_CONFIGURATION_URL": "GOOGLE_OPENID_CONFIGURATION_URL",
-             "GOOGLE_CLIENT_ID": "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET": "GOOGLE_CLIENT_SECRET",
-             "WEBHOOK_BASE_URL": "WEBHOOK_BASE_URL", "PORTAL_BASE_URL": "PORTAL_BASE_URL",
-             "GOOGLE_QUOTA_PER_USER_PER_MINUTE": "GOOGLE_QUOTA_PER_USER_PER_MINUTE",
-             "GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE": "GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE",
-             "PUSH_DAILY_CEILING": "PUSH_DAILY_CEILING"}
 # The throughput cases run against an emulator without quotas: our request budget and daily ceiling are lifted
 # for them (bench.quota measures pacing under a quota instead).
 UNPACED = {"GOOGLE_QUOTA_PER_USER_PER_MINUTE": 10_000_000, "GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE": 10_000_000,
            "PUSH_DAILY_CEILING": 10_000_000}
-
-
-def wait_until(predicate, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout)
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -159,11 +125,8 @@ class Stack:
     def _start(self) -> None:
         from google_emulator.testing import EmulatorServer
 
-        redis_port = free_port()
-        self.procs.append(subprocess.Popen(
-            [shutil.which("redis-server") or "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.tmp)], stdout=subprocess.DEVNULL))
-        wait_until(lambda: port_open(redis_port), "redis-server")
+        redis = RedisServer(self.tmp).start()
+        self.procs.append(redis.proc)
         # Webhooks go to a closed http://127.0.0.1 port, which Google would refuse (HTTPS only). Google's quotas
         # are lifted (0: off): the speed cases measure the engine's own throughput, and a case that measures
         # pacing sets its quota through the admin controls.
@@ -172,14 +135,13 @@ class Stack:
         closed = f"http://127.0.0.1:{free_port()}"  # nothing listens: webhooks and redirects go nowhere
         self.settings = {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.tmp / 'portal.sqlite3'}",
-            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "REDIS_NAMESPACE": f"b{uuid.uuid4().hex[:6]}",
+            "REDIS_URL": redis.url, "REDIS_NAMESPACE": f"b{uuid.uuid4().hex[:6]}",
             "GOOGLE_API_BASE_URL": self.emulator.base_url,
             "GOOGLE_OPENID_CONFIGURATION_URL": f"{self.emulator.base_url}/.well-known/openid-configuration",
             "GOOGLE_CLIENT_ID": CLIENT_ID, "GOOGLE_CLIENT_SECRET": CLIENT_SECRET,
             "WEBHOOK_BASE_URL": closed, "PORTAL_BASE_URL": closed, **self.limits,
         }
-        self.env = {**os.environ, "PORTAL_ENV": "development", "PYTHONPATH": str(ROOT),
-                    **{ENV_NAMES[k]: str(v) for k, v in self.settings.items()}}
+        self.env = process_env(self.settings, self.limits)
         self.emulator.add_account(GOOGLE_EMAIL, "Bench User")
         self.emulator.register_client(CLIENT_ID, CLIENT_SECRET, [closed + "/broker/google/callback"])
         from app import create_app
@@ -220,71 +182,29 @@ class Stack:
         return db
 
     def _seed_people(self) -> None:
-        from app.models import Company, Role, User
+        from app.models import Role
 
-        company = Company(name="Bench Co", slug="bench", settings={})
-        self.user = User(company=company, email="staff@bench.test", name="Bench Staff", role=Role.STAFF,
-                         timezone="Europe/London")
-        self.contact = User(company=company, email="client@bench.test", name="Bench Client", role=Role.CLIENT,
-                            timezone="Europe/London")
-        for user in (self.user, self.contact):
-            user.set_password(PASSWORD)
-        self.db.session.add(company)
-        self.db.session.commit()
+        _, users = make_company("Bench Co", slug="bench")
+        self.user, self.contact = users[Role.STAFF], users[Role.CLIENT]
 
     def connect(self, google_email: str, save: bool = True):
         """An ACTIVE 2-way connection to `google_email`'s primary calendar, with tokens the emulator issued."""
         from app.crypto import encrypt
         from app.google import REQUIRED_SCOPES
-        from app.models import CalendarConnection, ConnectionKind, ConnectionStatus, utcnow
+        from app.models import utcnow
 
         if google_email != GOOGLE_EMAIL:
             self.emulator.add_account(google_email, google_email)
         token = self.emulator.issue_tokens(google_email, CLIENT_ID, [*REQUIRED_SCOPES, *SIGN_IN_SCOPES])
-        connection = CalendarConnection(
-            company_id=self.user.company_id, user_id=self.user.id, kind=ConnectionKind.TWO_WAY,
-            status=ConnectionStatus.ACTIVE, google_email=google_email, calendar_id=google_email,
-            calendar_summary=google_email, access_token_enc=encrypt(token["access_token"]),
-            refresh_token_enc=encrypt(token["refresh_token"]), granted_scopes=token.get("scope", ""),
+        return make_connection(
+            self.user, save=save, google_email=google_email, calendar_summary=google_email,
+            access_token_enc=encrypt(token["access_token"]), refresh_token_enc=encrypt(token["refresh_token"]),
+            granted_scopes=token.get("scope", ""),
             token_expires_at=utcnow() + timedelta(seconds=int(token.get("expires_in", 3599)) - 60))
-        if save:
-            self.db.session.add(connection)
-            self.db.session.commit()
-        return connection
 
     def seed_items(self, n: int) -> None:
         """n items the user takes part in (tasks, events, appointments in turn), inserted in bulk."""
-        from app.models import Appointment, Event, Task, utcnow
-        from app.models.items import event_attendees, task_assignees
-
-        start = utcnow().replace(microsecond=0, second=0, minute=0) + timedelta(days=1)
-        company, me = self.user.company_id, self.user.id
-        next_id = {model: (self.db.session.scalar(sa.select(sa.func.max(model.id))) or 0) + 1
-                   for model in (Task, Event, Appointment)}
-        rows: dict = {Task: [], Event: [], Appointment: [], task_assignees: [], event_attendees: []}
-        for i in range(n):
-            when = start + timedelta(hours=7 * i)
-            model = (Task, Event, Appointment)[i % 3]
-            item_id = next_id[model] + len(rows[model])
-            common = {"id": item_id, "company_id": company, "title": f"{model.__name__} {i}",
-                      "created_at": when, "updated_at": utcnow()}
-            if model is Task:
-                rows[Task].append({**common, "notes": f"notes {i}", "due_date": when.date(), "done": False})
-                rows[task_assignees].append({"task_id": item_id, "user_id": me})
-            elif model is Event:
-                rows[Event].append({**common, "description": "d", "location": "HQ", "all_day": False,
-                                    "start_at": when, "end_at": when + timedelta(hours=1),
-                                    "timezone": "Europe/London"})
-                rows[event_attendees].append({"event_id": item_id, "user_id": me})
-            else:
-                rows[Appointment].append({**common, "start_at": when, "end_at": when + timedelta(minutes=30),
-                                          "timezone": "Europe/London", "staff_id": me,
-                                          "contact_id": self.contact.id, "location": "", "meeting_link": ""})
-        for target, batch in rows.items():
-            if batch:
-                table = target if isinstance(target, sa.Table) else target.__table__
-                self.db.session.execute(sa.insert(table), batch)
-        self.db.session.commit()
+        insert_items(self.user, self.contact, n)
 
     def connection(self):
         from app.models import CalendarConnection
@@ -350,25 +270,20 @@ class Stack:
         """
         from rq import Worker
 
-        namespace = self.settings["REDIS_NAMESPACE"]
         before = self._finished_jobs()
         log_path = self.tmp / "worker.log"
         # Idle long enough for a coalesced push (due PUSH_COALESCE_SECONDS after the first edit) to start.
         idle = self.idle_exit_seconds + int(self.app.config["PUSH_COALESCE_SECONDS"]) + 1
         mode = ["--max-idle-time", str(idle)] if during else ["--burst"]
-        with open(log_path, "ab") as log:
-            started = time.monotonic()
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "rq.cli", "worker", *mode, "--with-scheduler", "--worker-class",
-                 "rq.worker.SimpleWorker", "--url", self.settings["REDIS_URL"],
-                 f"{namespace}-sync"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        started = time.monotonic()
+        proc = start_logged(rq_worker_command(self.settings, *mode, "--with-scheduler", "--worker-class",
+                                              "rq.worker.SimpleWorker"), self.env, log_path)
         self.procs.append(proc)
         sampler = RssSampler(proc)
         if during:
             from app.queues import get_redis
 
-            wait_until(lambda: Worker.all(connection=get_redis()) or proc.poll() is not None, "the worker")
+            wait_until(lambda: Worker.all(connection=get_redis()) or proc.poll() is not None, what="the worker")
             during()
         try:
             proc.wait(timeout)

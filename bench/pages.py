@@ -15,17 +15,10 @@ from datetime import timedelta
 
 import requests
 
-from bench.common import (
-    PASSWORD,
-    ROOT,
-    Stack,
-    emit,
-    free_port,
-    google_user_events,
-    port_open,
-    stop_process,
-    wait_until,
-)
+from bench.common import Stack, emit, google_user_events
+from testsupport.factories import PASSWORD
+from testsupport.helpers import free_port, wait_for_port
+from testsupport.processes import start_logged, stop_process
 
 PAGES = ("/integrations/", "/calendar/")
 
@@ -89,13 +82,10 @@ def sql_queries_per_page(stack: Stack) -> dict[str, int]:
 
 def start_gunicorn(stack: Stack, workers: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    log = open(stack.tmp / "gunicorn.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-                             "--timeout", "60", "wsgi:app"], cwd=ROOT, env=stack.env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    log.close()
+    proc = start_logged([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                         "--timeout", "60", "wsgi:app"], stack.env, stack.tmp / "gunicorn.log")
     stack.procs.append(proc)
-    wait_until(lambda: port_open(port), "gunicorn")
+    wait_for_port(port, timeout=20)
     return proc, f"http://127.0.0.1:{port}"
 
 

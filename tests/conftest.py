@@ -2,61 +2,33 @@
 every role with real logins (CSRF on), an RQ worker helper, the Google emulator and Chromium."""
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
-import socket
-import subprocess
-import time
 import uuid
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from rq import SimpleWorker
-from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.extensions import db
-from app.models import Company, Role, User
+from app.models import User
 from app.queues import get_queue, get_redis
 from config import TestConfig
-
-ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "correct horse battery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on port {port}")
+from testsupport.factories import PASSWORD, make_company
+from testsupport.helpers import free_port
+from testsupport.processes import RedisServer, process_env, rq_worker_command, start_logged, stop_process
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     """A real redis-server of the test session's own, on a free port."""
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server is not installed (make test installs it)"
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path_factory.mktemp("redis"))], stdout=subprocess.DEVNULL)
-    wait_for_port(port)
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(10)
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -144,24 +116,6 @@ def app(app_config):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-@functools.cache
-def password_hash() -> str:
-    """Hashed once per session: scrypt costs ~0.15 s and tests make many users with the same password."""
-    return generate_password_hash(PASSWORD)
-
-
-def make_company(name: str = "Acme", slug: str | None = None) -> tuple[Company, dict[Role, User]]:
-    company = Company(name=name, slug=slug or re.sub(r"\W+", "-", name.lower()) + uuid.uuid4().hex[:4], settings={})
-    users = {}
-    for role in Role:
-        user = User(company=company, email=f"{role.value}@{company.slug}.test", name=f"{role.label} {name}",
-                    role=role, timezone="Europe/London", password_hash=password_hash())
-        users[role] = user
-    db.session.add(company)
-    db.session.commit()
-    return company, users
 
 
 @pytest.fixture
@@ -301,48 +255,14 @@ def browser_login(page, user: User) -> None:
     page.wait_for_url("**/dashboard")
 
 
-def process_env(config) -> dict[str, str]:
-    """The environment a separate worker or cron process needs to act as this test's app (as in production)."""
-    return {**os.environ, "PORTAL_ENV": "development", "DATABASE_URL": config["SQLALCHEMY_DATABASE_URI"],
-            "REDIS_URL": config["REDIS_URL"], "REDIS_NAMESPACE": config["REDIS_NAMESPACE"],
-            "GOOGLE_API_BASE_URL": config["GOOGLE_API_BASE_URL"],
-            "GOOGLE_OPENID_CONFIGURATION_URL": config["GOOGLE_OPENID_CONFIGURATION_URL"],
-            "GOOGLE_CLIENT_ID": config["GOOGLE_CLIENT_ID"], "GOOGLE_CLIENT_SECRET": config["GOOGLE_CLIENT_SECRET"],
-            "TOKEN_ENCRYPTION_KEY": config["TOKEN_ENCRYPTION_KEY"], "SECRET_KEY": config["SECRET_KEY"],
-            "WEBHOOK_BASE_URL": config["WEBHOOK_BASE_URL"], "PORTAL_BASE_URL": config["PORTAL_BASE_URL"]}
-
-
 @pytest.fixture
 def worker_process(app, tmp_path):
     """A separate `rq worker` process on this test's queues, configured like production (environment only)."""
-    import sys
-
-    config = app.config
-    env = process_env(config)
-    namespace = config["REDIS_NAMESPACE"]
-    log = open(tmp_path / "worker.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "rq.cli", "worker", "--url", config["REDIS_URL"],
-                             "--worker-ttl", "30", "--with-scheduler", f"{namespace}-sync"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = start_logged(rq_worker_command(app.config, "--worker-ttl", "30", "--with-scheduler"),
+                        process_env(app.config), tmp_path / "worker.log")
     proc.log_path = tmp_path / "worker.log"
     yield proc
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
-
-
-def wait_until(predicate, timeout: float = 20.0, interval: float = 0.1):
-    """Poll until `predicate()` is truthy (for work done by another process); returns its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
+    stop_process(proc)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -19,8 +19,9 @@ from app.google import REQUIRED_SCOPES
 from app.models import CalendarConnection, ConnectionKind, ConnectionStatus, GoogleEvent, Role
 from tests.browser.screens import check_widths
 from tests.browser.test_integrations_story import connection_of, consent_on_google, runs_of
-from tests.conftest import browser_login, wait_until
-from tests.integrations.factories import make_items
+from tests.conftest import browser_login
+from testsupport.factories import make_items
+from testsupport.helpers import wait_until
 
 WAIT = 30_000
 pytestmark = pytest.mark.usefixtures("google")

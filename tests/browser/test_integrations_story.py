@@ -17,8 +17,9 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.google import APP_CREATED_SCOPE, CALENDARLIST_SCOPE, EVENTS_SCOPE, REQUIRED_SCOPES, SCOPE_LABELS
 from app.models import CalendarConnection, ConnectionKind, ConnectionStatus, Event, Role, SyncRun
-from tests.conftest import browser_login, wait_until
-from tests.integrations.factories import make_items
+from tests.conftest import browser_login
+from testsupport.factories import make_items
+from testsupport.helpers import wait_until
 
 WAIT = 20_000  # ms: the longest any single expectation may wait
 

@@ -15,8 +15,7 @@ from app.models import ConnectionKind, ConnectionStatus, FailureKind, Role, Sync
 from app.sync.failures import REFUSALS, record_failure
 from tests.browser.screens import check_widths
 from tests.conftest import browser_login
-from tests.integrations.factories import make_items
-from tests.settings.conftest import make_connection
+from testsupport.factories import make_connection, make_items
 
 LONG = "a-very-long-google-account-name-for-layout-checks@example-company-with-long-domain.com"
 

@@ -18,8 +18,8 @@ from app.extensions import db
 from app.google import REQUIRED_SCOPES
 from app.models import Role
 from tests.browser.test_integrations_story import WAIT, connection_of, consent_on_google, live_events
-from tests.conftest import browser_login, make_company
-from tests.integrations.factories import make_items
+from tests.conftest import browser_login
+from testsupport.factories import make_company, make_items
 
 BRANDS = {"acme": ("Acme Advisory", "#0f766e"), "globex": ("Globex Partners", "#7c3aed")}
 

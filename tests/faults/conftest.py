@@ -9,10 +9,7 @@ the terminal summary (with or without `-s`) and collected into tests/RELIABILITY
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,34 +22,20 @@ from app.models import CalendarConnection, Role, RunStatus, SyncRun
 from app.queues import get_queue
 from app.sync.mapping import portal_ref
 from jobs.sync import run_job_id
-from tests.conftest import ROOT, free_port, post_form, process_env, wait_for_port, wait_until
+from tests.conftest import post_form
 from tests.google_flow import sign_in_with_google
+from testsupport.helpers import wait_until
+from testsupport.processes import (
+    ROOT,
+    RedisServer,
+    process_env,
+    rq_cron_command,
+    rq_worker_command,
+    start_logged,
+    stop_process,
+)
 
 CALENDAR = "alex@example.com"
-
-
-class RedisServer:
-    """redis-server with appendonly on, in its own directory, restartable on the same port."""
-
-    def __init__(self, directory: Path):
-        self.dir, self.port = directory, free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen([shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
-                                      "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-                                      "--dir", str(self.dir)], stdout=subprocess.DEVNULL)
-        wait_for_port(self.port)
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
 
 
 def descendants(pid: int) -> list[int]:
@@ -80,9 +63,7 @@ class Supervised:
 
     def __init__(self, name: str, command: list[str], env: dict, log_dir: Path):
         self.name, self.log_path = name, log_dir / f"{name}.log"
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([str(ROOT / "scripts" / "supervise.sh"), *command], cwd=ROOT, env=env,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = start_logged([str(ROOT / "scripts" / "supervise.sh"), *command], env, self.log_path)
 
     def kill_child(self) -> None:
         for pid in descendants(self.proc.pid):
@@ -93,22 +74,17 @@ class Supervised:
 
     def stop(self) -> None:
         tree = descendants(self.proc.pid)
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc, timeout=15)
         for pid in tree:  # a work horse left mid-job must not outlive the test
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        self._log.close()
 
 
 @pytest.fixture
 def fault_redis(tmp_path):
-    server = RedisServer(tmp_path / "redis")
+    server = RedisServer(tmp_path / "redis", appendonly=True)
     server.dir.mkdir()
     server.start()
     yield server
@@ -127,17 +103,14 @@ def stack(app, google, tmp_path):
     """Starts `workers` supervised RQ workers and one supervised `rq cron`, configured only by environment."""
     config = app.config
     env = process_env(config)
-    rq = [sys.executable, "-m", "rq.cli"]
     started: list[Supervised] = []
 
     def start(workers: int = 2) -> list[Supervised]:
         for n in range(workers):
-            started.append(Supervised(f"worker{n}", [*rq, "worker", "--url", config["REDIS_URL"],
-                                                     "--worker-class", "jobs.worker.SyncWorker", "--with-scheduler",
-                                                     "--worker-ttl", "35", "--maintenance-interval", "15",
-                                                     f"{config['REDIS_NAMESPACE']}-sync"], env, tmp_path))
-        started.append(Supervised("cron", [*rq, "cron", "jobs.cron_config", "--url", config["REDIS_URL"]],
-                                  env, tmp_path))
+            started.append(Supervised(f"worker{n}", rq_worker_command(
+                config, "--worker-class", "jobs.worker.SyncWorker", "--with-scheduler", "--worker-ttl", "35",
+                "--maintenance-interval", "15"), env, tmp_path))
+        started.append(Supervised("cron", rq_cron_command(config), env, tmp_path))
         return started[:workers]
 
     start.logs = lambda tail=3000: "\n".join(  # what each process said (the last `tail` characters, or all)

@@ -8,9 +8,10 @@ from app.extensions import db
 from app.models import CalendarConnection, ConnectionStatus, GoogleEvent, RunKind, RunStatus, SyncRun, Task
 from app.sync.runs import NEEDS_ATTENTION
 from jobs.sync import schedule_pull
-from tests.conftest import post_form, run_jobs, wait_until
+from tests.conftest import post_form, run_jobs
 from tests.google_flow import google_user_calendar, sign_in_with_google
-from tests.integrations.factories import make_items
+from testsupport.factories import make_items
+from testsupport.helpers import wait_until
 
 from .conftest import CALENDAR, connect_and_push, google_copies, settled, unfinished_runs
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import RunStatus, SyncRun
 from tests.conftest import post_form
-from tests.integrations.factories import make_items
+from testsupport.factories import make_items
 
 from .conftest import CALENDAR, connect_and_push, google_copies, settled
 

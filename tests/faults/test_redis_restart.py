@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import RunKind, RunStatus, SyncRun
-from tests.conftest import wait_until
-from tests.integrations.factories import make_items
+from testsupport.factories import make_items
+from testsupport.helpers import wait_until
 
 from .conftest import CALENDAR, connect_and_push, google_copies, settled
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import RunKind, RunStatus, SyncRun
 from app.sync.runs import INTERRUPTED_MESSAGE
-from tests.conftest import wait_until
-from tests.integrations.factories import make_items
+from testsupport.factories import make_items
+from testsupport.helpers import wait_until
 
 from .conftest import busy_worker, connect_and_push, google_copies, settled
 

@@ -1,4 +1,5 @@
-from tests.conftest import PASSWORD, csrf_token, login
+from tests.conftest import csrf_token, login
+from testsupport.factories import PASSWORD
 
 
 def test_login_redirects_to_dashboard_and_shows_company_header(client, users, company):

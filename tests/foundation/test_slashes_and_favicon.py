@@ -3,7 +3,7 @@ from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from app.models import Role
-from tests.integrations.factories import make_items
+from testsupport.factories import make_items
 
 
 def test_trailing_slash_redirects_to_the_page(users, login_as):

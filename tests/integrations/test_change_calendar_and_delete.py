@@ -8,7 +8,7 @@ from app.models import CalendarConnection, FailureKind, PendingPush, Role, SyncR
 from app.sync.failures import REFUSALS, record_failure
 from tests.conftest import post_form, run_jobs
 from tests.google_flow import sign_in_with_google
-from tests.integrations.factories import make_items
+from testsupport.factories import make_items
 
 CALENDAR = "alex@example.com"
 

@@ -50,7 +50,7 @@ def test_cancel_on_google_connects_nothing(google, users, login_as):
 
 def test_push_existing_data_pushes_every_item_once_and_is_idempotent(google, users, login_as, app):
     user = users[Role.CLIENT]
-    from tests.integrations.factories import make_items
+    from testsupport.factories import make_items
 
     make_items(user, tasks=3, events=3, appointments=2)
     client = login_as(user)
@@ -120,7 +120,7 @@ def test_another_user_cannot_see_or_touch_my_connection_or_runs(google, users, l
 
 def test_choosing_another_calendar_moves_the_sync_there(google, users, login_as, app):
     user = users[Role.CLIENT]
-    from tests.integrations.factories import make_items
+    from testsupport.factories import make_items
 
     make_items(user, tasks=2)
     client = login_as(user)
@@ -155,7 +155,7 @@ def test_push_existing_data_without_redis_says_so_and_keeps_nothing_queued(googl
 
 
 def test_switching_from_one_way_to_two_way_reuses_the_copies_in_google(google, users, login_as, app):
-    from tests.integrations.factories import make_items
+    from testsupport.factories import make_items
 
     user = users[Role.CLIENT]
     make_items(user, tasks=2, events=2, appointments=1)

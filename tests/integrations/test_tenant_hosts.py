@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.commands import DEMO_PASSWORD
 from app.extensions import db
 from app.models import Company, Role, Task, User
-from tests.conftest import PASSWORD
+from testsupport.factories import PASSWORD
 
 
 def sign_in_on(app, host: str, user, password: str = PASSWORD) -> int:

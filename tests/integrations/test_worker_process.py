@@ -3,9 +3,10 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Role, SyncRun
-from tests.conftest import post_form, wait_until
+from tests.conftest import post_form
 from tests.google_flow import sign_in_with_google
-from tests.integrations.factories import make_items
+from testsupport.factories import make_items
+from testsupport.helpers import wait_until
 
 
 def test_push_existing_data_runs_in_a_separate_worker_process(google, users, login_as, worker_process):

@@ -11,7 +11,7 @@ from app.models import Role
 from tests.conftest import browser_login
 from tests.security.conftest import rules
 from tests.security.test_id_routes import make_run
-from tests.settings.conftest import make_connection
+from testsupport.factories import make_connection
 
 # Every violation, reported by the page itself (a CDP init script is not subject to the CSP).
 RECORD_VIOLATIONS = """

@@ -20,8 +20,9 @@ from app.integrations.forms import ChangeCalendarForm, DeleteConnectionForm, Pus
 from app.models import Role
 from app.portal.forms import AppointmentForm, EventForm, PersonField, TaskForm, ZoneField
 from app.settings.forms import CompanyProfileForm, ConnectionFilterForm, GoogleMeetForm, IntegrationsVisibilityForm
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import csrf_token
 from tests.portal.test_forms import valid_data
+from testsupport.factories import PASSWORD
 
 # (form class, method, URL, who sends it); "{task}" is the id of an existing task, "{event}" of an event.
 # (For a valid submission of each form, see `valid_submission`.)

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Company, Role, SyncRun
 from tests.conftest import csrf_token
 from tests.security.conftest import rules
-from tests.settings.conftest import make_connection
+from testsupport.factories import make_connection
 
 KINDS = ("task", "event", "appointment")
 

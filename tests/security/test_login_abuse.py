@@ -8,7 +8,8 @@ import time
 from app.models import Role
 from app.queues import get_redis
 from app.security import THROTTLED_MESSAGE
-from tests.conftest import PASSWORD, csrf_token
+from tests.conftest import csrf_token
+from testsupport.factories import PASSWORD
 
 
 def attempt(client, email: str, password: str = "wrong password", ip: str = "10.0.0.1"):

@@ -8,8 +8,8 @@ from rq.worker import WorkerStatus
 
 from app.models import Role
 from app.queues import get_queue
-from tests.conftest import wait_until
-from tests.settings.conftest import make_connection
+from testsupport.factories import make_connection
+from testsupport.helpers import wait_until
 
 
 def fail_for_connection(connection_id: int) -> None:

@@ -6,7 +6,7 @@ import pytest
 from app.extensions import db
 from app.models import AuditLog, CalendarConnection, ConnectionStatus, Role
 from tests.conftest import csrf_token
-from tests.settings.conftest import make_connection
+from testsupport.factories import make_connection
 
 NON_ADMINS = [Role.MANAGER, Role.STAFF, Role.PROSPECT, Role.CLIENT]
 

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import AuditLog, CalendarConnection, ConnectionKind, ConnectionStatus, Role, SyncRun
 from app.queues import get_queue
 from tests.conftest import csrf_token
-from tests.settings.conftest import make_connection
+from testsupport.factories import make_connection
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import re
 from app.extensions import db
 from app.models import AuditLog, Role
 from tests.conftest import csrf_token
-from tests.settings.conftest import make_connection
 from tests.settings.test_visibility import save_visibility
+from testsupport.factories import make_connection
 
 
 def audit_table(client) -> str:

@@ -7,8 +7,9 @@ import re
 from app.audit import record
 from app.extensions import db
 from app.models import Role, User
-from tests.conftest import counted_statements, password_hash
+from tests.conftest import counted_statements
 from tests.settings.test_profile import PNG, post_profile
+from testsupport.factories import password_hash
 
 
 def test_the_audit_list_loads_its_authors_with_the_rows(company, users, admin):

@@ -8,7 +8,7 @@ import pytest
 from app.extensions import db
 from app.models import AuditLog, CalendarConnection, ConnectionKind, ConnectionStatus, Role
 from tests.conftest import csrf_token
-from tests.settings.conftest import make_connection
+from testsupport.factories import make_connection
 
 
 def save_visibility(client, *visible: Role, token: bool = True, extra: dict | None = None):

@@ -4,7 +4,7 @@ from math import ceil
 from app.extensions import db
 from app.google.client import BATCH_LIMIT
 from tests.conftest import run_jobs
-from tests.integrations.factories import make_items
+from testsupport.factories import make_items
 
 
 def test_push_existing_data_sends_batches_not_one_request_per_event(connect, user, google):

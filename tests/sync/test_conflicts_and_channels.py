@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import SyncHistory, utcnow
 from tests.conftest import run_jobs
-from tests.integrations.factories import make_items
 from tests.sync.conftest import CALENDAR, link_for, pull
+from testsupport.factories import make_items
 
 
 def google_title(google, item) -> str:

@@ -5,8 +5,8 @@ from app.extensions import db
 from app.models import Appointment, CalendarConnection, Role
 from tests.conftest import post_form, run_jobs
 from tests.google_flow import sign_in_with_google
-from tests.integrations.factories import make_items
 from tests.sync.conftest import CALENDAR, live_events
+from testsupport.factories import make_items
 
 STAFF_CALENDAR = "sam@example.com"
 

@@ -10,8 +10,8 @@ from app.extensions import db
 from app.models import CalendarConnection, ConnectionStatus, EventLink
 from tests.conftest import run_jobs
 from tests.google_flow import sign_in_with_google
-from tests.integrations.factories import make_items
 from tests.sync.conftest import pull
+from testsupport.factories import make_items
 
 
 def channel_is_live(google, app, email: str, channel_id: str, resource_id: str) -> bool:

@@ -15,9 +15,9 @@ from app.extensions import db
 from app.models import Event, Role, SyncHistory, Task
 from tests.conftest import post_form, run_jobs
 from tests.google_flow import google_user_calendar, sign_in_with_google
-from tests.integrations.factories import make_items
 from tests.sync.conftest import CALENDAR, link_for, pull
 from tests.sync.test_two_way import _writes
+from testsupport.factories import make_items
 
 
 def google_copy(google, item) -> dict:

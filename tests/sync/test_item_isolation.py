@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Event, FailureKind, PendingPush, SyncFailure, SyncRun, Task, utcnow
 from tests.conftest import post_form, run_jobs
-from tests.integrations.factories import make_items
 from tests.sync.conftest import link_for, live_events, pull
+from testsupport.factories import make_items
 
 RAW_ERROR_WORDS = ("Error", "Traceback", "NoneType", "isoformat")
 

@@ -13,8 +13,8 @@ from app.models import CalendarConnection, Event, EventLink, PendingPush, SyncRu
 from app.queues import get_queue, get_redis
 from tests.conftest import post_form, run_jobs
 from tests.google_flow import sign_in_with_google
-from tests.integrations.factories import make_items
 from tests.sync.conftest import CALENDAR, live_events, pull
+from testsupport.factories import make_items
 
 PAUSED = "Google has limited changes to this calendar for a few hours; we will continue at "
 

@@ -12,7 +12,7 @@ from app.sync.runs import INTERRUPTED_MESSAGE, NEEDS_ATTENTION, WORKERS_UNAVAILA
 from app.sync.scheduling import claim, connection_lock
 from jobs.sync import enqueue_run, recover_runs, sync_now
 from tests.conftest import post_form, run_jobs
-from tests.integrations.factories import make_items
+from testsupport.factories import make_items
 
 from .conftest import live_events
 

@@ -16,9 +16,10 @@ from app.models import (
     Task,
     utcnow,
 )
-from tests.conftest import post_form, run_jobs, wait_until
-from tests.integrations.factories import make_items
+from tests.conftest import post_form, run_jobs
 from tests.sync.conftest import CALENDAR, link_for, live_events, pull
+from testsupport.factories import make_items
+from testsupport.helpers import wait_until
 
 
 def google_event(google, item) -> dict:

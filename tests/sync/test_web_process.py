@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+from testsupport.processes import ROOT
 
 
 def test_create_app_alone_installs_the_outbox_hooks():

@@ -59,12 +59,14 @@ def make_company(name: str = "Acme", slug: str | None = None) -> tuple[Company, 
 def make_connection(user: User, kind: ConnectionKind = ConnectionKind.TWO_WAY,
                     status: ConnectionStatus = ConnectionStatus.ACTIVE, save: bool = True,
                     **values) -> CalendarConnection:
-    """A connection as the Integrations flow leaves it; without tokens in `values` nothing is revoked at Google."""
+    """A connection as the Integrations flow leaves it; without tokens in `values` nothing is revoked at Google.
+    With `save=False` it stays out of the session, its company and user set as objects so that it can still build
+    its Google client (the bench's per-event push)."""
     values.setdefault("google_email", f"{user.role.value}.{user.company.slug}@example.com")
     if status is ConnectionStatus.ACTIVE:
         values.setdefault("calendar_id", values["google_email"])
         values.setdefault("calendar_summary", f"{user.name}'s calendar")
-    connection = CalendarConnection(company_id=user.company_id, user=user, kind=kind, status=status, **values)
+    connection = CalendarConnection(company=user.company, user=user, kind=kind, status=status, **values)
     return saved(connection) if save else connection
 
 

@@ -15,19 +15,8 @@ import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
-from app.models import (
-    Appointment,
-    CalendarConnection,
-    Company,
-    ConnectionKind,
-    ConnectionStatus,
-    Event,
-    Role,
-    Task,
-    User,
-    utcnow,
-)
-from app.models.items import event_attendees, task_assignees
+from app.models import CalendarConnection, Company, ConnectionKind, ConnectionStatus, Role, User, utcnow
+from app.models.items import Appointment, Event, Task, event_attendees, task_assignees
 
 PASSWORD = "correct horse battery"
 

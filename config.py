@@ -52,6 +52,9 @@ class Config:
     # A push waits this long before it starts, so a burst of edits becomes one job and a few batched requests.
     PUSH_COALESCE_SECONDS = float(_env("PUSH_COALESCE_SECONDS", "2"))
     SYNC_LOCK_WAIT_SECONDS = 30  # how long a job waits for its connection's running job before retrying later
+    # The per-connection lock's life: renewed by the running job every third of it, so a dead worker's
+    # connection is free (and its run found interrupted) within this many seconds.
+    SYNC_LOCK_SECONDS = int(_env("SYNC_LOCK_SECONDS", "20"))
     WATCH_TTL_SECONDS = int(_env("WATCH_TTL_SECONDS", str(7 * 24 * 3600)))
 
 

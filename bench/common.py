@@ -310,12 +310,13 @@ class Stack:
 
     def enqueue_push_existing(self) -> int:
         """What the Push Existing Data button does once a calendar is chosen: a queued run, then its job."""
+        from app.models import RunKind
         from app.sync.runs import new_run
-        from app.sync.scheduling import enqueue_run
+        from jobs.sync import enqueue_run
 
-        run = new_run(self.connection(), "push_existing")
+        run = new_run(self.connection(), RunKind.PUSH_EXISTING)
         self.db.session.commit()
-        enqueue_run(run, "jobs.sync.push_existing_data")
+        enqueue_run(run)
         return run.id
 
     def queued_jobs(self) -> int:

@@ -34,7 +34,7 @@ def side_effects(stack: Stack) -> dict:
 
 def pull_in_worker(stack: Stack) -> tuple:
     """Schedule one pull (as the webhook does) and run it in the worker; returns (run, worker, counters)."""
-    from app.sync.scheduling import schedule_pull
+    from jobs.sync import schedule_pull
 
     stack.emulator.reset_counters()
     schedule_pull(stack.connection_id)

@@ -1,119 +1,271 @@
-"""Sync jobs: load ids, take the connection's lock, call the sync engine, record progress.
+"""Sync jobs, one function per kind of work, and the one place that enqueues them (by function reference).
 
-A job that finds its connection busy (another worker holds the lock) does not fail: it asks to be
-run again shortly.
+A job loads ids, takes its connection's lock, calls the sync engine and records progress on its SyncRun.
+A job that finds its connection busy does not fail: it asks to be run again shortly. A job that may not
+do its work (the connection went away or needs its user) ends its run in plain words. Every job that
+takes a connection's lock first ends the runs a dead worker left "running" there and resumes their work;
+`recover_runs` does the same every few seconds for connections no job touches.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+
 import sqlalchemy as sa
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-from .runtime import app_context
+from app.extensions import db
+from app.google import GoogleError, client_for
+from app.google.client import CalendarClient
+from app.models import CalendarConnection, ConnectionKind, PendingPush, RunKind, RunStatus, SyncRun, utcnow
+from app.queues import get_queue
+from app.sync import pull, push
+from app.sync.outbox import PENDING_KEY
+from app.sync.runs import (
+    NEEDS_ATTENTION,
+    WORKERS_UNAVAILABLE,
+    end_unstarted,
+    interrupt,
+    new_run,
+    running_runs,
+    stale_queued_runs,
+    tracked,
+)
+from app.sync.scheduling import claim, connection_lock, locked_connections, release_claim
+from app.sync.watch import needs_renewal, start_watch
 
+from .runtime import app_context, run_logging
+
+JOB_OPTIONS = {"job_timeout": 3600, "result_ttl": 600, "failure_ttl": 7 * 86400}  # failed jobs stay a week
+RETRY_SECONDS = 15  # a busy connection's job runs again this much later
+STALE_QUEUED = timedelta(seconds=30)  # a run still queued this long after its connection fell idle lost its job
+OVERDUE_PUSH = timedelta(seconds=20)  # an outbox row this old missed its push (Redis was away, a worker died)
+RECENT_PUSH = timedelta(minutes=10)  # older rows (transient failures) wait for the 5-minute safety net
+
+Body = Callable[[CalendarClient, CalendarConnection, SyncRun], None]
+
+
+# -- jobs started by a person: the SyncRun row exists and is committed before the job is enqueued ----------
 
 def push_existing_data(run_id: int) -> None:
     """Push Existing Data: everything the user takes part in, then (2-way) start watching and pulling."""
     with app_context():
-        from app.extensions import db
-        from app.google import client_for
-        from app.models import SyncRun
-        from app.sync import pull, push
-        from app.sync.runs import new_run, tracked
-        from app.sync.scheduling import connection_lock, retry_later
-        from app.sync.watch import start_watch
+        _run_queued(run_id, push_existing_data, _push_everything)
 
-        run = db.session.get(SyncRun, run_id)
-        connection = run and run.connection_id and _load(run.connection_id)
-        if not connection or run.status != "queued":
+
+def sync_now(run_id: int) -> None:
+    """The user's "Sync now" (or a reconnect): push what is pending, then pull (2-way)."""
+    with app_context():
+        _run_queued(run_id, sync_now, _push_and_pull)
+
+
+def _push_everything(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
+    push.push_existing_data(client, connection, run)
+    run.message = (f"Synchronization complete: {run.created} created, {run.updated} updated"
+                   + (f", {run.failed} failed." if run.failed else "."))
+
+
+def _push_and_pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
+    if connection.pulls and not connection.channel_id:
+        start_watch(client, connection)
+    push.push_pending(client, connection, run)
+    pull.pull_changes(client, connection, run)
+
+
+def _run_queued(run_id: int, job: Callable[[int], None], body: Body) -> None:
+    run = db.session.get(SyncRun, run_id)
+    if run is None or run.status != RunStatus.QUEUED:
+        return  # already run by an earlier copy of this job (the sweep re-enqueues runs that wait too long)
+    connection = db.session.get(CalendarConnection, run.connection_id) if run.connection_id else None
+    with run_logging(run.id):
+        if connection is None or not connection.can_sync:
+            end_unstarted(run, RunStatus.CANCELLED, NEEDS_ATTENTION)
+            db.session.commit()
             return
         with connection_lock(connection.id) as locked:
             if not locked:
-                return retry_later("jobs.sync.push_existing_data", run_id)
-            with tracked(run, connection):
-                client = client_for(connection)
-                push.push_existing_data(client, connection, run)
-                run.message = (f"Synchronization complete: {run.created} created, {run.updated} updated"
-                               + (f", {run.failed} failed." if run.failed else "."))
-            if run.status == "succeeded" and connection.pulls:
-                with tracked(new_run(connection, "pull"), connection) as pull_run:
-                    if not connection.channel_id:
-                        start_watch(client, connection)
-                    pull.pull_changes(client, connection, pull_run)
+                return retry_later(job, run_id)
+            db.session.refresh(run)
+            if run.status != RunStatus.QUEUED:
+                return
+            _recover_runs_of(connection)
+            _tracked(run, connection, body)
+            if run.kind is RunKind.PUSH_EXISTING and run.status == RunStatus.SUCCEEDED and connection.pulls:
+                first_pull = new_run(connection, RunKind.PULL)
+                db.session.commit()
+                with run_logging(first_pull.id):
+                    _tracked(first_pull, connection, _watch_and_pull)
 
+
+def _watch_and_pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
+    if not connection.channel_id:
+        start_watch(client, connection)
+    pull.pull_changes(client, connection, run)
+
+
+def _tracked(run: SyncRun, connection: CalendarConnection, body: Body) -> None:
+    current_app.logger.info("%s run %s started for connection %s", run.kind, run.id, connection.id)
+    with tracked(run, connection):
+        body(client_for(connection), connection, run)
+    current_app.logger.info("%s run %s ended %s: %s", run.kind, run.id, run.status, run.message)
+
+
+# -- jobs started by changes: coalesced per connection; the run is created once the lock is held ------------
 
 def push_changes(connection_id: int) -> None:
     """Drain the connection's outbox (scheduled, coalesced, after each committed item change)."""
     with app_context():
-        from app.sync.scheduling import clear_push_schedule
-
-        clear_push_schedule(connection_id)
-        _run_for_connection(connection_id, "push")
+        release_claim("push", connection_id)
+        if db.session.scalar(sa.select(PendingPush.id).where(PendingPush.connection_id == connection_id).limit(1)):
+            _run_for_connection(connection_id, RunKind.PUSH, push_changes, push.push_pending)
+        # else: another job already drained it
 
 
 def pull_changes(connection_id: int) -> None:
     """Apply Google's changes (webhook-triggered or the periodic safety net)."""
     with app_context():
-        from app.sync.scheduling import clear_pull_schedule
-
-        clear_pull_schedule(connection_id)
-        _run_for_connection(connection_id, "pull")
+        release_claim("pull", connection_id)
+        _run_for_connection(connection_id, RunKind.PULL, pull_changes, pull.pull_changes)
 
 
-def sync_now(run_id: int) -> None:
-    """The user's "Sync now": push what is pending, then pull (2-way)."""
-    with app_context():
-        from app.extensions import db
-        from app.models import SyncRun
-
-        run = db.session.get(SyncRun, run_id)
-        if run and run.status == "queued" and run.connection_id:
-            _run_for_connection(run.connection_id, "sync", run)
-
-
-def _load(connection_id: int):
-    from app.extensions import db
-    from app.models import CalendarConnection
-
-    return db.session.get(CalendarConnection, connection_id)
-
-
-def _run_for_connection(connection_id: int, kind: str, run=None) -> None:
-    from app.extensions import db
-    from app.google import client_for
-    from app.models import PendingPush
-    from app.sync import pull, push
-    from app.sync.runs import new_run, tracked
-    from app.sync.scheduling import connection_lock, retry_later
-    from app.sync.watch import start_watch
-
-    connection = _load(connection_id)
+def _run_for_connection(connection_id: int, kind: RunKind, job: Callable[[int], None], body: Body) -> None:
+    connection = db.session.get(CalendarConnection, connection_id)
     if connection is None or not connection.can_sync:
-        return  # deleted, or waiting for the user to reconnect: nothing to do, no retry loop
-    if kind == "push" and not db.session.scalar(sa.select(PendingPush.id).where(
-            PendingPush.connection_id == connection_id).limit(1)):
-        return  # another job already drained it
+        return  # deleted, or waiting for the user to reconnect (the outbox keeps what waits): no run, no loop
     with connection_lock(connection_id) as locked:
         if not locked:
-            if run:
-                return retry_later("jobs.sync.sync_now", run.id)
-            return retry_later(f"jobs.sync.{kind}_changes", connection_id)
-        run = run or new_run(connection, kind)
-        with tracked(run, connection):
-            client = client_for(connection)
-            if kind == "sync" and connection.pulls and not connection.channel_id:
-                start_watch(client, connection)
-            if kind in ("push", "sync"):
-                push.push_pending(client, connection, run)
-            if kind in ("pull", "sync"):
-                pull.pull_changes(client, connection, run)
+            return retry_later(job, connection_id)
+        _recover_runs_of(connection)
+        run = new_run(connection, kind)
+        db.session.commit()
+        with run_logging(run.id):
+            _tracked(run, connection, body)
+
+
+# -- enqueueing ---------------------------------------------------------------------------------------------
+
+RUN_JOBS: dict[RunKind, Callable[[int], None]] = {RunKind.PUSH_EXISTING: push_existing_data, RunKind.SYNC: sync_now}
+
+
+def enqueue_run(run: SyncRun) -> bool:
+    """Enqueue the job of an already committed run (write the record, then enqueue).
+
+    Without Redis the run ends "failed" in plain words instead of staying queued; the caller commits that.
+    """
+    try:
+        get_queue().enqueue(RUN_JOBS[run.kind], run.id, job_id=f"{current_app.config['REDIS_NAMESPACE']}-run-{run.id}",
+                            **JOB_OPTIONS)
+    except RedisError:
+        current_app.logger.exception("could not enqueue sync run %s", run.id)
+        end_unstarted(run, RunStatus.FAILED, WORKERS_UNAVAILABLE)
+        return False
+    return True
+
+
+def retry_later(job: Callable[[int], None], *args: int) -> None:
+    """The connection is busy: run this job again shortly instead of failing it (the workers' scheduler)."""
+    get_queue().enqueue_in(timedelta(seconds=RETRY_SECONDS), job, *args, **JOB_OPTIONS)
+
+
+def _enqueue_now(job: Callable[[int], None], connection_id: int) -> None:
+    get_queue().enqueue(job, connection_id, **JOB_OPTIONS)
+
+
+def schedule_push(connection_id: int) -> bool:
+    """A push after PUSH_COALESCE_SECONDS, so every change made before it starts rides along with it."""
+    if not claim("push", connection_id):
+        return False
+    delay = current_app.config["PUSH_COALESCE_SECONDS"]
+    if delay:
+        get_queue().enqueue_in(timedelta(seconds=delay), push_changes, connection_id, **JOB_OPTIONS)
+    else:
+        _enqueue_now(push_changes, connection_id)
+    return True
+
+
+def schedule_pull(connection_id: int) -> bool:
+    """At most one waiting pull per connection: a burst of notifications becomes one job."""
+    if not claim("pull", connection_id):
+        return False
+    _enqueue_now(pull_changes, connection_id)
+    return True
+
+
+@event.listens_for(Session, "after_commit")
+def _schedule_pushes_after_commit(session: Session) -> None:
+    """The outbox (`app.sync.outbox`) noted which connections got rows in this transaction: push them."""
+    connection_ids = session.info.pop(PENDING_KEY, None)
+    if not connection_ids:
+        return
+    try:
+        for connection_id in sorted(connection_ids):
+            schedule_push(connection_id)
+    except RedisError:  # the outbox rows are committed: `recover_runs` pushes them once Redis is back
+        current_app.logger.warning("Redis unavailable: pushes for %s wait for the sweep", connection_ids)
+
+
+# -- recovery -----------------------------------------------------------------------------------------------
+
+def _recover_runs_of(connection: CalendarConnection) -> None:
+    """Called holding the connection's lock: any other run still "running" here lost its worker."""
+    _interrupt_and_resume(running_runs(connection.id))
+
+
+def _interrupt_and_resume(dead: Iterable[SyncRun]) -> int:
+    interrupted = [run for run in dead if interrupt(run)]
+    db.session.commit()
+    for run in interrupted:
+        _resume(run)
+    return len(interrupted)
+
+
+def _resume(run: SyncRun) -> None:
+    """The interrupted work again: every step of it is idempotent, so what was done is not done twice."""
+    connection = db.session.get(CalendarConnection, run.connection_id)
+    if connection is None or not connection.can_sync:
+        return
+    if run.kind in RUN_JOBS:
+        again = new_run(connection, run.kind)
+        db.session.commit()
+        if not enqueue_run(again):
+            db.session.commit()
+    else:
+        _enqueue_now(push_changes if run.kind is RunKind.PUSH else pull_changes, connection.id)
+
+
+def recover_runs() -> int:
+    """Cron, every 15 s: end the runs dead workers left behind and resume their work; re-enqueue lost jobs.
+
+    A "running" run whose connection holds no lock lost its worker (the lock lives 20 s without the
+    job's heartbeat). A run queued for a while on an idle connection, or an outbox row that missed its
+    push, lost its job (a worker or Redis went away). Duplicated jobs are harmless: each one takes the
+    connection's lock and finds its work done. Returns how many runs it ended.
+    """
+    with app_context():
+        running = running_runs()
+        busy = locked_connections({run.connection_id for run in running})
+        ended = _interrupt_and_resume([run for run in running if run.connection_id not in busy])
+        waiting = stale_queued_runs(STALE_QUEUED)
+        busy = locked_connections({run.connection_id for run in waiting})
+        for run in waiting:
+            if run.connection_id not in busy and claim("requeue-run", run.id) and not enqueue_run(run):
+                db.session.commit()
+        now = utcnow()
+        overdue = db.session.scalars(sa.select(PendingPush.connection_id).distinct().where(
+            PendingPush.queued_at.between(now - RECENT_PUSH, now - OVERDUE_PUSH))).all()
+        busy = locked_connections(overdue)
+        for connection_id in overdue:
+            if connection_id not in busy and claim("push-overdue", connection_id, 30):
+                _enqueue_now(push_changes, connection_id)
+        return ended
 
 
 def pull_all_connections() -> int:
     """Cron safety net: Google's notifications are 'not 100% reliable', and a failed push leaves its outbox."""
     with app_context():
-        from app.extensions import db
-        from app.models import CalendarConnection, ConnectionKind, PendingPush
-        from app.sync.scheduling import schedule_pull, schedule_push
-
         active = CalendarConnection.syncable()
         pulls = db.session.scalars(sa.select(CalendarConnection.id).where(
             active, CalendarConnection.kind == ConnectionKind.TWO_WAY)).all()
@@ -123,18 +275,20 @@ def pull_all_connections() -> int:
 
 
 def renew_watch_channels() -> int:
-    """Cron: channels cannot be extended, so open a fresh one before the old one expires."""
-    with app_context():
-        from app.extensions import db
-        from app.google import GoogleError, client_for
-        from app.models import CalendarConnection, ConnectionKind, utcnow
-        from app.sync.watch import needs_renewal, start_watch
+    """Cron: channels cannot be extended, so open a fresh one before the old one expires.
 
+    Under the connection's lock (skipping busy ones until the next hour), so two cron processes or a
+    sync opening a channel at the same moment never leave two live channels for one connection.
+    """
+    with app_context():
         now = utcnow()
         renewed = 0
         for connection in db.session.scalars(sa.select(CalendarConnection).where(
-                CalendarConnection.kind == ConnectionKind.TWO_WAY, CalendarConnection.syncable())):
-            if needs_renewal(connection, now):
+                CalendarConnection.kind == ConnectionKind.TWO_WAY, CalendarConnection.syncable())).all():
+            with connection_lock(connection.id, wait=0) as locked:
+                db.session.refresh(connection)
+                if not locked or not needs_renewal(connection, now):
+                    continue
                 try:
                     start_watch(client_for(connection), connection)
                     renewed += 1

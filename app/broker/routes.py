@@ -16,12 +16,14 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from redis.exceptions import RedisError
 
+from jobs.sync import enqueue_run, schedule_pull
+
 from ..access import integrations_required
 from ..extensions import db
 from ..google import oauth
 from ..integrations.service import connection_of, store_grant
 from ..models import CalendarConnection, ConnectionKind, ConnectionStatus
-from ..sync.scheduling import request_sync, schedule_pull
+from ..sync.runs import request_sync
 from . import bp
 
 STATE_MAX_AGE = 600
@@ -77,8 +79,11 @@ def google_callback():
     userinfo = token.get("userinfo") or {}
     connection = store_grant(current_user, kind, token, userinfo)
     db.session.commit()
-    if connection.can_sync:  # reconnected: catch up on what changed meanwhile, both ways
-        request_sync(connection)
+    run = request_sync(connection)  # reconnected: catch up on what changed meanwhile, both ways
+    if run is not None:
+        db.session.commit()
+        if not enqueue_run(run):
+            db.session.commit()
     if connection.status is ConnectionStatus.NEEDS_PERMISSIONS:
         flash("Connected, but some permissions were not granted: sync stays off until you grant them.", "warning")
     else:

@@ -5,12 +5,13 @@ import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
+from jobs.sync import enqueue_run
+
 from ..access import integrations_required
 from ..extensions import db
 from ..google import SCOPE_LABELS, AuthRevoked, GoogleError, client_for, missing_scopes
-from ..models import CalendarConnection, ConnectionKind, ConnectionStatus, EventLink, GoogleEvent, SyncRun
-from ..sync.runs import new_run
-from ..sync.scheduling import enqueue_run, request_sync
+from ..models import CalendarConnection, ConnectionKind, ConnectionStatus, EventLink, GoogleEvent, RunKind, SyncRun
+from ..sync.runs import new_run, request_sync
 from . import bp
 from .forms import NEW_CALENDAR, PushExistingDataForm
 from .service import connection_of, disconnect, forget_calendar
@@ -32,19 +33,17 @@ def own_connection(kind: ConnectionKind) -> CalendarConnection:
 
 def calendar_choices(connection: CalendarConnection) -> list[tuple[str, str]]:
     """Writable calendars from calendarList, primary first, plus a new dedicated calendar."""
-    calendars = client_for(connection).writable_calendars()
-    db.session.commit()  # a refreshed access token is worth keeping
+    calendars = client_for(connection).writable_calendars()  # a refreshed token is kept if the view commits
     choices = [(c["id"], c.get("summaryOverride") or c.get("summary") or c["id"]) for c in calendars]
     return choices + [(NEW_CALENDAR, "Create a new calendar for portal items")]
 
 
 def load_choices(form: PushExistingDataForm, connection: CalendarConnection) -> str | None:
-    """Fill the dropdown; returns a plain-words error when Google could not be asked."""
+    """Fill the dropdown; returns a plain-words error when Google could not be asked. Does not commit."""
     try:
         form.calendar_id.choices = calendar_choices(connection)
     except AuthRevoked as exc:
         connection.status, connection.last_error = ConnectionStatus.RECONNECT, str(exc)
-        db.session.commit()
         return str(exc)
     except GoogleError as exc:
         return f"Could not load your calendars from Google: {exc}"
@@ -98,6 +97,7 @@ def push_existing(kind_slug: str):
     form = PushExistingDataForm()
     error = load_choices(form, connection)
     if error:  # Google could not be asked: not the user's fault, say it on the page
+        db.session.commit()  # a revoked grant is remembered
         flash(error, "danger")
         return redirect(url_for(".index"))
     if not form.validate_on_submit():
@@ -107,13 +107,18 @@ def push_existing(kind_slug: str):
     except GoogleError as exc:
         flash(f"Google refused to create the calendar: {exc}", "danger")
         return redirect(url_for(".index"))
-    run = new_run(connection, "push_existing")
+    start_run(new_run(connection, RunKind.PUSH_EXISTING))
+    return redirect(url_for(".index"))
+
+
+def start_run(run: SyncRun) -> None:
+    """Commit the run, then enqueue its job; one that cannot be queued ends "failed" in plain words."""
     db.session.commit()
-    if enqueue_run(run, "jobs.sync.push_existing_data"):
+    if enqueue_run(run):
         flash("Synchronization started.", "info")
     else:
+        db.session.commit()
         flash(run.message, "danger")
-    return redirect(url_for(".index"))
 
 
 def choose_calendar(connection: CalendarConnection, calendar_id: str, labels: dict[str, str]) -> None:
@@ -130,12 +135,11 @@ def choose_calendar(connection: CalendarConnection, calendar_id: str, labels: di
 @bp.post("/<kind_slug>/sync")
 @integrations_required
 def sync_now(kind_slug: str):
-    connection = own_connection(kind_from_url(kind_slug))
-    if request_sync(connection) is None:
-        flash("Synchronization could not start: the connection needs attention (see the card) or the "
-              "background workers are unavailable.", "warning")
+    run = request_sync(own_connection(kind_from_url(kind_slug)))
+    if run is None:
+        flash("Synchronization could not start: the connection needs attention (see the card).", "warning")
     else:
-        flash("Synchronization started.", "info")
+        start_run(run)
     return redirect(url_for(".index"))
 
 

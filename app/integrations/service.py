@@ -16,9 +16,9 @@ from ..models import (
     EventLink,
     GoogleEvent,
     PendingPush,
-    SyncRun,
     User,
 )
+from ..sync.runs import cancel_connection_runs
 from ..sync.watch import stop_channel
 
 
@@ -62,9 +62,7 @@ def disconnect(connection: CalendarConnection, actor: User) -> None:
     revoke_token(decrypt(connection.refresh_token_enc) or decrypt(connection.access_token_enc))
     for model in (EventLink, GoogleEvent, PendingPush):
         db.session.execute(sa.delete(model).where(model.connection_id == connection.id))
-    db.session.execute(sa.update(SyncRun).where(SyncRun.connection_id == connection.id,
-                                                SyncRun.status.in_(("queued", "running")))
-                       .values(status="cancelled", message="Connection deleted."))
+    cancel_connection_runs(connection.id, "Connection deleted.")
     current_app.logger.info("user %s disconnected connection %s of user %s", actor.id, connection.id,
                             connection.user_id)
     db.session.delete(connection)

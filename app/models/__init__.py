@@ -8,12 +8,14 @@ from .sync import (
     EventLink,
     GoogleEvent,
     PendingPush,
+    RunKind,
+    RunStatus,
     SyncHistory,
     SyncRun,
 )
 
 __all__ = [
     "Appointment", "AuditLog", "CalendarConnection", "Company", "ConnectionKind", "ConnectionStatus",
-    "Event", "EventLink", "GoogleEvent", "ITEM_MODELS", "PendingPush", "Role", "SyncHistory",
+    "Event", "EventLink", "GoogleEvent", "ITEM_MODELS", "PendingPush", "Role", "RunKind", "RunStatus", "SyncHistory",
     "SyncRun", "Task", "User", "utcnow",
 ]

@@ -36,6 +36,38 @@ class ConnectionStatus(str, enum.Enum):
         return self.value.replace("_", " ").capitalize()
 
 
+class RunKind(str, enum.Enum):
+    PUSH_EXISTING = "push_existing"  # everything the user takes part in (the user's button)
+    PUSH = "push"  # the outbox, after item changes
+    PULL = "pull"  # Google's changes (notification or safety net)
+    SYNC = "sync"  # "Sync now": push what waits, then pull
+    FULL_RESYNC = "full_resync"  # a pull Google answered with 410: everything listed again
+
+    __str__ = str.__str__  # pages and logs show the value, as before the enum
+
+
+class RunStatus(str, enum.Enum):
+    """queued → running → succeeded | failed | cancelled | interrupted, set only by `app.sync.runs`."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"  # its worker died; the work was resumed by a new run or job
+
+    __str__ = str.__str__
+
+    @property
+    def finished(self) -> bool:
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+def _values(enum_class: type[enum.Enum]) -> list[str]:
+    """Store the lower-case values the column always held, not the member names."""
+    return [member.value for member in enum_class]
+
+
 class CalendarConnection(db.Model):
     __table_args__ = (sa.UniqueConstraint("user_id", "kind"),)
 
@@ -153,8 +185,9 @@ class SyncRun(db.Model):
     connection_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("calendar_connection.id", ondelete="SET NULL"), index=True
     )
-    kind: Mapped[str] = mapped_column(sa.String(20))  # push_existing | push | pull | full_resync
-    status: Mapped[str] = mapped_column(sa.String(20), default="queued")  # queued|running|succeeded|failed|cancelled
+    kind: Mapped[RunKind] = mapped_column(sa.Enum(RunKind, native_enum=False, length=20, values_callable=_values))
+    status: Mapped[RunStatus] = mapped_column(
+        sa.Enum(RunStatus, native_enum=False, length=20, values_callable=_values), default=RunStatus.QUEUED)
     total: Mapped[int] = mapped_column(default=0)
     done: Mapped[int] = mapped_column(default=0)
     created: Mapped[int] = mapped_column(default=0)
@@ -169,11 +202,11 @@ class SyncRun(db.Model):
 
     @property
     def finished(self) -> bool:
-        return self.status in ("succeeded", "failed", "cancelled")
+        return RunStatus(self.status).finished
 
     @property
     def percent(self) -> int:
-        if self.finished and self.status == "succeeded":
+        if self.status == RunStatus.SUCCEEDED:
             return 100
         return int(100 * self.done / self.total) if self.total else 0
 

@@ -12,6 +12,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
+from jobs.sync import enqueue_run
+
 from ..access import admin_required
 from ..audit import record
 from ..extensions import db
@@ -19,7 +21,7 @@ from ..extensions import db
 # The normal Delete path: stop the watch channel, revoke the token at Google, remove the connection.
 from ..integrations.service import disconnect
 from ..models import AuditLog, CalendarConnection, ConnectionStatus, Role, User
-from ..sync.scheduling import request_sync
+from ..sync.runs import request_sync
 from . import bp
 from .forms import HIDEABLE_ROLES, ROLE_GROUPS, CompanyProfileForm, ConnectionFilterForm, IntegrationsVisibilityForm
 
@@ -218,11 +220,16 @@ def back_to_connections():
 def sync_connection(connection_id: int):
     connection = company_connection_or_404(connection_id)
     who = f"{connection.user.name} ({connection.kind.label})"
-    # request_sync commits the SyncRun row, then enqueues (write the record, then enqueue).
-    if request_sync(connection) is None:
+    run = request_sync(connection)
+    if run is None:
         flash(f"{who} cannot sync now: the connection needs its user's attention first.", "warning")
-    else:
+        return back_to_connections()
+    db.session.commit()  # write the record, then enqueue
+    if enqueue_run(run):
         flash(f"Sync requested for {who}.", "success")
+    else:
+        db.session.commit()
+        flash(run.message, "danger")
     return back_to_connections()
 
 

@@ -2,13 +2,12 @@
 
 SQLAlchemy session hooks see every change, whoever makes it (a view, a pull, a test), so no code
 path can forget to sync. Rows go to the `PendingPush` outbox in the same transaction as the change;
-jobs are enqueued only after the commit, coalesced per connection.
+the connections are noted under PENDING_KEY and `jobs.sync` enqueues their pushes only after the commit,
+coalesced per connection (the job boundary enqueues; the engine never imports it).
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app
-from redis.exceptions import RedisError
 from sqlalchemy import event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -73,19 +72,6 @@ def _queue_item_changes(session: Session, _context) -> None:
     if pending:
         upsert_pending(conn, pending)
         session.info.setdefault(PENDING_KEY, set()).update(row["connection_id"] for row in pending)
-
-
-@event.listens_for(Session, "after_commit")
-def _schedule_after_commit(session: Session) -> None:
-    connection_ids = session.info.pop(PENDING_KEY, None)
-    if connection_ids:
-        from .scheduling import schedule_push
-
-        try:
-            for connection_id in sorted(connection_ids):
-                schedule_push(connection_id)
-        except RedisError:  # the outbox rows are committed: the cron safety net pushes them later
-            current_app.logger.warning("Redis unavailable: pushes for %s wait for the next sweep", connection_ids)
 
 
 @event.listens_for(Session, "after_rollback")

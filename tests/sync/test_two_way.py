@@ -268,12 +268,15 @@ def test_rerun_after_a_crash_before_links_were_saved_creates_no_duplicates(conne
     db.session.execute(sa.delete(EventLink))  # as if the worker died after Google's writes
     db.session.commit()
     from app.models import PendingPush
-    from app.sync.scheduling import request_sync
+    from app.sync.runs import request_sync
+    from jobs.sync import enqueue_run
 
     for item in db.session.scalars(sa.select(Task)):
         db.session.add(PendingPush(connection_id=connection.id, item_type="task", item_id=item.id))
     db.session.commit()
-    request_sync(connection)
+    run = request_sync(connection)
+    db.session.commit()
+    enqueue_run(run)
     run_jobs(app)
     assert len(live_events(google)) == 5
     assert db.session.scalar(sa.select(sa.func.count()).select_from(EventLink)) >= 3

@@ -320,15 +320,16 @@ class Stack:
         return run.id
 
     def queued_jobs(self) -> int:
-        from app.queues import get_queue
+        from app.queues import all_queues
 
-        return get_queue().count
+        return sum(queue.count for queue in all_queues())
 
     def _finished_jobs(self) -> tuple[int, int]:
-        from app.queues import get_queue
+        from app.queues import all_queues
 
-        queue = get_queue()
-        return queue.finished_job_registry.count, queue.failed_job_registry.count
+        queues = all_queues()
+        return (sum(queue.finished_job_registry.count for queue in queues),
+                sum(queue.failed_job_registry.count for queue in queues))
 
     def run_worker(self, during=None, timeout: float = 1800) -> WorkerResult:
         """A separate `rq worker` (SimpleWorker: jobs run in its own process) until the queues are empty.
@@ -337,6 +338,8 @@ class Stack:
         here. It runs with the scheduler, as in the Procfile.
         """
         from rq import Worker
+
+        from app.queues import worker_queue_names
 
         namespace = self.settings["REDIS_NAMESPACE"]
         before = self._finished_jobs()
@@ -348,8 +351,7 @@ class Stack:
             started = time.monotonic()
             proc = subprocess.Popen(
                 [sys.executable, "-m", "rq.cli", "worker", *mode, "--with-scheduler", "--worker-class",
-                 "rq.worker.SimpleWorker", "--url", self.settings["REDIS_URL"],
-                 f"{namespace}-sync"],
+                 "rq.worker.SimpleWorker", "--url", self.settings["REDIS_URL"], *worker_queue_names(namespace)],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(proc)
         sampler = RssSampler(proc)

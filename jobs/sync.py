@@ -10,23 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app
 from redis.exceptions import RedisError
+from rq import Queue, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.google import GoogleError, client_for
+from app.google import client_for
 from app.google.client import CalendarClient
-from app.models import CalendarConnection, ConnectionKind, PendingPush, RunKind, RunStatus, SyncRun, utcnow
-from app.queues import get_queue
+from app.models import CalendarConnection, PendingPush, RunKind, RunStatus, SyncRun, utcnow
+from app.queues import BULK, INTERACTIVE, get_queue, get_redis, redis_key
 from app.sync import pull, push
 from app.sync.outbox import PENDING_KEY
 from app.sync.runs import (
     NEEDS_ATTENTION,
     WORKERS_UNAVAILABLE,
+    RunContinues,
     end_unstarted,
     interrupt,
     new_run,
@@ -35,7 +40,7 @@ from app.sync.runs import (
     tracked,
 )
 from app.sync.scheduling import claim, connection_lock, locked_connections, release_claim
-from app.sync.watch import needs_renewal, start_watch
+from app.sync.watch import start_watch
 
 from .runtime import app_context, run_logging
 
@@ -44,6 +49,8 @@ RETRY_SECONDS = 15  # a busy connection's job runs again this much later
 STALE_QUEUED = timedelta(seconds=30)  # a run still queued this long after its connection fell idle lost its job
 OVERDUE_PUSH = timedelta(seconds=20)  # an outbox row this old missed its push (Redis was away, a worker died)
 RECENT_PUSH = timedelta(minutes=10)  # older rows (transient failures) wait for the 5-minute safety net
+SLICE_CHUNKS = 4  # Push Existing Data gives its worker back after this many chunks of 500 items (seconds of work)
+CONTINUING_JOB = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
 
 Body = Callable[[CalendarClient, CalendarConnection, SyncRun], None]
 
@@ -53,19 +60,74 @@ Body = Callable[[CalendarClient, CalendarConnection, SyncRun], None]
 def push_existing_data(run_id: int) -> None:
     """Push Existing Data: everything the user takes part in, then (2-way) start watching and pulling."""
     with app_context():
-        _run_queued(run_id, push_existing_data, _push_everything)
+        _run_queued(run_id, push_existing_data, partial(_push_slice, after=None))
 
 
 def sync_now(run_id: int) -> None:
     """The user's "Sync now" (or a reconnect): push what is pending, then pull (2-way)."""
     with app_context():
-        _run_queued(run_id, sync_now, _push_and_pull)
+        _run_queued(run_id, sync_now, lambda run, connection: _tracked(run, connection, _push_and_pull))
 
 
-def _push_everything(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
-    push.push_existing_data(client, connection, run)
+def continue_push_existing(run_id: int, kind: str, after_id: int) -> None:
+    """The next slice of a Push Existing Data run that gave its worker back (the run is still "running")."""
+    with app_context():
+        run = db.session.get(SyncRun, run_id)
+        if run is None or run.status != RunStatus.RUNNING:
+            return  # ended meanwhile: cancelled with its connection, or interrupted and resumed by `recover_runs`
+        connection = db.session.get(CalendarConnection, run.connection_id)
+        with run_logging(run.id):
+            if connection is None or not connection.can_sync:
+                end_unstarted(run, RunStatus.CANCELLED, NEEDS_ATTENTION)
+                db.session.commit()
+                return
+            with connection_lock(connection.id) as locked:
+                if not locked:  # the user's own edits are being pushed between two slices
+                    return _continue_later(run, (kind, after_id), timedelta(seconds=RETRY_SECONDS))
+                _push_slice(run, connection, (kind, after_id))
+
+
+def _push_everything(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
+                     after: push.Cursor | None = None) -> None:
+    resume_at = push.push_existing_data(client, connection, run, after, SLICE_CHUNKS)
+    if resume_at is not None:
+        raise RunContinues(*resume_at)
     run.message = (f"Synchronization complete: {run.created} created, {run.updated} updated"
                    + (f", {run.failed} failed." if run.failed else "."))
+
+
+def _push_slice(run: SyncRun, connection: CalendarConnection, after: push.Cursor | None) -> None:
+    """One slice, then either the next one queued behind whatever else waits, or the run's end."""
+    try:
+        _tracked(run, connection, partial(_push_everything, after=after))
+    except RunContinues as more:
+        _continue_later(run, more.resume_at)
+        return
+    _first_pull(run, connection)
+
+
+def _continue_later(run: SyncRun, resume_at: tuple, delay: timedelta | None = None) -> None:
+    """Queue the next slice at the end of the bulk queue, and mark the run as continuing, so `recover_runs`
+    knows that a "running" run whose connection is unlocked has not lost its worker."""
+    queue = get_queue(BULK)
+    job = (queue.enqueue_in(delay, continue_push_existing, run.id, *resume_at, **JOB_OPTIONS) if delay
+           else queue.enqueue(continue_push_existing, run.id, *resume_at, **JOB_OPTIONS))
+    get_redis().set(_continuation_key(run.id), job.id, ex=7 * 86400)
+
+
+def _continuation_key(run_id: int) -> str:
+    return redis_key("run-continues", run_id)
+
+
+def _continues(run: SyncRun) -> bool:
+    """Whether the run's next slice waits in (or runs on) a queue."""
+    job_id = get_redis().get(_continuation_key(run.id))
+    if job_id is None:
+        return False
+    try:
+        return Job.fetch(job_id.decode(), connection=get_redis()).get_status() in CONTINUING_JOB
+    except NoSuchJobError:
+        return False
 
 
 def _push_and_pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
@@ -75,7 +137,7 @@ def _push_and_pull(client: CalendarClient, connection: CalendarConnection, run: 
     pull.pull_changes(client, connection, run)
 
 
-def _run_queued(run_id: int, job: Callable[[int], None], body: Body) -> None:
+def _run_queued(run_id: int, job: Callable[[int], None], start: Callable[[SyncRun, CalendarConnection], None]) -> None:
     run = db.session.get(SyncRun, run_id)
     if run is None or run.status != RunStatus.QUEUED:
         return  # already run by an earlier copy of this job (the sweep re-enqueues runs that wait too long)
@@ -92,12 +154,16 @@ def _run_queued(run_id: int, job: Callable[[int], None], body: Body) -> None:
             if run.status != RunStatus.QUEUED:
                 return
             _recover_runs_of(connection)
-            _tracked(run, connection, body)
-            if run.kind is RunKind.PUSH_EXISTING and run.status == RunStatus.SUCCEEDED and connection.pulls:
-                first_pull = new_run(connection, RunKind.PULL)
-                db.session.commit()
-                with run_logging(first_pull.id):
-                    _tracked(first_pull, connection, _watch_and_pull)
+            start(run, connection)
+
+
+def _first_pull(run: SyncRun, connection: CalendarConnection) -> None:
+    """After Push Existing Data (2-way): start watching and take Google's side in."""
+    if run.status == RunStatus.SUCCEEDED and connection.pulls:
+        first_pull = new_run(connection, RunKind.PULL)
+        db.session.commit()
+        with run_logging(first_pull.id):
+            _tracked(first_pull, connection, _watch_and_pull)
 
 
 def _watch_and_pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
@@ -120,7 +186,7 @@ def push_changes(connection_id: int) -> None:
     with app_context():
         release_claim("push", connection_id)
         if db.session.scalar(sa.select(PendingPush.id).where(PendingPush.connection_id == connection_id).limit(1)):
-            _run_for_connection(connection_id, RunKind.PUSH, push_changes, push.push_pending)
+            run_for_connection(connection_id, RunKind.PUSH, push_changes, push.push_pending)
         # else: another job already drained it
 
 
@@ -128,10 +194,11 @@ def pull_changes(connection_id: int) -> None:
     """Apply Google's changes (webhook-triggered or the periodic safety net)."""
     with app_context():
         release_claim("pull", connection_id)
-        _run_for_connection(connection_id, RunKind.PULL, pull_changes, pull.pull_changes)
+        run_for_connection(connection_id, RunKind.PULL, pull_changes, pull.pull_changes)
 
 
-def _run_for_connection(connection_id: int, kind: RunKind, job: Callable[[int], None], body: Body) -> None:
+def run_for_connection(connection_id: int, kind: RunKind, job: Callable[[int], None], body: Body) -> None:
+    """A run of `kind` for the connection, made once its lock is held (a busy connection: the job again later)."""
     connection = db.session.get(CalendarConnection, connection_id)
     if connection is None or not connection.can_sync:
         return  # deleted, or waiting for the user to reconnect (the outbox keeps what waits): no run, no loop
@@ -148,6 +215,7 @@ def _run_for_connection(connection_id: int, kind: RunKind, job: Callable[[int], 
 # -- enqueueing ---------------------------------------------------------------------------------------------
 
 RUN_JOBS: dict[RunKind, Callable[[int], None]] = {RunKind.PUSH_EXISTING: push_existing_data, RunKind.SYNC: sync_now}
+RUN_QUEUES = {RunKind.PUSH_EXISTING: BULK, RunKind.SYNC: INTERACTIVE}  # a person waits for "Sync now"
 
 
 def enqueue_run(run: SyncRun) -> bool:
@@ -156,8 +224,8 @@ def enqueue_run(run: SyncRun) -> bool:
     Without Redis the run ends "failed" in plain words instead of staying queued; the caller commits that.
     """
     try:
-        get_queue().enqueue(RUN_JOBS[run.kind], run.id, job_id=f"{current_app.config['REDIS_NAMESPACE']}-run-{run.id}",
-                            **JOB_OPTIONS)
+        get_queue(RUN_QUEUES[run.kind]).enqueue(
+            RUN_JOBS[run.kind], run.id, job_id=f"{current_app.config['REDIS_NAMESPACE']}-run-{run.id}", **JOB_OPTIONS)
     except RedisError:
         current_app.logger.exception("could not enqueue sync run %s", run.id)
         end_unstarted(run, RunStatus.FAILED, WORKERS_UNAVAILABLE)
@@ -166,12 +234,15 @@ def enqueue_run(run: SyncRun) -> bool:
 
 
 def retry_later(job: Callable[[int], None], *args: int) -> None:
-    """The connection is busy: run this job again shortly instead of failing it (the workers' scheduler)."""
-    get_queue().enqueue_in(timedelta(seconds=RETRY_SECONDS), job, *args, **JOB_OPTIONS)
+    """The connection is busy: run this job again shortly, on the queue it came from, instead of failing it."""
+    current = get_current_job()
+    queue = Queue(current.origin, connection=get_redis()) if current else get_queue()
+    queue.enqueue_in(timedelta(seconds=RETRY_SECONDS), job, *args, **JOB_OPTIONS)
 
 
 def _enqueue_now(job: Callable[[int], None], connection_id: int) -> None:
-    get_queue().enqueue(job, connection_id, **JOB_OPTIONS)
+    """Interactive: the outbox's pushes and the pulls Google's notifications ask for."""
+    get_queue(INTERACTIVE).enqueue(job, connection_id, **JOB_OPTIONS)
 
 
 def schedule_push(connection_id: int) -> bool:
@@ -180,7 +251,7 @@ def schedule_push(connection_id: int) -> bool:
         return False
     delay = current_app.config["PUSH_COALESCE_SECONDS"]
     if delay:
-        get_queue().enqueue_in(timedelta(seconds=delay), push_changes, connection_id, **JOB_OPTIONS)
+        get_queue(INTERACTIVE).enqueue_in(timedelta(seconds=delay), push_changes, connection_id, **JOB_OPTIONS)
     else:
         _enqueue_now(push_changes, connection_id)
     return True
@@ -210,8 +281,9 @@ def _schedule_pushes_after_commit(session: Session) -> None:
 # -- recovery -----------------------------------------------------------------------------------------------
 
 def _recover_runs_of(connection: CalendarConnection) -> None:
-    """Called holding the connection's lock: any other run still "running" here lost its worker."""
-    _interrupt_and_resume(running_runs(connection.id))
+    """Called holding the connection's lock: any other run still "running" here lost its worker (unless it
+    is a Push Existing Data between two slices)."""
+    _interrupt_and_resume(run for run in running_runs(connection.id) if not _continues(run))
 
 
 def _interrupt_and_resume(dead: Iterable[SyncRun]) -> int:
@@ -247,7 +319,7 @@ def recover_runs() -> int:
     with app_context():
         running = running_runs()
         busy = locked_connections({run.connection_id for run in running})
-        ended = _interrupt_and_resume([run for run in running if run.connection_id not in busy])
+        ended = _interrupt_and_resume(run for run in running if run.connection_id not in busy and not _continues(run))
         waiting = stale_queued_runs(STALE_QUEUED)
         busy = locked_connections({run.connection_id for run in waiting})
         for run in waiting:
@@ -262,37 +334,3 @@ def recover_runs() -> int:
                 _enqueue_now(push_changes, connection_id)
         return ended
 
-
-def pull_all_connections() -> int:
-    """Cron safety net: Google's notifications are 'not 100% reliable', and a failed push leaves its outbox."""
-    with app_context():
-        active = CalendarConnection.syncable()
-        pulls = db.session.scalars(sa.select(CalendarConnection.id).where(
-            active, CalendarConnection.kind == ConnectionKind.TWO_WAY)).all()
-        pushes = db.session.scalars(sa.select(CalendarConnection.id).where(active).where(
-            sa.exists().where(PendingPush.connection_id == CalendarConnection.id))).all()
-        return sum(map(schedule_pull, pulls)) + sum(map(schedule_push, pushes))
-
-
-def renew_watch_channels() -> int:
-    """Cron: channels cannot be extended, so open a fresh one before the old one expires.
-
-    Under the connection's lock (skipping busy ones until the next hour), so two cron processes or a
-    sync opening a channel at the same moment never leave two live channels for one connection.
-    """
-    with app_context():
-        now = utcnow()
-        renewed = 0
-        for connection in db.session.scalars(sa.select(CalendarConnection).where(
-                CalendarConnection.kind == ConnectionKind.TWO_WAY, CalendarConnection.syncable())).all():
-            with connection_lock(connection.id, wait=0) as locked:
-                db.session.refresh(connection)
-                if not locked or not needs_renewal(connection, now):
-                    continue
-                try:
-                    start_watch(client_for(connection), connection)
-                    renewed += 1
-                except GoogleError as exc:
-                    connection.last_error = f"Could not renew Google notifications: {exc}"
-                db.session.commit()
-        return renewed

@@ -22,7 +22,7 @@ from werkzeug.security import generate_password_hash
 from app import create_app
 from app.extensions import db
 from app.models import Company, Role, User
-from app.queues import get_queue, get_redis
+from app.queues import all_queues, get_redis, worker_queue_names
 from config import TestConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,14 +214,14 @@ class BurstWorker(SimpleWorker):
 
 
 def run_jobs(app) -> int:
-    """Run every queued job for real with an in-process RQ worker; returns how many ran."""
-    queue = get_queue()
+    """Run every queued job for real with an in-process RQ worker (all queues, in priority order)."""
+    queues = all_queues()
 
     def finished() -> int:
-        return queue.finished_job_registry.count + queue.failed_job_registry.count
+        return sum(queue.finished_job_registry.count + queue.failed_job_registry.count for queue in queues)
 
     before = finished()
-    BurstWorker([queue], connection=get_redis()).work(burst=True, with_scheduler=False)
+    BurstWorker(queues, connection=get_redis()).work(burst=True, with_scheduler=False)
     return finished() - before
 
 
@@ -314,7 +314,7 @@ def worker_process(app, tmp_path):
     namespace = config["REDIS_NAMESPACE"]
     log = open(tmp_path / "worker.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "rq.cli", "worker", "--url", config["REDIS_URL"],
-                             "--worker-ttl", "30", "--with-scheduler", f"{namespace}-sync"],
+                             "--worker-ttl", "30", "--with-scheduler", *worker_queue_names(namespace)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     proc.log_path = tmp_path / "worker.log"
     yield proc

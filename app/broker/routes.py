@@ -23,6 +23,7 @@ from ..extensions import db
 from ..google import oauth
 from ..integrations.service import connection_of, store_grant
 from ..models import CalendarConnection, ConnectionKind, ConnectionStatus
+from ..sync.polling import notified
 from ..sync.runs import request_sync
 from . import bp
 
@@ -102,6 +103,8 @@ def webhook():
     token = request.headers.get("X-Goog-Channel-Token", "")
     if connection is None or not hmac.compare_digest(token, connection.channel_token or ""):
         return "unknown channel", 404
+    notified(connection)  # the channel delivers: its connection is polled rarely
+    db.session.commit()
     if state != "sync" and connection.can_sync and connection.pulls:
         try:
             schedule_pull(connection.id)

@@ -17,6 +17,7 @@ from .pull import settle_conflict, unlink_after_google_delete
 from .runs import add_error
 
 CHUNK = 500  # items loaded at a time: memory stays flat however many items there are
+Cursor = tuple[str, int]  # (item kind, last item id pushed): where a sliced Push Existing Data goes on
 
 
 @dataclass
@@ -131,23 +132,38 @@ def delete_events(client: CalendarClient, connection: CalendarConnection, links:
             _failed(run, link.item_type, link.item_id, "(delete)", result.error, retry)
 
 
-def push_existing_data(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
-    """Every item the user takes part in, streamed in chunks, progress committed after each chunk."""
-    all_ids = {kind: db.session.scalars(participant_items(connection.user, model).with_only_columns(model.id)).all()
-               for kind, model in ITEM_MODELS.items()}
-    run.total = sum(map(len, all_ids.values()))
-    db.session.commit()
-    for kind, model in ITEM_MODELS.items():
-        ids = all_ids[kind]
-        for start in range(0, len(ids), CHUNK):
-            chunk = db.session.scalars(sa.select(model).where(model.id.in_(ids[start:start + CHUNK]))
-                                       .options(*PARTICIPANTS[kind])).all()
+def push_existing_data(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
+                       after: Cursor | None = None, chunks: int | None = None) -> Cursor | None:
+    """Every item the user takes part in, in chunks by kind and id, progress committed after each chunk.
+
+    Pushes at most `chunks` chunks after `after` (the first slice counts the total) and returns where the
+    next slice starts, or None once everything is in Google: a 100,000-item push runs as short slices so
+    the worker can take other people's edits in between (see `jobs.sync.continue_push_existing`).
+    """
+    if after is None:
+        run.total = sum(db.session.scalar(sa.select(sa.func.count()).select_from(
+            participant_items(connection.user, model).with_only_columns(model.id).subquery()))
+            for model in ITEM_MODELS.values())
+        db.session.commit()
+    kinds = list(ITEM_MODELS)
+    for kind in kinds[kinds.index(after[0]) if after else 0:]:
+        model, last_id = ITEM_MODELS[kind], after[1] if after and after[0] == kind else 0
+        while True:
+            if chunks is not None and chunks <= 0:
+                return kind, last_id
+            chunk = db.session.scalars(participant_items(connection.user, model).where(model.id > last_id)
+                                       .limit(CHUNK).options(*PARTICIPANTS[kind])).all()
+            if not chunk:
+                break
             upsert_items(client, connection, chunk, run)
             db.session.commit()  # clean objects leave the (weak-referencing) identity map once `chunk` is dropped
+            last_id = chunk[-1].id
+            chunks = None if chunks is None else chunks - 1
     # Everything is now in Google: whatever was queued before this run is done.
     db.session.execute(sa.delete(PendingPush).where(PendingPush.connection_id == connection.id,
                                                     PendingPush.queued_at <= run.started_at))
     db.session.commit()
+    return None
 
 
 def push_pending(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:

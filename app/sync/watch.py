@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import current_app
 
 from ..google import GoogleError
 from ..google.client import CalendarClient
 from ..models import CalendarConnection
-
-RENEW_BEFORE = timedelta(hours=12)
+from .polling import channel_opened
 
 
 def webhook_address() -> str:
@@ -29,6 +28,7 @@ def start_watch(client: CalendarClient, connection: CalendarConnection) -> None:
     expiration = response.get("expiration")
     connection.channel_expires_at = (
         datetime.fromtimestamp(int(expiration) / 1000, UTC).replace(tzinfo=None) if expiration else None)
+    channel_opened(connection)
     if old[0]:
         stop_channel(client, *old)
 
@@ -41,6 +41,3 @@ def stop_channel(client: CalendarClient, channel_id: str | None, resource_id: st
     except GoogleError as exc:  # an expired or unknown channel is already stopped
         current_app.logger.info("stopping channel %s: %s", channel_id, exc)
 
-
-def needs_renewal(connection: CalendarConnection, now: datetime) -> bool:
-    return connection.channel_expires_at is None or connection.channel_expires_at - now < RENEW_BEFORE

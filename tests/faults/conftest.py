@@ -22,7 +22,7 @@ from rq import Worker
 
 from app.extensions import db
 from app.models import CalendarConnection, Role, RunStatus, SyncRun
-from app.queues import get_queue
+from app.queues import all_queues, get_queue, worker_queue_names
 from app.sync.mapping import portal_ref
 from tests.conftest import ROOT, free_port, post_form, wait_for_port, wait_until
 from tests.google_flow import sign_in_with_google
@@ -139,7 +139,7 @@ def stack(app, google, tmp_path):
         for n in range(workers):
             started.append(Supervised(f"worker{n}", [*rq, "worker", "--url", config["REDIS_URL"], "--with-scheduler",
                                                      "--worker-ttl", "35", "--maintenance-interval", "15",
-                                                     f"{config['REDIS_NAMESPACE']}-sync"], env, tmp_path))
+                                                     *worker_queue_names(config["REDIS_NAMESPACE"])], env, tmp_path))
         started.append(Supervised("cron", [*rq, "cron", "jobs.cron_config", "--url", config["REDIS_URL"]],
                                   env, tmp_path))
         return started[:workers]
@@ -187,7 +187,7 @@ def settled(timeout: float, also=lambda: True) -> float:
             return False
         if db.session.scalar(sa.select(sa.func.count()).select_from(PendingPush)):
             return False
-        if get_queue().count or get_queue().scheduled_job_registry.count:
+        if any(queue.count or queue.scheduled_job_registry.count for queue in all_queues()):
             return False
         return also()
     wait_until(done, timeout=timeout, interval=0.5)

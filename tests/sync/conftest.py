@@ -45,8 +45,9 @@ def gcal(google, app):
 
 
 def pull(app) -> None:
-    """What a webhook or the cron safety net does: schedule a pull, then a worker runs it."""
-    from jobs.sync import pull_all_connections
+    """What a webhook (or the safety net's poll) does: schedule a pull for every connection, then a worker runs it."""
+    from jobs.sync import schedule_pull
 
-    pull_all_connections()
+    for connection_id in db.session.scalars(sa.select(CalendarConnection.id)):
+        schedule_pull(connection_id)
     run_jobs(app)

@@ -1,0 +1,152 @@
+"""Push first, poll rarely: when each 2-way connection is polled and its watch channel renewed.
+
+Google's notifications are "not 100 % reliable", so every 2-way connection is also polled. How often
+depends on whether its channel is trusted (`CalendarConnection.channel_healthy`): a live channel that
+never missed a change is polled every POLL_HEALTHY_HOURS, any other connection every
+POLL_UNHEALTHY_MINUTES until a channel works again. A quiet calendar is not suspicious (nothing to
+announce); a poll that finds changes no notification announced is: the channel is then no longer trusted
+and its renewal is brought forward, and the fresh channel is trusted again.
+
+Every time is jittered by ±20 %, so 10,000 connections' polls and renewals spread evenly over the hours
+instead of landing together. Plain functions over connection columns (`next_poll_at`, `next_watch_at`):
+the sweep in `jobs.periodic` plans in batches with no Google call, then enqueues one job per connection.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import InstrumentedAttribute
+
+from ..extensions import db
+from ..models import CalendarConnection, ConnectionKind, SyncRun, utcnow
+
+JITTER = 0.2
+RENEW_BEFORE = timedelta(hours=12)  # channels live 7 days and cannot be extended: a fresh one before the end
+BATCH = 1000  # connections read and updated per statement by the sweep
+
+
+@dataclass(frozen=True)
+class Due:
+    connection_id: int
+    at: datetime
+
+
+def poll_interval(healthy: bool) -> timedelta:
+    config = current_app.config
+    return (timedelta(hours=config["POLL_HEALTHY_HOURS"]) if healthy
+            else timedelta(minutes=config["POLL_UNHEALTHY_MINUTES"]))
+
+
+def watch_retry() -> timedelta:
+    return timedelta(hours=current_app.config["WATCH_RETRY_HOURS"])
+
+
+def jittered(interval: timedelta) -> timedelta:
+    return interval * random.uniform(1 - JITTER, 1 + JITTER)
+
+
+def healthy_now(now: datetime) -> sa.ColumnElement[bool]:
+    """Trusted until the next rare poll: a channel expiring sooner gets the frequent polls."""
+    return CalendarConnection.channel_healthy(now + poll_interval(True) * (1 + JITTER))
+
+
+def _pulling() -> sa.ColumnElement[bool]:
+    return sa.and_(CalendarConnection.syncable(), CalendarConnection.kind == ConnectionKind.TWO_WAY)
+
+
+def _plan(column: InstrumentedAttribute, now: datetime, window: timedelta, extra: list,
+          first_time: Callable[..., datetime], after: Callable[..., datetime]) -> Iterator[list[Due]]:
+    """Connections whose `column` falls before now + window, a batch at a time (keyset, by id).
+
+    Each due row gets its provisional next time (`after(at, *extra)`) written before its job is enqueued,
+    so the next sweep does not enqueue it again; a row never planned gets `first_time(now, *extra)`.
+    """
+    last_id = 0
+    horizon = now + window
+    while True:
+        rows = db.session.execute(sa.select(CalendarConnection.id, column, *extra).where(
+            _pulling(), sa.or_(column.is_(None), column < horizon), CalendarConnection.id > last_id)
+            .order_by(CalendarConnection.id).limit(BATCH)).all()
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        due: list[Due] = []
+        updates = []
+        for connection_id, at, *values in rows:
+            if at is None:
+                at = first_time(now, *values)
+            if at < horizon:
+                at = max(at, now)
+                due.append(Due(connection_id, at))
+                updates.append({"id": connection_id, column.key: after(at, *values)})
+            else:
+                updates.append({"id": connection_id, column.key: at})
+        db.session.execute(sa.update(CalendarConnection), updates)
+        db.session.commit()
+        yield due
+
+
+def plan_polls(now: datetime, window: timedelta) -> Iterator[list[Due]]:
+    """The polls due within `window`. A connection never polled starts at a random point of its interval."""
+    return _plan(CalendarConnection.next_poll_at, now, window, [healthy_now(now)],
+                 first_time=lambda now, healthy: now + poll_interval(healthy) * random.random(),
+                 after=lambda at, healthy: at + jittered(poll_interval(healthy)))
+
+
+def plan_renewals(now: datetime, window: timedelta) -> Iterator[list[Due]]:
+    """The channel renewals (or retries after a refusal) due within `window`; provisionally, a retry."""
+    return _plan(CalendarConnection.next_watch_at, now, window, [CalendarConnection.channel_expires_at],
+                 first_time=_first_renewal, after=lambda at, expires: at + jittered(watch_retry()))
+
+
+def _first_renewal(now: datetime, expires_at: datetime | None) -> datetime:
+    return renewal_time(expires_at) if expires_at else now + watch_retry() * random.random()
+
+
+def renewal_time(expires_at: datetime) -> datetime:
+    """Within RENEW_BEFORE of the channel's end, at a random point of its first hour (renewals spread too)."""
+    return expires_at - RENEW_BEFORE + timedelta(hours=random.random())
+
+
+def needs_channel(connection: CalendarConnection, now: datetime) -> bool:
+    """No channel, one caught missing a change, or one ending within RENEW_BEFORE: open a fresh one."""
+    return (connection.channel_id is None or connection.channel_missed_at is not None
+            or connection.channel_expires_at is None or connection.channel_expires_at - now < RENEW_BEFORE)
+
+
+def channel_opened(connection: CalendarConnection) -> None:
+    """A fresh channel is trusted until it misses a change; its renewal is planned from its expiry."""
+    connection.channel_missed_at = None
+    connection.next_watch_at = (renewal_time(connection.channel_expires_at) if connection.channel_expires_at
+                                else utcnow() + jittered(watch_retry()))
+
+
+def channel_refused(connection: CalendarConnection) -> None:
+    """Google would not open a channel: poll often (it is not healthy), ask again after WATCH_RETRY_HOURS."""
+    connection.next_watch_at = utcnow() + jittered(watch_retry())
+
+
+def notified(connection: CalendarConnection) -> None:
+    """A verified notification: the channel delivers, whatever a poll suspected before."""
+    connection.last_notified_at, connection.channel_missed_at = utcnow(), None
+
+
+def after_poll(connection: CalendarConnection, run: SyncRun, previous_sync: datetime | None) -> None:
+    """A poll found `run.total` changes. If none was announced since our previous sync, the channel missed
+    them: no longer trusted, renewed at the next sweep. Then the next poll, by the health that holds now."""
+    now = utcnow()
+    db.session.refresh(connection, ["last_notified_at"])  # a notification may have arrived while we polled
+    unannounced = connection.last_notified_at is None or (
+        previous_sync is not None and connection.last_notified_at < previous_sync)
+    if run.total and connection.channel_id and unannounced:
+        current_app.logger.warning("connection %s: a poll found %s changes its channel did not announce",
+                                   connection.id, run.total)
+        connection.channel_missed_at = connection.next_watch_at = now
+    healthy = db.session.scalar(sa.select(healthy_now(now)).where(CalendarConnection.id == connection.id)) \
+        if connection.channel_missed_at is None else False
+    connection.next_poll_at = now + jittered(poll_interval(bool(healthy)))

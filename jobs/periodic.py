@@ -1,0 +1,94 @@
+"""Periodic work as cheap sweeps that fan out: SQL in batches, no Google call, one small job per connection.
+
+`sweep_connections` runs every SWEEP_SECONDS (from `rq cron`, see `jobs/cron_config.py`). It plans the
+safety-net polls and the watch-channel renewals that fall in the next SWEEP_SECONDS (`app.sync.polling`:
+rare polls while a channel is trusted, frequent ones while it is not) and enqueues each on the periodic
+queue at its own jittered time, so the Google calls of 10,000 connections spread evenly over the hours,
+and a slow or failing connection delays nobody else. It also schedules a push for connections whose
+outbox still holds changes (a push that failed, or one lost with Redis).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.google import GoogleError, client_for
+from app.google.client import CalendarClient
+from app.models import CalendarConnection, PendingPush, RunKind, SyncRun, utcnow
+from app.queues import PERIODIC, get_queue, get_redis
+from app.sync import pull
+from app.sync.polling import Due, after_poll, channel_refused, needs_channel, plan_polls, plan_renewals
+from app.sync.scheduling import connection_lock
+from app.sync.watch import start_watch
+
+from .runtime import app_context
+from .sync import JOB_OPTIONS, retry_later, run_for_connection, schedule_push
+
+SWEEP_SECONDS = 300
+
+
+def sweep_connections(now: datetime | None = None) -> int:
+    """Cron: enqueue the polls and renewals due in the next SWEEP_SECONDS; returns how many jobs it enqueued.
+
+    `now` is for the fleet bench, which drives a simulated day through this same function.
+    """
+    with app_context():
+        now = now or utcnow()
+        window = timedelta(seconds=SWEEP_SECONDS)
+        enqueued = _enqueue_at(plan_polls(now, window), poll_connection)
+        enqueued += _enqueue_at(plan_renewals(now, window), renew_channel)
+        waiting = db.session.scalars(sa.select(CalendarConnection.id).where(CalendarConnection.syncable()).where(
+            sa.exists().where(PendingPush.connection_id == CalendarConnection.id))).all()
+        return enqueued + sum(map(schedule_push, waiting))
+
+
+def _enqueue_at(batches: Iterator[list[Due]], job: Callable[[int], None]) -> int:
+    """One Redis round trip per batch: 10,000 scheduled jobs cost seconds, not minutes."""
+    queue = get_queue(PERIODIC)
+    enqueued = 0
+    for batch in batches:
+        with get_redis().pipeline() as pipe:
+            for due in batch:
+                queue.enqueue_at(due.at.replace(tzinfo=UTC), job, due.connection_id, pipeline=pipe, **JOB_OPTIONS)
+            pipe.execute()
+        enqueued += len(batch)
+    return enqueued
+
+
+def poll_connection(connection_id: int) -> None:
+    """The safety-net poll of one 2-way connection: Google's changes, then when to poll it next."""
+    with app_context():
+        run_for_connection(connection_id, RunKind.PULL, poll_connection, _poll)
+
+
+def _poll(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
+    previous_sync = connection.last_synced_at
+    pull.pull_changes(client, connection, run)
+    after_poll(connection, run, previous_sync)
+
+
+def renew_channel(connection_id: int) -> None:
+    """Open a fresh watch channel for one connection (channels cannot be extended), or retry a refused one.
+
+    Under the connection's lock, so two sweeps or a sync opening a channel at the same moment never leave
+    two live channels for one connection.
+    """
+    with app_context():
+        connection = db.session.get(CalendarConnection, connection_id)
+        if connection is None or not connection.can_sync or not connection.pulls:
+            return
+        with connection_lock(connection_id) as locked:
+            if not locked:
+                return retry_later(renew_channel, connection_id)
+            db.session.refresh(connection)
+            if not needs_channel(connection, utcnow()):
+                return  # a sync opened a fresh channel meanwhile
+            try:
+                start_watch(client_for(connection), connection)
+            except GoogleError as exc:
+                connection.last_error = f"Could not renew Google notifications: {exc}"
+                channel_refused(connection)
+            db.session.commit()

@@ -45,9 +45,12 @@ def gcal(google, app):
 
 
 def pull(app) -> None:
-    """What a webhook (or the safety net's poll) does: schedule a pull for every connection, then a worker runs it."""
+    """A pull for every connection (what a webhook asks for) and the cron sweep (which pushes what waits in the
+    outbox); then a worker runs them."""
+    from jobs.periodic import sweep_connections
     from jobs.sync import schedule_pull
 
     for connection_id in db.session.scalars(sa.select(CalendarConnection.id)):
         schedule_pull(connection_id)
+    sweep_connections()
     run_jobs(app)

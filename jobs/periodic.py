@@ -20,7 +20,7 @@ from app.google.client import CalendarClient
 from app.models import CalendarConnection, PendingPush, RunKind, SyncRun, utcnow
 from app.queues import PERIODIC, get_queue, get_redis
 from app.sync import pull
-from app.sync.polling import Due, after_poll, channel_refused, needs_channel, plan_polls, plan_renewals
+from app.sync.polling import Due, after_poll, needs_channel, plan_polls, plan_renewals
 from app.sync.scheduling import connection_lock
 from app.sync.watch import start_watch
 
@@ -88,7 +88,6 @@ def renew_channel(connection_id: int) -> None:
                 return  # a sync opened a fresh channel meanwhile
             try:
                 start_watch(client_for(connection), connection)
-            except GoogleError as exc:
+            except GoogleError as exc:  # asked again at the retry time the sweep planned (WATCH_RETRY_HOURS)
                 connection.last_error = f"Could not renew Google notifications: {exc}"
-                channel_refused(connection)
             db.session.commit()

@@ -126,11 +126,6 @@ def channel_opened(connection: CalendarConnection) -> None:
                                 else utcnow() + jittered(watch_retry()))
 
 
-def channel_refused(connection: CalendarConnection) -> None:
-    """Google would not open a channel: poll often (it is not healthy), ask again after WATCH_RETRY_HOURS."""
-    connection.next_watch_at = utcnow() + jittered(watch_retry())
-
-
 def notified(connection: CalendarConnection) -> None:
     """A verified notification: the channel delivers, whatever a poll suspected before."""
     connection.last_notified_at, connection.channel_missed_at = utcnow(), None

@@ -128,8 +128,10 @@ class Stack:
 
     idle_exit_seconds = 2
 
-    def __init__(self, latency_ms: int = 0):
-        self.latency_ms = latency_ms
+    def __init__(self, latency_ms: int = 0, database_url: str | None = None, webhooks: bool = False):
+        """`webhooks`: Google's notifications reach `start_web()`'s gunicorn (the emulator is told to allow http
+        webhooks to 127.0.0.1, a development relaxation); otherwise they go to a closed port."""
+        self.latency_ms, self.database_url, self.webhooks = latency_ms, database_url, webhooks
         self.tmp = Path(tempfile.mkdtemp(prefix="pcs-bench-"))
         self.procs: list[subprocess.Popen] = []
         self.emulator = None
@@ -156,15 +158,18 @@ class Stack:
             [shutil.which("redis-server") or "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
              "--save", "", "--appendonly", "no", "--dir", str(self.tmp)], stdout=subprocess.DEVNULL))
         wait_until(lambda: port_open(redis_port), "redis-server")
-        self.emulator = EmulatorServer.start(db_path=str(self.tmp / "emulator.sqlite3"))
+        self.emulator = EmulatorServer.start(db_path=str(self.tmp / "emulator.sqlite3"),
+                                             env={"EMULATOR_ALLOW_HTTP_WEBHOOKS": "1"} if self.webhooks else None)
         closed = f"http://127.0.0.1:{free_port()}"  # nothing listens: webhooks and redirects go nowhere
+        self.web_port = free_port()
         self.settings = {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.tmp / 'portal.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": self.database_url or f"sqlite:///{self.tmp / 'portal.sqlite3'}",
             "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "REDIS_NAMESPACE": f"b{uuid.uuid4().hex[:6]}",
             "GOOGLE_API_BASE_URL": self.emulator.base_url,
             "GOOGLE_OPENID_CONFIGURATION_URL": f"{self.emulator.base_url}/.well-known/openid-configuration",
             "GOOGLE_CLIENT_ID": CLIENT_ID, "GOOGLE_CLIENT_SECRET": CLIENT_SECRET,
-            "WEBHOOK_BASE_URL": closed, "PORTAL_BASE_URL": closed,
+            "WEBHOOK_BASE_URL": f"http://127.0.0.1:{self.web_port}" if self.webhooks else closed,
+            "PORTAL_BASE_URL": closed,
         }
         self.env = {**os.environ, "PORTAL_ENV": "development", "PYTHONPATH": str(ROOT),
                     **{ENV_NAMES[k]: v for k, v in self.settings.items()}}
@@ -179,6 +184,8 @@ class Stack:
         self._ctx.push()
         from app.extensions import db
 
+        if self.database_url:  # a database the bench owns (e.g. PostgreSQL): emptied first
+            db.drop_all()
         db.create_all()
         self._seed_people()
         self.connection_id = self.connect(GOOGLE_EMAIL).id
@@ -198,6 +205,15 @@ class Stack:
         for proc in reversed(self.procs):
             stop_process(proc)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start_web(self, workers: int = 2) -> None:
+        """gunicorn serving the app where WEBHOOK_BASE_URL points (Google's notifications arrive here)."""
+        log = open(self.tmp / "gunicorn.log", "ab")
+        self.procs.append(subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.web_port}", "--timeout",
+             "60", "wsgi:app"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT))
+        log.close()
+        wait_until(lambda: port_open(self.web_port), "gunicorn", timeout=60)
 
     # -- data -------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Every bench case with its default figures: `.venv/bin/python -m bench` (about 12 minutes on 2 cores).
+"""Every bench case with its default figures: `.venv/bin/python -m bench` (about 15 minutes on 2 cores).
 
 `--quick` runs the same cases at small sizes (a minute or two), to check that everything works.
 """
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import memory, pages, pull, push, steady
+from bench import fleet, memory, pages, pull, push, steady
 
 FULL = {
     push: ["--n", "1000", "10000", "--latency", "20", "--per-event"],
@@ -14,6 +14,7 @@ FULL = {
     steady: ["--n", "1000", "--edits", "100", "--latency", "20", "--spacing", "10"],
     pages: ["--clients", "50", "--seconds", "10", "--workers", "3"],
     memory: ["--n", "100000"],
+    fleet: ["--connections", "1000", "--hours", "24"],
 }
 QUICK = {
     push: ["--n", "300", "--per-event"],
@@ -21,6 +22,7 @@ QUICK = {
     steady: ["--n", "300"],
     pages: ["--clients", "10", "--seconds", "2"],
     memory: ["--n", "5000"],
+    fleet: ["--connections", "100", "--hours", "6", "--seconds", "10", "--bulk-items", "2000", "--live", "3"],
 }
 
 

@@ -28,6 +28,7 @@ from ..models import CalendarConnection, ConnectionKind, SyncRun, utcnow
 JITTER = 0.2
 RENEW_BEFORE = timedelta(hours=12)  # channels live 7 days and cannot be extended: a fresh one before the end
 BATCH = 1000  # connections read and updated per statement by the sweep
+NOTIFIED_EVERY = timedelta(minutes=1)  # `last_notified_at` is kept this precise (not one write per notification)
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,15 @@ def channel_opened(connection: CalendarConnection) -> None:
                                 else utcnow() + jittered(watch_retry()))
 
 
-def notified(connection: CalendarConnection) -> None:
-    """A verified notification: the channel delivers, whatever a poll suspected before."""
-    connection.last_notified_at, connection.channel_missed_at = utcnow(), None
+def notified(connection: CalendarConnection) -> bool:
+    """A verified notification: the channel delivers, whatever a poll suspected before. Returns whether that
+    is news worth a write (at most one a minute per connection, however busy its calendar)."""
+    now = utcnow()
+    if connection.channel_missed_at is None and connection.last_notified_at and \
+            now - connection.last_notified_at < NOTIFIED_EVERY:
+        return False
+    connection.last_notified_at, connection.channel_missed_at = now, None
+    return True
 
 
 def after_poll(connection: CalendarConnection, run: SyncRun, previous_sync: datetime | None) -> None:

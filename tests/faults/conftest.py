@@ -137,14 +137,16 @@ def stack(app, google, tmp_path):
 
     def start(workers: int = 2) -> list[Supervised]:
         for n in range(workers):
-            started.append(Supervised(f"worker{n}", [*rq, "worker", "--url", config["REDIS_URL"], "--with-scheduler",
+            started.append(Supervised(f"worker{n}", [*rq, "worker", "--url", config["REDIS_URL"],
+                                                     "--worker-class", "jobs.worker.SyncWorker", "--with-scheduler",
                                                      "--worker-ttl", "35", "--maintenance-interval", "15",
                                                      *worker_queue_names(config["REDIS_NAMESPACE"])], env, tmp_path))
         started.append(Supervised("cron", [*rq, "cron", "jobs.cron_config", "--url", config["REDIS_URL"]],
                                   env, tmp_path))
         return started[:workers]
 
-    start.logs = lambda: "\n".join(f"--- {p.name}\n" + p.log_path.read_text()[-3000:] for p in started)
+    start.logs = lambda tail=3000: "\n".join(  # what each process said (the last `tail` characters, or all)
+        f"--- {p.name}\n" + p.log_path.read_text()[-tail if tail else 0:] for p in started)
     yield start
     for process in started:
         process.stop()

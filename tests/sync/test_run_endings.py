@@ -1,0 +1,129 @@
+"""Every run ends truthfully: the sweep and the jobs end what a dead worker, a lost job or an early
+return would leave "queued" or "running", and resume the work (in-process; tests/faults kills real ones)."""
+from datetime import timedelta
+
+import sqlalchemy as sa
+from redis import Redis
+
+from app.extensions import db
+from app.models import ConnectionStatus, PendingPush, RunKind, RunStatus, SyncRun, utcnow
+from app.queues import get_queue
+from app.sync.runs import INTERRUPTED_MESSAGE, NEEDS_ATTENTION, WORKERS_UNAVAILABLE, new_run
+from app.sync.scheduling import claim, connection_lock
+from jobs.sync import enqueue_run, recover_runs, sync_now
+from tests.conftest import post_form, run_jobs
+from tests.integrations.factories import make_items
+
+from .conftest import live_events
+
+
+def orphan(connection, kind: RunKind = RunKind.PUSH_EXISTING) -> SyncRun:
+    """A run left "running" by a worker that died (no job holds the connection's lock)."""
+    run = new_run(connection, kind)
+    run.status, run.started_at = RunStatus.RUNNING, utcnow()
+    db.session.commit()
+    return run
+
+
+def test_sweep_ends_a_dead_workers_run_as_interrupted_and_resumes_it(connect, user, google, app):
+    items = make_items(user, tasks=3)
+    connection = connect()
+    dead = orphan(connection)
+    db.session.execute(sa.delete(SyncRun).where(SyncRun.id != dead.id))
+    db.session.commit()
+    google.reset_counters()
+
+    assert recover_runs() == 1
+    db.session.refresh(dead)
+    assert (dead.status, dead.message) == (RunStatus.INTERRUPTED, INTERRUPTED_MESSAGE)
+    assert dead.finished_at is not None
+    resumed = db.session.scalar(sa.select(SyncRun).where(SyncRun.id > dead.id))
+    assert (resumed.kind, resumed.status) == (RunKind.PUSH_EXISTING, RunStatus.QUEUED)
+    run_jobs(app)
+    db.session.refresh(resumed)
+    assert resumed.status == RunStatus.SUCCEEDED
+    assert len(live_events(google)) == len(items)
+
+
+def test_sweep_leaves_a_run_whose_job_still_holds_the_lock(connect, app):
+    connection = connect()
+    alive = orphan(connection, RunKind.PULL)
+    with connection_lock(connection.id) as locked:
+        assert locked
+        assert recover_runs() == 0
+    db.session.refresh(alive)
+    assert alive.status == RunStatus.RUNNING
+
+
+def test_a_job_taking_the_lock_ends_runs_left_running_there(connect, user, app):
+    connection = connect()
+    dead = orphan(connection, RunKind.PULL)
+    make_items(user, tasks=1)  # its push job takes the connection's lock first
+    run_jobs(app)
+    db.session.refresh(dead)
+    assert dead.status == RunStatus.INTERRUPTED
+    assert db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.PUSH)).status == RunStatus.SUCCEEDED
+
+
+def test_sync_now_on_a_connection_that_lost_its_grant_meanwhile_ends_cancelled(connect, user, login_as, app):
+    connection = connect()
+    client = login_as(user)
+    post_form(client, "/integrations/two-way/sync", {}, page="/integrations/")
+    connection.status = ConnectionStatus.RECONNECT  # found out by another job before this one starts
+    db.session.commit()
+    run_jobs(app)
+    run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.SYNC))
+    assert (run.status, run.message) == (RunStatus.CANCELLED, NEEDS_ATTENTION)
+    assert run.finished_at is not None
+
+
+def test_sweep_requeues_a_run_whose_job_was_lost(connect, app):
+    connection = connect()
+    run = new_run(connection, RunKind.SYNC)
+    run.queued_at = utcnow() - timedelta(minutes=2)
+    db.session.commit()  # ...and its job never reached Redis (or Redis lost it)
+    assert get_queue().count == 0
+    recover_runs()
+    assert get_queue().count == 1
+    recover_runs()
+    assert get_queue().count == 1  # once a minute at most, not at every sweep
+    run_jobs(app)
+    db.session.refresh(run)
+    assert run.status == RunStatus.SUCCEEDED
+
+
+def test_sweep_pushes_outbox_rows_that_missed_their_push(connect, user, google, app):
+    connection = connect()
+    (task,) = make_items(user, tasks=1)
+    get_queue().empty()  # the push scheduled after that commit is lost with Redis
+    assert not claim("push", connection.id)  # and its mark still says "scheduled"
+    db.session.execute(sa.update(PendingPush).values(queued_at=utcnow() - timedelta(seconds=30)))
+    db.session.commit()
+    recover_runs()
+    run_jobs(app)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingPush)) == 0
+    assert task.title in {event["summary"] for event in live_events(google)}
+
+
+def test_sync_now_without_redis_ends_failed_in_plain_words(connect, user, login_as, app, monkeypatch):
+    connect()
+    client = login_as(user)
+    monkeypatch.setitem(app.extensions, "redis", Redis.from_url("redis://127.0.0.1:1/0"))  # nothing listens there
+    response = post_form(client, "/integrations/two-way/sync", {}, page="/integrations/", follow_redirects=True)
+    assert WORKERS_UNAVAILABLE in response.get_data(as_text=True)
+    run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.SYNC))
+    assert (run.status, run.message) == (RunStatus.FAILED, WORKERS_UNAVAILABLE)
+
+
+def test_a_duplicate_job_of_a_finished_run_does_nothing(connect, app):
+    connection = connect()
+    run = new_run(connection, RunKind.SYNC)
+    db.session.commit()
+    enqueue_run(run)
+    run_jobs(app)
+    finished_at = db.session.get(SyncRun, run.id).finished_at
+    connection.status = ConnectionStatus.RECONNECT  # nothing a late copy of the job may change now
+    db.session.commit()
+    sync_now(run.id)
+    db.session.refresh(run)
+    assert (run.status, run.finished_at) == (RunStatus.SUCCEEDED, finished_at)

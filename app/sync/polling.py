@@ -61,11 +61,12 @@ def _pulling() -> sa.ColumnElement[bool]:
 
 
 def _plan(column: InstrumentedAttribute, now: datetime, window: timedelta, extra: list,
-          first_time: Callable[..., datetime], after: Callable[..., datetime]) -> Iterator[list[Due]]:
+          replan: Callable[..., datetime], after: Callable[..., datetime]) -> Iterator[list[Due]]:
     """Connections whose `column` falls before now + window, a batch at a time (keyset, by id).
 
     Each due row gets its provisional next time (`after(at, *extra)`) written before its job is enqueued,
-    so the next sweep does not enqueue it again; a row never planned gets `first_time(now, *extra)`.
+    so the next sweep does not enqueue it again. A row never planned, or overdue (after an upgrade or an
+    outage), gets `replan(now, at, *extra)`; one still overdue then runs within this window, spread.
     """
     last_id = 0
     horizon = now + window
@@ -79,10 +80,11 @@ def _plan(column: InstrumentedAttribute, now: datetime, window: timedelta, extra
         due: list[Due] = []
         updates = []
         for connection_id, at, *values in rows:
-            if at is None:
-                at = first_time(now, *values)
+            if at is None or at < now:
+                at = replan(now, at, *values)
             if at < horizon:
-                at = max(at, now)
+                if at < now:  # spread over the window: no herd at the sweep's minute
+                    at = now + window * random.random()
                 due.append(Due(connection_id, at))
                 updates.append({"id": connection_id, column.key: after(at, *values)})
             else:
@@ -93,19 +95,23 @@ def _plan(column: InstrumentedAttribute, now: datetime, window: timedelta, extra
 
 
 def plan_polls(now: datetime, window: timedelta) -> Iterator[list[Due]]:
-    """The polls due within `window`. A connection never polled starts at a random point of its interval."""
+    """The polls due within `window`. A connection never polled, or overdue after an outage, is polled at a
+    random point of its interval from now: within the interval, as always, and 10,000 of them never at once."""
     return _plan(CalendarConnection.next_poll_at, now, window, [healthy_now(now)],
-                 first_time=lambda now, healthy: now + poll_interval(healthy) * random.random(),
+                 replan=lambda now, at, healthy: now + poll_interval(healthy) * random.random(),
                  after=lambda at, healthy: at + jittered(poll_interval(healthy)))
 
 
 def plan_renewals(now: datetime, window: timedelta) -> Iterator[list[Due]]:
     """The channel renewals (or retries after a refusal) due within `window`; provisionally, a retry."""
     return _plan(CalendarConnection.next_watch_at, now, window, [CalendarConnection.channel_expires_at],
-                 first_time=_first_renewal, after=lambda at, expires: at + jittered(watch_retry()))
+                 replan=_first_renewal, after=lambda at, expires: at + jittered(watch_retry()))
 
 
-def _first_renewal(now: datetime, expires_at: datetime | None) -> datetime:
+def _first_renewal(now: datetime, at: datetime | None, expires_at: datetime | None) -> datetime:
+    """Never planned: from the channel's end, or a first try within WATCH_RETRY_HOURS; overdue: now."""
+    if at is not None:
+        return at
     return renewal_time(expires_at) if expires_at else now + watch_retry() * random.random()
 
 

@@ -1,4 +1,5 @@
 """Fleet scale: push first and poll rarely, sweeps that fan out per connection, interactive work first."""
+import random
 from collections import Counter
 from datetime import timedelta
 
@@ -58,6 +59,21 @@ def test_a_trusted_channel_is_polled_every_few_hours_the_others_every_few_minute
         assert 24 * 60 / minutes * 0.8 <= polls[name] <= 24 * 60 / minutes * 1.2 + 1, polls
     times = {c.id: c.next_poll_at for c in fleet.values()}
     assert len(set(times.values())) == len(times)  # jittered: no two connections poll together
+
+
+def test_after_an_outage_overdue_polls_spread_over_their_interval_instead_of_running_at_once(app, users):
+    from jobs.periodic import sweep_connections
+
+    random.seed(7)
+    fleet = fleet_of(users, admin="trusted", manager="trusted", staff="trusted", client="trusted", prospect="trusted")
+    now = utcnow()
+    for connection in fleet.values():
+        connection.next_poll_at = now - timedelta(hours=3)  # no sweep ran for hours
+    db.session.commit()
+    sweep_connections(now)
+    interval = timedelta(hours=app.config["POLL_HEALTHY_HOURS"])
+    assert sum(scheduled_jobs().values()) <= 1  # not five polls in this minute
+    assert all(now <= c.next_poll_at <= now + interval * 1.25 for c in fleet.values())
 
 
 def test_renewals_run_one_job_per_due_connection_and_a_refused_channel_is_asked_again_hours_later(

@@ -9,7 +9,7 @@ outbox still holds changes (a push that failed, or one lost with Redis).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from app.google.client import CalendarClient
 from app.models import CalendarConnection, PendingPush, RunKind, SyncRun, utcnow
 from app.queues import PERIODIC, get_queue, get_redis
 from app.sync import pull
-from app.sync.polling import Due, after_poll, needs_channel, plan_polls, plan_renewals
+from app.sync.polling import Due, after_poll, needs_channel, plan
 from app.sync.scheduling import connection_lock
 from app.sync.watch import start_watch
 
@@ -37,25 +37,22 @@ def sweep_connections(now: datetime | None = None) -> int:
     """
     with app_context():
         now = now or utcnow()
-        window = timedelta(seconds=SWEEP_SECONDS)
-        enqueued = _enqueue_at(plan_polls(now, window), poll_connection)
-        enqueued += _enqueue_at(plan_renewals(now, window), renew_channel)
+        enqueued = 0
+        for batch in plan(now, timedelta(seconds=SWEEP_SECONDS)):
+            enqueued += _enqueue_at(batch.polls, poll_connection) + _enqueue_at(batch.renewals, renew_channel)
         waiting = db.session.scalars(sa.select(CalendarConnection.id).where(CalendarConnection.syncable()).where(
             sa.exists().where(PendingPush.connection_id == CalendarConnection.id))).all()
         return enqueued + sum(map(schedule_push, waiting))
 
 
-def _enqueue_at(batches: Iterator[list[Due]], job: Callable[[int], None]) -> int:
+def _enqueue_at(batch: list[Due], job: Callable[[int], None]) -> int:
     """One Redis round trip per batch (no MULTI: each job is whole by itself): 10,000 jobs cost seconds."""
     queue = get_queue(PERIODIC)
-    enqueued = 0
-    for batch in batches:
-        with get_redis().pipeline(transaction=False) as pipe:
-            for due in batch:
-                queue.enqueue_at(due.at.replace(tzinfo=UTC), job, due.connection_id, pipeline=pipe, **JOB_OPTIONS)
-            pipe.execute()
-        enqueued += len(batch)
-    return enqueued
+    with get_redis().pipeline(transaction=False) as pipe:
+        for due in batch:
+            queue.enqueue_at(due.at.replace(tzinfo=UTC), job, due.connection_id, pipeline=pipe, **JOB_OPTIONS)
+        pipe.execute()
+    return len(batch)
 
 
 def poll_connection(connection_id: int) -> None:

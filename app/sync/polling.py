@@ -14,13 +14,12 @@ the sweep in `jobs.periodic` plans in batches with no Google call, then enqueues
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
 from ..models import CalendarConnection, ConnectionKind, SyncRun, utcnow
@@ -60,58 +59,64 @@ def _pulling() -> sa.ColumnElement[bool]:
     return sa.and_(CalendarConnection.syncable(), CalendarConnection.kind == ConnectionKind.TWO_WAY)
 
 
-def _plan(column: InstrumentedAttribute, now: datetime, window: timedelta, extra: list,
-          replan: Callable[..., datetime], after: Callable[..., datetime]) -> Iterator[list[Due]]:
-    """Connections whose `column` falls before now + window, a batch at a time (keyset, by id).
+@dataclass
+class Plan:
+    """One batch of the sweep: the connections whose poll, and whose channel renewal, fall in its window."""
 
-    Each due row gets its provisional next time (`after(at, *extra)`) written before its job is enqueued,
-    so the next sweep does not enqueue it again. A row never planned, or overdue (after an upgrade or an
-    outage), gets `replan(now, at, *extra)`; one still overdue then runs within this window, spread.
+    polls: list[Due]
+    renewals: list[Due]
+
+
+def plan(now: datetime, window: timedelta) -> Iterator[Plan]:
+    """The polls and renewals due before now + window, a batch of connections at a time (keyset, by id):
+    one SELECT and one UPDATE per batch for both, however many connections there are.
+
+    Each due time gets its provisional successor written before its job is enqueued, so the next sweep does
+    not enqueue it again; the job sets the true one when it has run.
     """
-    last_id = 0
     horizon = now + window
+    healthy = healthy_now(now)
+    last_id = 0
     while True:
-        rows = db.session.execute(sa.select(CalendarConnection.id, column, *extra).where(
-            _pulling(), sa.or_(column.is_(None), column < horizon), CalendarConnection.id > last_id)
+        rows = db.session.execute(sa.select(
+            CalendarConnection.id, CalendarConnection.next_poll_at, CalendarConnection.next_watch_at, healthy,
+            CalendarConnection.channel_expires_at).where(
+            _pulling(), CalendarConnection.id > last_id,
+            sa.or_(CalendarConnection.next_poll_at.is_(None), CalendarConnection.next_poll_at < horizon,
+                   CalendarConnection.next_watch_at.is_(None), CalendarConnection.next_watch_at < horizon))
             .order_by(CalendarConnection.id).limit(BATCH)).all()
         if not rows:
             return
         last_id = rows[-1][0]
-        due: list[Due] = []
-        updates = []
-        for connection_id, at, *values in rows:
-            if at is None or at < now:
-                at = replan(now, at, *values)
-            if at < horizon:
-                if at < now:  # spread over the window: no herd at the sweep's minute
-                    at = now + window * random.random()
-                due.append(Due(connection_id, at))
-                updates.append({"id": connection_id, column.key: after(at, *values)})
-            else:
-                updates.append({"id": connection_id, column.key: at})
+        batch, updates = Plan([], []), []
+        for connection_id, poll_at, watch_at, trusted, expires_at in rows:
+            interval = poll_interval(bool(trusted))
+            # Never planned, or overdue after an outage: a random point of the interval from now (as always
+            # within the interval, and 10,000 overdue connections never at once).
+            poll_at = _due(batch.polls, connection_id, poll_at if poll_at and poll_at >= now
+                           else now + interval * random.random(), now, window, interval)
+            watch_at = _due(batch.renewals, connection_id, watch_at or _first_renewal(now, expires_at),
+                            now, window, watch_retry())
+            updates.append({"id": connection_id, "next_poll_at": poll_at, "next_watch_at": watch_at})
         db.session.execute(sa.update(CalendarConnection), updates)
         db.session.commit()
-        yield due
+        yield batch
 
 
-def plan_polls(now: datetime, window: timedelta) -> Iterator[list[Due]]:
-    """The polls due within `window`. A connection never polled, or overdue after an outage, is polled at a
-    random point of its interval from now: within the interval, as always, and 10,000 of them never at once."""
-    return _plan(CalendarConnection.next_poll_at, now, window, [healthy_now(now)],
-                 replan=lambda now, at, healthy: now + poll_interval(healthy) * random.random(),
-                 after=lambda at, healthy: at + jittered(poll_interval(healthy)))
-
-
-def plan_renewals(now: datetime, window: timedelta) -> Iterator[list[Due]]:
-    """The channel renewals (or retries after a refusal) due within `window`; provisionally, a retry."""
-    return _plan(CalendarConnection.next_watch_at, now, window, [CalendarConnection.channel_expires_at],
-                 replan=_first_renewal, after=lambda at, expires: at + jittered(watch_retry()))
-
-
-def _first_renewal(now: datetime, at: datetime | None, expires_at: datetime | None) -> datetime:
-    """Never planned: from the channel's end, or a first try within WATCH_RETRY_HOURS; overdue: now."""
-    if at is not None:
+def _due(due: list[Due], connection_id: int, at: datetime, now: datetime, window: timedelta,
+         every: timedelta) -> datetime:
+    """The time to store: `at` itself unless it falls in this window; then it is added to `due` (spread over
+    the window if overdue: no herd at the sweep's minute) and the provisional next one, `every` later, is kept."""
+    if at >= now + window:
         return at
+    if at < now:
+        at = now + window * random.random()
+    due.append(Due(connection_id, at))
+    return at + jittered(every)
+
+
+def _first_renewal(now: datetime, expires_at: datetime | None) -> datetime:
+    """Never planned: from the channel's end, or a first try within WATCH_RETRY_HOURS."""
     return renewal_time(expires_at) if expires_at else now + watch_retry() * random.random()
 
 

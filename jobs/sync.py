@@ -49,7 +49,7 @@ RETRY_SECONDS = 15  # a busy connection's job runs again this much later
 STALE_QUEUED = timedelta(seconds=30)  # a run still queued this long after its connection fell idle lost its job
 OVERDUE_PUSH = timedelta(seconds=20)  # an outbox row this old missed its push (Redis was away, a worker died)
 RECENT_PUSH = timedelta(minutes=10)  # older rows (transient failures) wait for the 5-minute safety net
-SLICE_CHUNKS = 2  # Push Existing Data gives its worker back after this many chunks of 500 items (~1-2 s)
+SLICE_CHUNKS = 1  # Push Existing Data gives its worker back after each chunk of 500 items (about a second)
 CONTINUING_JOB = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
 
 Body = Callable[[CalendarClient, CalendarConnection, SyncRun], None]

@@ -9,7 +9,7 @@ takes a connection's lock first ends the runs a dead worker left "running" there
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import sqlalchemy as sa
@@ -50,7 +50,7 @@ STALE_QUEUED = timedelta(seconds=30)  # a run still queued this long after its c
 OVERDUE_PUSH = timedelta(seconds=20)  # an outbox row this old missed its push (Redis was away, a worker died)
 RECENT_PUSH = timedelta(minutes=10)  # older rows (transient failures) wait for the 5-minute safety net
 SLICE_CHUNKS = 1  # Push Existing Data gives its worker back after each chunk of 500 items (about a second)
-CONTINUING_JOB = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+WAITING_JOB = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 Body = Callable[[CalendarClient, CalendarConnection, SyncRun], None]
 
@@ -81,10 +81,12 @@ def continue_push_existing(run_id: int, kind: str, after_id: int) -> None:
                 end_unstarted(run, RunStatus.CANCELLED, NEEDS_ATTENTION)
                 db.session.commit()
                 return
-            with connection_lock(connection.id) as locked:
-                if not locked:  # the user's own edits are being pushed between two slices
+            with connection_lock(connection.id, wait=0) as locked:
+                if not locked:  # another job holds it for a moment: wait in the queue, not in a worker
                     return _continue_later(run, (kind, after_id), timedelta(seconds=RETRY_SECONDS))
-                _push_slice(run, connection, (kind, after_id))
+                db.session.refresh(run)
+                if run.status == RunStatus.RUNNING:  # not found dead (and resumed) in the meantime
+                    _push_slice(run, connection, (kind, after_id))
 
 
 def _push_everything(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
@@ -115,19 +117,30 @@ def _continue_later(run: SyncRun, resume_at: tuple, delay: timedelta | None = No
     get_redis().set(_continuation_key(run.id), job.id, ex=7 * 86400)
 
 
+def _between_slices(connection: CalendarConnection) -> bool:
+    """Its Push Existing Data gave the worker back and goes on: one run per connection at a time, so this
+    connection's other work waits for it (other users' work does not)."""
+    return any(map(_continues, running_runs(connection.id)))
+
+
 def _continuation_key(run_id: int) -> str:
     return redis_key("run-continues", run_id)
 
 
 def _continues(run: SyncRun) -> bool:
-    """Whether the run's next slice waits in (or runs on) a queue."""
+    """Whether the run's next slice waits in a queue, or has just started (it takes the lock at once or waits
+    in the queue again; a slice that started longer ago and holds no lock died with its worker)."""
     job_id = get_redis().get(_continuation_key(run.id))
     if job_id is None:
         return False
     try:
-        return Job.fetch(job_id.decode(), connection=get_redis()).get_status() in CONTINUING_JOB
+        job = Job.fetch(job_id.decode(), connection=get_redis())
     except NoSuchJobError:
         return False
+    status = job.get_status()
+    lock_life = timedelta(seconds=current_app.config["SYNC_LOCK_SECONDS"])
+    just_started = job.started_at is not None and datetime.now(UTC) - job.started_at.replace(tzinfo=UTC) < lock_life
+    return status in WAITING_JOB or (status == JobStatus.STARTED and just_started)
 
 
 def _push_and_pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
@@ -154,6 +167,8 @@ def _run_queued(run_id: int, job: Callable[[int], None], start: Callable[[SyncRu
             if run.status != RunStatus.QUEUED:
                 return
             _recover_runs_of(connection)
+            if _between_slices(connection):
+                return retry_later(job, run_id)
             start(run, connection)
 
 
@@ -206,6 +221,8 @@ def run_for_connection(connection_id: int, kind: RunKind, job: Callable[[int], N
         if not locked:
             return retry_later(job, connection_id)
         _recover_runs_of(connection)
+        if _between_slices(connection):
+            return retry_later(job, connection_id)
         run = new_run(connection, kind)
         db.session.commit()
         with run_logging(run.id):

@@ -49,7 +49,7 @@ RETRY_SECONDS = 15  # a busy connection's job runs again this much later
 STALE_QUEUED = timedelta(seconds=30)  # a run still queued this long after its connection fell idle lost its job
 OVERDUE_PUSH = timedelta(seconds=20)  # an outbox row this old missed its push (Redis was away, a worker died)
 RECENT_PUSH = timedelta(minutes=10)  # older rows (transient failures) wait for the 5-minute safety net
-SLICE_CHUNKS = 1  # Push Existing Data gives its worker back after each chunk of 500 items (about a second)
+SLICE_ITEMS = 500  # Push Existing Data gives its worker back after this many items (about a second)
 WAITING_JOB = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 Body = Callable[[CalendarClient, CalendarConnection, SyncRun], None]
@@ -91,7 +91,7 @@ def continue_push_existing(run_id: int, kind: str, after_id: int) -> None:
 
 def _push_everything(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
                      after: push.Cursor | None = None) -> None:
-    resume_at = push.push_existing_data(client, connection, run, after, SLICE_CHUNKS)
+    resume_at = push.push_existing_data(client, connection, run, after, SLICE_ITEMS)
     if resume_at is not None:
         raise RunContinues(*resume_at)
     run.message = (f"Synchronization complete: {run.created} created, {run.updated} updated"

@@ -133,10 +133,10 @@ def delete_events(client: CalendarClient, connection: CalendarConnection, links:
 
 
 def push_existing_data(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
-                       after: Cursor | None = None, chunks: int | None = None) -> Cursor | None:
+                       after: Cursor | None = None, limit: int | None = None) -> Cursor | None:
     """Every item the user takes part in, in chunks by kind and id, progress committed after each chunk.
 
-    Pushes at most `chunks` chunks after `after` (the first slice counts the total) and returns where the
+    Pushes at most `limit` items after `after` (the first slice counts the total) and returns where the
     next slice starts, or None once everything is in Google: a 100,000-item push runs as short slices so
     the worker can take other people's edits in between (see `jobs.sync.continue_push_existing`).
     """
@@ -146,19 +146,22 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
             for model in ITEM_MODELS.values())
         db.session.commit()
     kinds = list(ITEM_MODELS)
+    left = limit
     for kind in kinds[kinds.index(after[0]) if after else 0:]:
         model, last_id = ITEM_MODELS[kind], after[1] if after and after[0] == kind else 0
         while True:
-            if chunks is not None and chunks <= 0:
+            if left is not None and left <= 0:
                 return kind, last_id
+            size = CHUNK if left is None else min(CHUNK, left)
             chunk = db.session.scalars(participant_items(connection.user, model).where(model.id > last_id)
-                                       .limit(CHUNK).options(*PARTICIPANTS[kind])).all()
-            if not chunk:
-                break
-            upsert_items(client, connection, chunk, run)
-            db.session.commit()  # clean objects leave the (weak-referencing) identity map once `chunk` is dropped
-            last_id = chunk[-1].id
-            chunks = None if chunks is None else chunks - 1
+                                       .limit(size).options(*PARTICIPANTS[kind])).all()
+            if chunk:
+                upsert_items(client, connection, chunk, run)
+                db.session.commit()  # clean objects leave the (weak-referencing) identity map once dropped
+                last_id = chunk[-1].id
+                left = None if left is None else left - len(chunk)
+            if len(chunk) < size:
+                break  # this kind is done
     # Everything is now in Google: whatever was queued before this run is done.
     db.session.execute(sa.delete(PendingPush).where(PendingPush.connection_id == connection.id,
                                                     PendingPush.queued_at <= run.started_at))

@@ -130,12 +130,12 @@ def test_a_poll_that_finds_changes_no_notification_announced_distrusts_the_chann
 
 @pytest.fixture
 def sliced(monkeypatch):
-    """Push Existing Data in slices of one 4-item chunk, so a dozen items take three slices."""
+    """Push Existing Data in slices of 4 items (chunks of 3), so a dozen items take three slices."""
     from app.sync import push
     from jobs import sync
 
-    monkeypatch.setattr(push, "CHUNK", 4)
-    monkeypatch.setattr(sync, "SLICE_CHUNKS", 1)
+    monkeypatch.setattr(push, "CHUNK", 3)
+    monkeypatch.setattr(sync, "SLICE_ITEMS", 4)
 
 
 def run_one_job() -> str:

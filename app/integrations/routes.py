@@ -52,7 +52,7 @@ from .signin import (
 KINDS = {"two-way": ConnectionKind.TWO_WAY, "one-way": ConnectionKind.ONE_WAY}
 SLUGS = {kind: slug for slug, kind in KINDS.items()}
 HISTORY_LENGTH = 5
-HEALTH_RUNS = 10  # the history shows the first HISTORY_LENGTH; health reads a few more for failed items
+HEALTH_RUNS = 10  # the history shows the first HISTORY_LENGTH; health reads a few more for recent problems
 
 
 def kind_from_url(slug: str) -> ConnectionKind:

@@ -11,12 +11,12 @@ from ..models import Appointment, Event, Task, User, utcnow
 from ..models.items import PortalItem
 
 
-def visible_items(model: type[PortalItem], user: User, *, mine_only: bool = False, trashed: bool = False) -> sa.Select:
-    """Live (or, with `trashed`, soft-deleted) items of the user's company; contacts (and `mine_only`)
-    see only items they take part in."""
+def visible_items(model: type[PortalItem], user: User, *, trashed: bool = False) -> sa.Select:
+    """Live (or, with `trashed`, soft-deleted) items of the user's company; contacts see only items they
+    take part in (a user's own items, whatever the role, are `PortalItem.of_participant`)."""
     deleted = model.deleted_at.is_not(None) if trashed else model.deleted_at.is_(None)
     query = sa.select(model).where(model.company_id == user.company_id, deleted)
-    if mine_only or not user.is_staff:
+    if not user.is_staff:
         query = query.where(model.involving(user.id))
     return query
 

@@ -59,6 +59,11 @@ class Config:
     # connection is free (and its run found interrupted) within this many seconds.
     SYNC_LOCK_SECONDS = int(_env("SYNC_LOCK_SECONDS", "20"))
     WATCH_TTL_SECONDS = int(_env("WATCH_TTL_SECONDS", str(7 * 24 * 3600)))
+    # The safety-net poll (app.sync.polling): rare while the watch channel is trusted, often while it is not;
+    # a refused channel is asked for again after WATCH_RETRY_HOURS. Each time is jittered by ±20 %.
+    POLL_HEALTHY_HOURS = float(_env("POLL_HEALTHY_HOURS", "4"))
+    POLL_UNHEALTHY_MINUTES = float(_env("POLL_UNHEALTHY_MINUTES", "10"))
+    WATCH_RETRY_HOURS = float(_env("WATCH_RETRY_HOURS", "6"))
     # Google's request quotas (Calendar API, per minute): every call, batch members included, is paced under them.
     GOOGLE_QUOTA_PER_USER_PER_MINUTE = int(_env("GOOGLE_QUOTA_PER_USER_PER_MINUTE", "600"))
     GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE = int(_env("GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE", "10000"))

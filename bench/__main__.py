@@ -1,4 +1,4 @@
-"""Every bench case with its default figures: `.venv/bin/python -m bench` (about 14 minutes on 2 cores).
+"""Every bench case with its default figures: `.venv/bin/python -m bench` (about 15 minutes on 2 cores).
 
 `--quick` runs the same cases at small sizes (a minute or two), to check that everything works.
 """
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import memory, pages, pull, push, quota, steady
+from bench import fleet, memory, pages, pull, push, quota, steady
 
 FULL = {
     push: ["--n", "1000", "10000", "--latency", "20", "--per-event"],
@@ -15,6 +15,7 @@ FULL = {
     pages: ["--clients", "50", "--seconds", "10", "--workers", "3"],
     memory: ["--n", "100000"],
     quota: ["--n", "3000", "9000", "--per-user-quota", "6000"],  # 9,000 fills the sliding window
+    fleet: ["--connections", "1000", "--hours", "24"],
 }
 QUICK = {
     push: ["--n", "300", "--per-event"],
@@ -23,6 +24,7 @@ QUICK = {
     pages: ["--clients", "10", "--seconds", "2"],
     memory: ["--n", "5000"],
     quota: ["--n", "300", "--per-user-quota", "600"],
+    fleet: ["--connections", "100", "--hours", "6", "--seconds", "10", "--bulk-items", "2000", "--live", "3"],
 }
 
 

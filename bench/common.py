@@ -23,7 +23,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from testsupport.factories import insert_items, make_company, make_connection
-from testsupport.helpers import free_port, wait_until
+from testsupport.helpers import free_port, wait_for_port, wait_until
 from testsupport.processes import ROOT, RedisServer, process_env, rq_worker_command, start_logged, stop_process
 
 GOOGLE_EMAIL = "bench@example.com"
@@ -101,9 +101,12 @@ class Stack:
 
     idle_exit_seconds = 2
 
-    def __init__(self, latency_ms: int = 0, limits: dict | None = None):
-        self.latency_ms = latency_ms
-        self.limits = limits or UNPACED
+    def __init__(self, latency_ms: int = 0, limits: dict | None = None, database_url: str | None = None,
+                 webhooks: bool = False):
+        """`limits`: config overrides for our own pacing (default: lifted, see UNPACED). `webhooks`: Google's
+        notifications reach `start_web()`'s gunicorn; otherwise they go to a closed port."""
+        self.latency_ms, self.limits = latency_ms, limits or UNPACED
+        self.database_url, self.webhooks = database_url, webhooks
         self.tmp = Path(tempfile.mkdtemp(prefix="pcs-bench-"))
         self.procs: list[subprocess.Popen] = []
         self.emulator = None
@@ -133,13 +136,15 @@ class Stack:
         self.emulator = EmulatorServer.start(db_path=str(self.tmp / "emulator.sqlite3"), allow_http_webhooks=True,
                                              quota_per_user=0, quota_per_project=0)
         closed = f"http://127.0.0.1:{free_port()}"  # nothing listens: webhooks and redirects go nowhere
+        self.web_port = free_port()
         self.settings = {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.tmp / 'portal.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": self.database_url or f"sqlite:///{self.tmp / 'portal.sqlite3'}",
             "REDIS_URL": redis.url, "REDIS_NAMESPACE": f"b{uuid.uuid4().hex[:6]}",
             "GOOGLE_API_BASE_URL": self.emulator.base_url,
             "GOOGLE_OPENID_CONFIGURATION_URL": f"{self.emulator.base_url}/.well-known/openid-configuration",
             "GOOGLE_CLIENT_ID": CLIENT_ID, "GOOGLE_CLIENT_SECRET": CLIENT_SECRET,
-            "WEBHOOK_BASE_URL": closed, "PORTAL_BASE_URL": closed, **self.limits,
+            "WEBHOOK_BASE_URL": f"http://127.0.0.1:{self.web_port}" if self.webhooks else closed,
+            "PORTAL_BASE_URL": closed, **self.limits,
         }
         self.env = process_env(self.settings, self.limits)
         self.emulator.add_account(GOOGLE_EMAIL, "Bench User")
@@ -153,6 +158,8 @@ class Stack:
         self._ctx.push()
         from app.extensions import db
 
+        if self.database_url:  # a database the bench owns (e.g. PostgreSQL): emptied first
+            db.drop_all()
         db.create_all()
         self._seed_people()
         self.connection_id = self.connect(GOOGLE_EMAIL).id
@@ -172,6 +179,13 @@ class Stack:
         for proc in reversed(self.procs):
             stop_process(proc)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start_web(self, workers: int = 2) -> None:
+        """gunicorn serving the app where WEBHOOK_BASE_URL points (Google's notifications arrive here)."""
+        self.procs.append(start_logged([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b",
+                                        f"127.0.0.1:{self.web_port}", "--timeout", "60", "wsgi:app"],
+                                       self.env, self.tmp / "gunicorn.log"))
+        wait_for_port(self.web_port, timeout=60)
 
     # -- data -------------------------------------------------------------------------------------
 
@@ -252,15 +266,16 @@ class Stack:
         return run.id
 
     def queued_jobs(self) -> int:
-        from app.queues import get_queue
+        from app.queues import all_queues
 
-        return get_queue().count
+        return sum(queue.count for queue in all_queues())
 
     def _finished_jobs(self) -> tuple[int, int]:
-        from app.queues import get_queue
+        from app.queues import all_queues
 
-        queue = get_queue()
-        return queue.finished_job_registry.count, queue.failed_job_registry.count
+        queues = all_queues()
+        return (sum(queue.finished_job_registry.count for queue in queues),
+                sum(queue.failed_job_registry.count for queue in queues))
 
     def run_worker(self, during=None, timeout: float = 1800) -> WorkerResult:
         """A separate `rq worker` (SimpleWorker: jobs run in its own process) until the queues are empty.

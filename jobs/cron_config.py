@@ -1,13 +1,15 @@
 """Periodic jobs, ONE declarative list, run by `rq cron jobs.cron_config` (one per machine is safe:
-every periodic job is idempotent, coalesced or takes the connection's lock)."""
+every periodic job is idempotent, coalesced or takes the connection's lock). Each is a cheap sweep that
+runs on the interactive queue, so it is never late behind bulk work; what it finds to do fans out as
+one job per connection (`jobs.periodic`)."""
 import os
 
 from rq import cron
 
-from jobs.sync import pull_all_connections, recover_runs, renew_watch_channels
+from jobs.periodic import SWEEP_SECONDS, sweep_connections
+from jobs.sync import recover_runs
 
-QUEUE = f"{os.environ.get('REDIS_NAMESPACE') or 'pcs'}-sync"  # the queue app.queues names for the namespace
+QUEUE = f"{os.environ.get('REDIS_NAMESPACE') or 'pcs'}-interactive"  # app.queues.INTERACTIVE for the namespace
 
 cron.register(recover_runs, queue_name=QUEUE, interval=15)  # dead workers' runs, lost jobs, missed pushes
-cron.register(pull_all_connections, queue_name=QUEUE, interval=300)  # safety net: pull, and push what waits
-cron.register(renew_watch_channels, queue_name=QUEUE, interval=3600)  # channels live 7 days; renew within 12 h
+cron.register(sweep_connections, queue_name=QUEUE, interval=SWEEP_SECONDS)  # safety-net polls and channel renewals

@@ -9,20 +9,23 @@ takes a connection's lock first ends the runs a dead worker left "running" there
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app
 from redis.exceptions import RedisError
+from rq import Queue, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.google import AuthRevoked, client_for
+from app.google import client_for
 from app.google.client import CalendarClient
-from app.models import CalendarConnection, ConnectionKind, PendingPush, RunKind, RunStatus, SyncRun, utcnow
-from app.queues import get_queue
+from app.models import CalendarConnection, PendingPush, RunKind, RunStatus, SyncRun, utcnow
+from app.queues import BULK, INTERACTIVE, get_queue, get_redis, redis_key
 from app.sync import pull, push, relocate
 from app.sync.connections import disconnect
 from app.sync.limits import instalments_message, next_instalment_at
@@ -30,6 +33,7 @@ from app.sync.outbox import PENDING_KEY
 from app.sync.runs import (
     NEEDS_ATTENTION,
     WORKERS_UNAVAILABLE,
+    RunContinues,
     end_unstarted,
     interrupt,
     new_run,
@@ -38,7 +42,7 @@ from app.sync.runs import (
     tracked,
 )
 from app.sync.scheduling import claim, connection_lock, locked_connections, release_claim
-from app.sync.watch import needs_renewal, watch_or_poll
+from app.sync.watch import watch_or_poll
 
 from .runtime import app_context, run_logging
 
@@ -47,6 +51,8 @@ RETRY_SECONDS = 15  # a busy connection's job runs again this much later
 STALE_QUEUED = timedelta(seconds=30)  # a run still queued this long after its connection fell idle lost its job
 OVERDUE_PUSH = timedelta(seconds=20)  # an outbox row this old missed its push (Redis was away, a worker died)
 RECENT_PUSH = timedelta(minutes=10)  # older rows (transient failures) wait for the 5-minute safety net
+SLICE_ITEMS = 500  # Push Existing Data gives its worker back after this many items (about a second)
+WAITING_JOB = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 Body = Callable[[CalendarClient, CalendarConnection, SyncRun], None]
 
@@ -56,26 +62,26 @@ Body = Callable[[CalendarClient, CalendarConnection, SyncRun], None]
 def push_existing_data(run_id: int) -> None:
     """Push Existing Data: everything the user takes part in, then (2-way) start watching and pulling."""
     with app_context():
-        _run_queued(run_id, push_existing_data, _push_everything)
+        _run_queued(run_id, push_existing_data, partial(_push_slice, after=None))
 
 
 def sync_now(run_id: int) -> None:
     """The user's "Sync now" (or a reconnect): push what is pending, then pull (2-way)."""
     with app_context():
-        _run_queued(run_id, sync_now, _push_and_pull)
+        _run_queued(run_id, sync_now, _sync)
 
 
 def change_calendar(run_id: int, calendar_id: str, summary: str) -> None:
     """Move the portal's events to another calendar (no duplicates), then (2-way) watch and pull it."""
     with app_context():
-        _run_queued(run_id, change_calendar, partial(_move, calendar_id=calendar_id, summary=summary),
+        _run_queued(run_id, change_calendar, partial(_change, calendar_id=calendar_id, summary=summary),
                     calendar_id, summary)
 
 
 def remove_events_and_delete(run_id: int) -> None:
     """Delete with "remove the events": the copies leave Google in batches, then the connection goes."""
     with app_context():
-        _run_queued(run_id, remove_events_and_delete, _remove_events)
+        _run_queued(run_id, remove_events_and_delete, _remove_and_delete)
 
 
 def resume_push_existing(connection_id: int, items_since: str | None) -> None:
@@ -91,15 +97,88 @@ def resume_push_existing(connection_id: int, items_since: str | None) -> None:
             db.session.commit()
 
 
-def _push_everything(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
-    left = push.push_existing_data(client, connection, run)
-    if left:  # the daily ceiling is reached: the rest follows in daily instalments
-        at = next_instalment_at()
-        _resume_push_existing_at(connection, run, at)
-        run.message = instalments_message(connection, run.total, left, at)
+def continue_push_existing(run_id: int, kind: str, after_id: int) -> None:
+    """The next slice of a Push Existing Data run that gave its worker back (the run is still "running")."""
+    with app_context():
+        run = db.session.get(SyncRun, run_id)
+        if run is None or run.status != RunStatus.RUNNING:
+            return  # ended meanwhile: cancelled with its connection, or interrupted and resumed by `recover_runs`
+        connection = db.session.get(CalendarConnection, run.connection_id)
+        with run_logging(run.id):
+            if connection is None or not connection.can_sync:
+                end_unstarted(run, RunStatus.CANCELLED, NEEDS_ATTENTION)
+                db.session.commit()
+                return
+            with connection_lock(connection.id, wait=0) as locked:
+                if not locked:  # another job holds it for a moment: wait in the queue, not in a worker
+                    return _continue_later(run, (kind, after_id), timedelta(seconds=RETRY_SECONDS))
+                db.session.refresh(run)
+                if run.status == RunStatus.RUNNING:  # not found dead (and resumed) in the meantime
+                    _push_slice(run, connection, (kind, after_id))
+
+
+def _push_everything(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
+                     after: push.Cursor | None = None) -> None:
+    stopped = push.push_existing_data(client, connection, run, after, SLICE_ITEMS)
+    if stopped is None:
+        run.message = (f"Synchronization complete: {run.created} created, {run.updated} updated"
+                       + (f", {run.failed} failed." if run.failed else "."))
+    elif stopped.ceiling:
+        _in_instalments(connection, run)
+    else:
+        raise RunContinues(*stopped.cursor)
+
+
+def _in_instalments(connection: CalendarConnection, run: SyncRun) -> None:
+    """The day's creation ceiling is reached: the rest follows in daily instalments, and the run says so."""
+    at = next_instalment_at()
+    _resume_push_existing_at(connection, run, at)
+    run.message = instalments_message(connection, run.total, run.total - run.done, at)
+
+
+def _push_slice(run: SyncRun, connection: CalendarConnection, after: push.Cursor | None) -> None:
+    """One slice, then either the next one queued behind whatever else waits, or the run's end."""
+    try:
+        _tracked(run, connection, partial(_push_everything, after=after))
+    except RunContinues as more:
+        _continue_later(run, more.resume_at)
         return
-    run.message = (f"Synchronization complete: {run.created} created, {run.updated} updated"
-                   + (f", {run.failed} failed." if run.failed else "."))
+    _first_pull(run, connection)
+
+
+def _continue_later(run: SyncRun, resume_at: tuple, delay: timedelta | None = None) -> None:
+    """Queue the next slice at the end of the bulk queue, and mark the run as continuing, so `recover_runs`
+    knows that a "running" run whose connection is unlocked has not lost its worker."""
+    queue = get_queue(BULK)
+    job = (queue.enqueue_in(delay, continue_push_existing, run.id, *resume_at, **JOB_OPTIONS) if delay
+           else queue.enqueue(continue_push_existing, run.id, *resume_at, **JOB_OPTIONS))
+    get_redis().set(_continuation_key(run.id), job.id, ex=7 * 86400)
+
+
+def _between_slices(connection: CalendarConnection) -> bool:
+    """Its Push Existing Data gave the worker back and goes on: one run per connection at a time, so this
+    connection's other work waits for it (other users' work does not)."""
+    return any(map(_continues, running_runs(connection.id)))
+
+
+def _continuation_key(run_id: int) -> str:
+    return redis_key("run-continues", run_id)
+
+
+def _continues(run: SyncRun) -> bool:
+    """Whether the run's next slice waits in a queue, or has just started (it takes the lock at once or waits
+    in the queue again; a slice that started longer ago and holds no lock died with its worker)."""
+    job_id = get_redis().get(_continuation_key(run.id))
+    if job_id is None:
+        return False
+    try:
+        job = Job.fetch(job_id.decode(), connection=get_redis())
+    except NoSuchJobError:
+        return False
+    status = job.get_status()
+    lock_life = timedelta(seconds=current_app.config["SYNC_LOCK_SECONDS"])
+    just_started = job.started_at is not None and datetime.now(UTC) - job.started_at.replace(tzinfo=UTC) < lock_life
+    return status in WAITING_JOB or (status == JobStatus.STARTED and just_started)
 
 
 def _push_and_pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
@@ -110,7 +189,9 @@ def _push_and_pull(client: CalendarClient, connection: CalendarConnection, run: 
 
 def _move(client: CalendarClient, connection: CalendarConnection, run: SyncRun, calendar_id: str,
           summary: str) -> None:
-    relocate.move_to_calendar(client, connection, run, calendar_id, summary)
+    if relocate.move_to_calendar(client, connection, run, calendar_id, summary) is not None:
+        _in_instalments(connection, run)
+        return
     run.message = (f"Moved to {summary}: {run.deleted} removed from the old calendar, "
                    f"{run.created + run.updated} in the new one" + (f", {run.failed} failed." if run.failed else "."))
 
@@ -121,7 +202,24 @@ def _remove_events(client: CalendarClient, connection: CalendarConnection, run: 
                    + (f" {run.failed} could not be removed." if run.failed else ""))
 
 
-def _run_queued(run_id: int, job: Callable[..., None], body: Body, *job_args: str) -> None:
+def _sync(run: SyncRun, connection: CalendarConnection) -> None:
+    _tracked(run, connection, _push_and_pull)
+
+
+def _change(run: SyncRun, connection: CalendarConnection, calendar_id: str, summary: str) -> None:
+    _tracked(run, connection, partial(_move, calendar_id=calendar_id, summary=summary))
+    _first_pull(run, connection)
+
+
+def _remove_and_delete(run: SyncRun, connection: CalendarConnection) -> None:
+    _tracked(run, connection, _remove_events)
+    if run.status == RunStatus.SUCCEEDED:
+        disconnect(connection, connection.user)
+        db.session.commit()
+
+
+def _run_queued(run_id: int, job: Callable[..., None], start: Callable[[SyncRun, CalendarConnection], None],
+                *job_args: str) -> None:
     run = db.session.get(SyncRun, run_id)
     if run is None or run.status != RunStatus.QUEUED:
         return  # already run by an earlier copy of this job (the sweep re-enqueues runs that wait too long)
@@ -138,17 +236,18 @@ def _run_queued(run_id: int, job: Callable[..., None], body: Body, *job_args: st
             if run.status != RunStatus.QUEUED:
                 return
             _recover_runs_of(connection)
-            _tracked(run, connection, body)
-            if run.kind is RunKind.REMOVE_EVENTS and run.status == RunStatus.SUCCEEDED:
-                disconnect(connection, connection.user)
-                db.session.commit()
-                return
-            if (run.kind in (RunKind.PUSH_EXISTING, RunKind.CHANGE_CALENDAR) and run.status == RunStatus.SUCCEEDED
-                    and connection.pulls):
-                first_pull = new_run(connection, RunKind.PULL)
-                db.session.commit()
-                with run_logging(first_pull.id):
-                    _tracked(first_pull, connection, _watch_and_pull)
+            if _between_slices(connection):
+                return retry_later(job, run_id, *job_args)
+            start(run, connection)
+
+
+def _first_pull(run: SyncRun, connection: CalendarConnection) -> None:
+    """After Push Existing Data or a calendar move (2-way): start watching and take Google's side in."""
+    if run.status == RunStatus.SUCCEEDED and connection.pulls:
+        first_pull = new_run(connection, RunKind.PULL)
+        db.session.commit()
+        with run_logging(first_pull.id):
+            _tracked(first_pull, connection, _watch_and_pull)
 
 
 def _watch_and_pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
@@ -173,12 +272,12 @@ def _resume_after_pause(connection: CalendarConnection, run: SyncRun) -> None:
     if run.kind is RunKind.PUSH_EXISTING:
         _resume_push_existing_at(connection, run, connection.writes_paused_until)
     else:
-        get_queue().enqueue_at(connection.writes_paused_until, push_changes, connection.id, **JOB_OPTIONS)
+        get_queue(INTERACTIVE).enqueue_at(connection.writes_paused_until, push_changes, connection.id, **JOB_OPTIONS)
 
 
-def _resume_push_existing_at(connection: CalendarConnection, run: SyncRun, at) -> None:
-    get_queue().enqueue_at(at, resume_push_existing, connection.id,
-                           run.items_since.isoformat() if run.items_since else None, **JOB_OPTIONS)
+def _resume_push_existing_at(connection: CalendarConnection, run: SyncRun, at: datetime) -> None:
+    get_queue(BULK).enqueue_at(at, resume_push_existing, connection.id,
+                               run.items_since.isoformat() if run.items_since else None, **JOB_OPTIONS)
 
 
 # -- jobs started by changes: coalesced per connection; the run is created once the lock is held ------------
@@ -192,7 +291,7 @@ def push_changes(connection_id: int) -> None:
             return  # Google's use limit: the job scheduled for the end of the pause drains the outbox
         if db.session.scalar(sa.select(PendingPush.id).where(
                 PendingPush.connection_id == connection_id, PendingPush.due(utcnow())).limit(1)):
-            _run_for_connection(connection_id, RunKind.PUSH, push_changes, push.push_pending)
+            run_for_connection(connection_id, RunKind.PUSH, push_changes, push.push_pending)
         # else: another job already drained it, or what is left waits for its backoff
 
 
@@ -200,10 +299,11 @@ def pull_changes(connection_id: int) -> None:
     """Apply Google's changes (webhook-triggered or the periodic safety net)."""
     with app_context():
         release_claim("pull", connection_id)
-        _run_for_connection(connection_id, RunKind.PULL, pull_changes, pull.pull_changes)
+        run_for_connection(connection_id, RunKind.PULL, pull_changes, pull.pull_changes)
 
 
-def _run_for_connection(connection_id: int, kind: RunKind, job: Callable[[int], None], body: Body) -> None:
+def run_for_connection(connection_id: int, kind: RunKind, job: Callable[[int], None], body: Body) -> None:
+    """A run of `kind` for the connection, made once its lock is held (a busy connection: the job again later)."""
     connection = db.session.get(CalendarConnection, connection_id)
     if connection is None or not connection.can_sync:
         return  # deleted, or waiting for the user to reconnect (the outbox keeps what waits): no run, no loop
@@ -211,6 +311,8 @@ def _run_for_connection(connection_id: int, kind: RunKind, job: Callable[[int], 
         if not locked:
             return retry_later(job, connection_id)
         _recover_runs_of(connection)
+        if _between_slices(connection):
+            return retry_later(job, connection_id)
         run = new_run(connection, kind)
         db.session.commit()
         with run_logging(run.id):
@@ -223,6 +325,9 @@ RUN_JOBS: dict[RunKind, Callable[..., None]] = {
     RunKind.PUSH_EXISTING: push_existing_data, RunKind.SYNC: sync_now,
     RunKind.CHANGE_CALENDAR: change_calendar, RunKind.REMOVE_EVENTS: remove_events_and_delete,
 }
+# A person waits for "Sync now"; the others move every item, so they never delay anyone's edits.
+RUN_QUEUES = {RunKind.PUSH_EXISTING: BULK, RunKind.SYNC: INTERACTIVE,
+              RunKind.CHANGE_CALENDAR: BULK, RunKind.REMOVE_EVENTS: BULK}
 RESUMABLE = (RunKind.PUSH_EXISTING, RunKind.SYNC)  # the others need the user's choice again (calendar, delete)
 
 
@@ -232,7 +337,8 @@ def enqueue_run(run: SyncRun, *job_args: str) -> bool:
     Without Redis the run ends "failed" in plain words instead of staying queued; the caller commits that.
     """
     try:
-        get_queue().enqueue(RUN_JOBS[run.kind], run.id, *job_args, job_id=run_job_id(run.id), **JOB_OPTIONS)
+        get_queue(RUN_QUEUES[run.kind]).enqueue(RUN_JOBS[run.kind], run.id, *job_args, job_id=run_job_id(run.id),
+                                                **JOB_OPTIONS)
     except RedisError:
         current_app.logger.exception("could not enqueue sync run %s", run.id)
         end_unstarted(run, RunStatus.FAILED, WORKERS_UNAVAILABLE)
@@ -246,12 +352,15 @@ def run_job_id(run_id: int) -> str:
 
 
 def retry_later(job: Callable[..., None], *args: int | str) -> None:
-    """The connection is busy: run this job again shortly instead of failing it (the workers' scheduler)."""
-    get_queue().enqueue_in(timedelta(seconds=RETRY_SECONDS), job, *args, **JOB_OPTIONS)
+    """The connection is busy: run this job again shortly, on the queue it came from, instead of failing it."""
+    current = get_current_job()
+    queue = Queue(current.origin, connection=get_redis()) if current else get_queue()
+    queue.enqueue_in(timedelta(seconds=RETRY_SECONDS), job, *args, **JOB_OPTIONS)
 
 
 def _enqueue_now(job: Callable[[int], None], connection_id: int) -> None:
-    get_queue().enqueue(job, connection_id, **JOB_OPTIONS)
+    """Interactive: the outbox's pushes and the pulls Google's notifications ask for."""
+    get_queue(INTERACTIVE).enqueue(job, connection_id, **JOB_OPTIONS)
 
 
 def schedule_push(connection_id: int) -> bool:
@@ -260,7 +369,7 @@ def schedule_push(connection_id: int) -> bool:
         return False
     delay = current_app.config["PUSH_COALESCE_SECONDS"]
     if delay:
-        get_queue().enqueue_in(timedelta(seconds=delay), push_changes, connection_id, **JOB_OPTIONS)
+        get_queue(INTERACTIVE).enqueue_in(timedelta(seconds=delay), push_changes, connection_id, **JOB_OPTIONS)
     else:
         _enqueue_now(push_changes, connection_id)
     return True
@@ -290,8 +399,9 @@ def _schedule_pushes_after_commit(session: Session) -> None:
 # -- recovery -----------------------------------------------------------------------------------------------
 
 def _recover_runs_of(connection: CalendarConnection) -> None:
-    """Called holding the connection's lock: any other run still "running" here lost its worker."""
-    _interrupt_and_resume(running_runs(connection.id))
+    """Called holding the connection's lock: any other run still "running" here lost its worker (unless it
+    is a Push Existing Data between two slices)."""
+    _interrupt_and_resume(run for run in running_runs(connection.id) if not _continues(run))
 
 
 def _interrupt_and_resume(dead: Iterable[SyncRun]) -> int:
@@ -309,6 +419,7 @@ def _resume(run: SyncRun) -> None:
         return
     if run.kind in RESUMABLE:
         again = new_run(connection, run.kind)
+        again.items_since = run.items_since  # the same window the user chose
         db.session.commit()
         if not enqueue_run(again):
             db.session.commit()
@@ -327,7 +438,7 @@ def recover_runs() -> int:
     with app_context():
         running = running_runs()
         busy = locked_connections({run.connection_id for run in running})
-        ended = _interrupt_and_resume([run for run in running if run.connection_id not in busy])
+        ended = _interrupt_and_resume(run for run in running if run.connection_id not in busy and not _continues(run))
         waiting = stale_queued_runs(STALE_QUEUED)
         busy = locked_connections({run.connection_id for run in waiting})
         for run in waiting:
@@ -342,37 +453,3 @@ def recover_runs() -> int:
                 _enqueue_now(push_changes, connection_id)
         return ended
 
-
-def pull_all_connections() -> int:
-    """Cron safety net: Google's notifications are 'not 100% reliable', and a failed push leaves its outbox."""
-    with app_context():
-        active = CalendarConnection.syncable()
-        pulls = db.session.scalars(sa.select(CalendarConnection.id).where(
-            active, CalendarConnection.kind == ConnectionKind.TWO_WAY)).all()
-        pushes = db.session.scalars(sa.select(CalendarConnection.id).where(active).where(
-            sa.exists().where(PendingPush.connection_id == CalendarConnection.id, PendingPush.due(utcnow())),
-            CalendarConnection.may_write())).all()
-        return sum(map(schedule_pull, pulls)) + sum(map(schedule_push, pushes))
-
-
-def renew_watch_channels() -> int:
-    """Cron: channels cannot be extended, so open a fresh one before the old one expires.
-
-    Under the connection's lock (skipping busy ones until the next hour), so two cron processes or a
-    sync opening a channel at the same moment never leave two live channels for one connection.
-    """
-    with app_context():
-        now = utcnow()
-        renewed = 0
-        for connection in db.session.scalars(sa.select(CalendarConnection).where(
-                CalendarConnection.kind == ConnectionKind.TWO_WAY, CalendarConnection.syncable())).all():
-            with connection_lock(connection.id, wait=0) as locked:
-                db.session.refresh(connection)
-                if not locked or not needs_renewal(connection, now):
-                    continue
-                try:
-                    renewed += watch_or_poll(client_for(connection), connection)
-                except AuthRevoked as exc:  # the next sync moves it to "reconnect"
-                    current_app.logger.info("renewing channel of connection %s: %s", connection.id, exc)
-                db.session.commit()
-        return renewed

@@ -7,7 +7,7 @@ Nothing is connected or built at import (no app, no Redis, no database), so noth
 """
 from rq import Worker
 
-import jobs.sync  # noqa: F401  (preloaded for the forked work horses)
+import jobs.periodic  # noqa: F401  (preloaded for the forked work horses; it imports jobs.sync)
 
 
 class SyncWorker(Worker):

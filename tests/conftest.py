@@ -16,7 +16,7 @@ from rq import SimpleWorker
 from app import create_app
 from app.extensions import db
 from app.models import User
-from app.queues import get_queue, get_redis
+from app.queues import all_queues, get_redis
 from config import TestConfig
 from testsupport.factories import PASSWORD, make_company
 from testsupport.helpers import free_port
@@ -171,14 +171,14 @@ class BurstWorker(SimpleWorker):
 
 
 def run_jobs(app) -> int:
-    """Run every queued job for real with an in-process RQ worker; returns how many ran."""
-    queue = get_queue()
+    """Run every queued job for real with an in-process RQ worker (all queues, in priority order)."""
+    queues = all_queues()
 
     def finished() -> int:
-        return queue.finished_job_registry.count + queue.failed_job_registry.count
+        return sum(queue.finished_job_registry.count + queue.failed_job_registry.count for queue in queues)
 
     before = finished()
-    BurstWorker([queue], connection=get_redis()).work(burst=True, with_scheduler=False)
+    BurstWorker(queues, connection=get_redis()).work(burst=True, with_scheduler=False)
     return finished() - before
 
 

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from app.queues import worker_queue_names
 from testsupport.helpers import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,9 +33,9 @@ def process_env(config: Mapping, extra_keys: Iterable[str] = ()) -> dict[str, st
 
 
 def rq_worker_command(config: Mapping, *options: str) -> list[str]:
-    """`rq worker` on the app's sync queue (REDIS_NAMESPACE-sync), with `options` before the queue name."""
+    """`rq worker` on the app's queues in priority order (as production lists them), `options` before them."""
     return [sys.executable, "-m", "rq.cli", "worker", "--url", config["REDIS_URL"], *options,
-            f"{config['REDIS_NAMESPACE']}-sync"]
+            *worker_queue_names(config["REDIS_NAMESPACE"])]
 
 
 def rq_cron_command(config: Mapping) -> list[str]:

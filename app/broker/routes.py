@@ -34,6 +34,7 @@ from ..integrations.signin import (
 )
 from ..menu import can_see
 from ..models import CalendarConnection, User
+from ..sync.polling import notified
 from . import bp
 
 
@@ -89,6 +90,8 @@ def webhook():
     token = request.headers.get("X-Goog-Channel-Token", "")
     if connection is None or not hmac.compare_digest(token, connection.channel_token or ""):
         return "unknown channel", 404
+    if notified(connection):  # the channel delivers: its connection is polled rarely
+        db.session.commit()
     if state != "sync" and connection.can_sync and connection.pulls:
         try:
             schedule_pull(connection.id)

@@ -101,6 +101,12 @@ class CalendarConnection(db.Model):
     # Google's use limits made the calendar read-only: writes wait until then (UTC).
     writes_paused_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The safety net (app.sync.polling): Google's last notification, the poll that caught the channel missing
+    # a change (None: no such evidence), and when the next poll and the next channel renewal are due.
+    last_notified_at: Mapped[datetime | None]
+    channel_missed_at: Mapped[datetime | None]
+    next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_watch_at: Mapped[datetime | None] = mapped_column(index=True)
 
     user: Mapped[User] = relationship()
     company: Mapped[Company] = relationship()
@@ -130,6 +136,12 @@ class CalendarConnection(db.Model):
     def forget_channel(self) -> None:
         """The watch channel is gone (or about to be): the next sync opens a new one."""
         self.channel_id = self.channel_resource_id = self.channel_token = self.channel_expires_at = None
+
+    @classmethod
+    def channel_healthy(cls, until: datetime) -> sa.ColumnElement[bool]:
+        """A watch channel we trust to tell us about changes until `until`: live that long, never caught
+        missing a change. Such connections are polled every few hours; the others every few minutes."""
+        return sa.and_(cls.channel_id.is_not(None), cls.channel_missed_at.is_(None), cls.channel_expires_at > until)
 
     @classmethod
     def syncable(cls) -> sa.ColumnElement[bool]:

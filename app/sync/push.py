@@ -234,38 +234,59 @@ def count_pushable(user: User, windows: Sequence[date | None]) -> list[int]:
     return totals
 
 
-def push_existing_data(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> int:
-    """Every item the user takes part in (from `run.items_since`), streamed in chunks, progress committed
-    after each chunk. Stops at the day's creation ceiling; returns how many items wait for a later instalment."""
-    all_ids = {kind: db.session.scalars(pushable_items(connection.user, model, run.items_since)
-                                        .with_only_columns(model.id)).all()
-               for kind, model in ITEM_MODELS.items()}
-    run.total += sum(map(len, all_ids.values()))  # added: a calendar move counts its deletes first
-    db.session.commit()
-    ceiling, seen = current_app.config["PUSH_DAILY_CEILING"], 0
+Cursor = tuple[str, int]  # (item kind, last item id pushed): where a sliced Push Existing Data goes on
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """Where Push Existing Data stopped before the end, and why."""
+
+    cursor: Cursor
+    ceiling: bool  # the day's creation ceiling was reached (else the slice was full: the next one goes on at once)
+
+
+def push_existing_data(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
+                       after: Cursor | None = None, limit: int | None = None) -> Stopped | None:
+    """Every item the user takes part in (from `run.items_since`), in chunks by kind and id, progress
+    committed after each chunk. Returns where it stopped, or None once everything is in Google.
+
+    It stops after `limit` items (a slice: a 100,000-item push runs as short slices, so the worker takes
+    other people's edits in between, see `jobs.sync`) or at the day's creation ceiling (the rest follows
+    in daily instalments). The first slice counts the items, one COUNT per kind; every chunk then seeks by
+    id, so no slice loads more than its own items however many there are.
+    """
+    if after is None:
+        run.total += count_pushable(connection.user, [run.items_since])[0]  # += : a calendar move counts its deletes
+        db.session.commit()
+    ceiling, left = current_app.config["PUSH_DAILY_CEILING"], limit
     retry: Retry = {}
-    for kind, model in ITEM_MODELS.items():
-        ids, start = all_ids[kind], 0
-        while start < len(ids):
+    kinds = list(ITEM_MODELS)
+    for kind in kinds[kinds.index(after[0]) if after else 0:]:
+        model, last_id = ITEM_MODELS[kind], after[1] if after and after[0] == kind else 0
+        while True:
             # Only new events count against Google's use limit; unchanged items cost nothing at all.
             room = ceiling - creations_today(client.budget_user)
-            if room <= 0:
-                keep_queued(connection, retry)  # what failed so far is retried, not forgotten till tomorrow
+            if room <= 0 or left == 0:
+                keep_queued(connection, retry)  # what failed so far is retried, not forgotten till the next slice
                 db.session.commit()
-                return run.total - seen
-            piece = ids[start:start + min(CHUNK, room)]
-            chunk = db.session.scalars(sa.select(model).where(model.id.in_(piece))
+                return Stopped((kind, last_id), ceiling=room <= 0)
+            size = min(CHUNK, room, CHUNK if left is None else left)
+            chunk = db.session.scalars(pushable_items(connection.user, model, run.items_since)
+                                       .where(model.id > last_id).limit(size)
                                        .options(*model.with_participants())).all()
-            upsert_items(client, connection, chunk, run, retry)
-            db.session.commit()  # clean objects leave the (weak-referencing) identity map once `chunk` is dropped
-            start += len(piece)
-            seen += len(piece)
+            if chunk:
+                upsert_items(client, connection, chunk, run, retry)
+                db.session.commit()  # clean objects leave the (weak-referencing) identity map once dropped
+                last_id = chunk[-1].id
+                left = None if left is None else left - len(chunk)
+            if len(chunk) < size:
+                break  # this kind is done
     # Everything is now in Google: whatever was queued before this run is done, except what must be tried again.
     db.session.execute(sa.delete(PendingPush).where(PendingPush.connection_id == connection.id,
                                                     PendingPush.queued_at <= run.started_at))
     keep_queued(connection, retry)
     db.session.commit()
-    return 0
+    return None
 
 
 def push_pending(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:

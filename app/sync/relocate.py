@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..google.client import CalendarClient
 from ..models import CalendarConnection, EventLink, GoogleEvent, SyncRun
-from .push import delete_events, push_existing_data
+from .push import Stopped, delete_events, push_existing_data
 from .watch import stop_channel
 
 CHUNK = 200  # links deleted per round: four batches of 50 between two progress commits
@@ -33,10 +33,11 @@ def remove_pushed_events(client: CalendarClient, connection: CalendarConnection,
 
 
 def move_to_calendar(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
-                     calendar_id: str, summary: str) -> None:
+                     calendar_id: str, summary: str) -> Stopped | None:
     """Remove the copies from the old calendar, forget its sync state, then push everything to the new one.
 
-    Done under the connection's lock, so no push lands in either calendar halfway through.
+    Done under the connection's lock, so no push lands in either calendar halfway through. Returns where
+    the push stopped if the day's creation ceiling was reached (the rest follows in instalments).
     """
     remove_pushed_events(client, connection, run)
     for model in (EventLink, GoogleEvent):  # links whose delete failed describe the old calendar too
@@ -46,4 +47,4 @@ def move_to_calendar(client: CalendarClient, connection: CalendarConnection, run
     connection.sync_token = None
     connection.calendar_id, connection.calendar_summary = calendar_id, summary
     db.session.commit()
-    push_existing_data(client, connection, run)
+    return push_existing_data(client, connection, run)

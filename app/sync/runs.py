@@ -23,6 +23,17 @@ WORKERS_UNAVAILABLE = "The background workers are unavailable right now. Please 
 NEEDS_ATTENTION = "Nothing was synced: the connection needs your attention first (see its card)."
 
 
+class RunContinues(Exception):  # noqa: N818  not an error: a signal, like StopIteration
+    """Raised by a run's body that gives its worker back mid-run; its next slice is queued by the job.
+
+    The run stays "running" (truthfully: its work goes on), its progress is committed.
+    """
+
+    def __init__(self, *resume_at: object) -> None:
+        super().__init__(*resume_at)
+        self.resume_at = resume_at
+
+
 def new_run(connection: CalendarConnection, kind: RunKind) -> SyncRun:
     run = SyncRun(company_id=connection.company_id, user_id=connection.user_id, connection_id=connection.id,
                   kind=kind, status=RunStatus.QUEUED)
@@ -47,10 +58,13 @@ def add_error(run: SyncRun, message: str) -> None:
 @contextmanager
 def tracked(run: SyncRun, connection: CalendarConnection) -> Iterator[SyncRun]:
     """Run the body as `run`; commit progress; turn Google failures into the connection's state."""
-    run.status, run.started_at = RunStatus.RUNNING, utcnow()
+    run.status, run.started_at = RunStatus.RUNNING, run.started_at or utcnow()  # a later slice keeps the start
     db.session.commit()
     try:
         yield run
+    except RunContinues:
+        db.session.commit()
+        raise
     except AuthRevoked as exc:
         db.session.rollback()
         connection.status = ConnectionStatus.RECONNECT

@@ -1,21 +1,21 @@
 """Google push notifications: one watch channel per 2-way connection, renewed before it expires.
 
 Live updates are an optimisation: when Google refuses a channel (a non-HTTPS address, a fault), the
-connection keeps syncing by polling (the periodic pull), the card says why in plain words, and the
-hourly renewal tries again. A refused channel never fails a sync.
+connection keeps syncing by polling (`app.sync.polling`: often while it has no trusted channel), the card
+says why in plain words, and the renewal asks again after WATCH_RETRY_HOURS. A refused channel never fails a sync.
 """
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import current_app
 
 from ..google import AuthRevoked, GoogleError
 from ..google.client import CalendarClient
 from ..models import CalendarConnection
+from .polling import channel_opened
 
-RENEW_BEFORE = timedelta(hours=12)
 POLLING = "Changes made in Google arrive every few minutes instead."
 
 
@@ -38,6 +38,7 @@ def start_watch(client: CalendarClient, connection: CalendarConnection) -> None:
     expiration = response.get("expiration")
     connection.channel_expires_at = (
         datetime.fromtimestamp(int(expiration) / 1000, UTC).replace(tzinfo=None) if expiration else None)
+    channel_opened(connection)
 
 
 def watch_or_poll(client: CalendarClient, connection: CalendarConnection) -> bool:
@@ -77,6 +78,3 @@ def stop_channel(client: CalendarClient, channel_id: str | None, resource_id: st
         return exc.status == 404
     return True
 
-
-def needs_renewal(connection: CalendarConnection, now: datetime) -> bool:
-    return connection.channel_expires_at is None or connection.channel_expires_at - now < RENEW_BEFORE

@@ -58,8 +58,12 @@ def gcal(google, app):
 
 
 def pull(app) -> None:
-    """What a webhook or the cron safety net does: schedule a pull, then a worker runs it."""
-    from jobs.sync import pull_all_connections
+    """A pull for every connection (what a webhook asks for) and the cron sweep (which pushes what waits in the
+    outbox); then a worker runs them."""
+    from jobs.periodic import sweep_connections
+    from jobs.sync import schedule_pull
 
-    pull_all_connections()
+    for connection_id in db.session.scalars(sa.select(CalendarConnection.id)):
+        schedule_pull(connection_id)
+    sweep_connections()
     run_jobs(app)

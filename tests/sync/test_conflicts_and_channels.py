@@ -51,16 +51,18 @@ def test_later_portal_edit_wins_a_conflict_and_the_google_version_is_kept(connec
 
 
 def test_expiring_channel_is_replaced_and_the_old_one_stopped(connect, user, app, google):
-    from jobs.sync import renew_watch_channels
+    from jobs.periodic import renew_channel
 
     connection = connect()
     old = connection.channel_id
     connection.channel_expires_at = utcnow() + timedelta(hours=1)
     db.session.commit()
-    assert renew_watch_channels() == 1
+    renew_channel(connection.id)
     db.session.refresh(connection)
     assert connection.channel_id != old and connection.channel_expires_at > utcnow() + timedelta(days=1)
-    assert renew_watch_channels() == 0  # nothing left to renew
+    google.reset_counters()
+    renew_channel(connection.id)  # a second copy of the job finds nothing left to renew
+    assert google.counters()["total"] == 0
 
 
 def test_webhook_refuses_unknown_channels_and_bad_tokens(connect, app):

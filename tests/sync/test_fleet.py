@@ -1,0 +1,178 @@
+"""Fleet scale: push first and poll rarely, sweeps that fan out per connection, interactive work first."""
+import random
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from rq.job import Job
+
+from app.extensions import db
+from app.models import CalendarConnection, ConnectionKind, ConnectionStatus, Role, RunKind, RunStatus, SyncRun, utcnow
+from app.queues import BULK, PERIODIC, all_queues, get_queue, get_redis
+from tests.conftest import BurstWorker, post_form, run_jobs
+from tests.google_flow import sign_in_with_google
+from tests.integrations.factories import make_items
+
+from .conftest import CALENDAR
+
+
+def scheduled_jobs(queue_name: str = PERIODIC) -> Counter:
+    """(function, connection id) → how many jobs wait in the queue's scheduled registry."""
+    registry = get_queue(queue_name).scheduled_job_registry
+    jobs = Job.fetch_many(registry.get_job_ids(), connection=get_redis())
+    return Counter((job.func_name.rsplit(".", 1)[-1], job.args[0]) for job in jobs)
+
+
+def fleet_of(users, **channels) -> dict[str, CalendarConnection]:
+    """Active 2-way connections (no Google behind them: nothing here calls Google), one per role named."""
+    now = utcnow()
+    made = {}
+    for name, channel in channels.items():
+        user = users[Role(name)]
+        connection = CalendarConnection(company_id=user.company_id, user_id=user.id, kind=ConnectionKind.TWO_WAY,
+                                        status=ConnectionStatus.ACTIVE, calendar_id=f"{name}@example.com")
+        if channel in ("trusted", "missed"):
+            connection.channel_id, connection.channel_expires_at = f"channel-{name}", now + timedelta(days=6)
+        if channel == "missed":
+            connection.channel_missed_at = now
+        db.session.add(connection)
+        made[name] = connection
+    db.session.commit()
+    return made
+
+
+def test_a_trusted_channel_is_polled_every_few_hours_the_others_every_few_minutes(app, users, monkeypatch):
+    from app.sync import polling
+    from jobs.periodic import SWEEP_SECONDS, sweep_connections
+
+    monkeypatch.setattr(polling, "BATCH", 2)  # the sweep's batches (keyset by id) cover every connection
+    fleet = fleet_of(users, admin="trusted", manager="trusted", staff="trusted", client="none", prospect="missed")
+    start = utcnow()
+    for step in range(24 * 3600 // SWEEP_SECONDS):  # one simulated day of sweeps
+        sweep_connections(start + timedelta(seconds=step * SWEEP_SECONDS))
+    polls = {name: scheduled_jobs()[("poll_connection", c.id)] for name, c in fleet.items()}
+    hours, minutes = app.config["POLL_HEALTHY_HOURS"], app.config["POLL_UNHEALTHY_MINUTES"]
+    for name in ("admin", "manager", "staff"):
+        assert 24 / hours * 0.8 - 1 <= polls[name] <= 24 / hours * 1.2 + 1, polls
+    for name in ("client", "prospect"):
+        assert 24 * 60 / minutes * 0.8 <= polls[name] <= 24 * 60 / minutes * 1.2 + 1, polls
+    times = {c.id: c.next_poll_at for c in fleet.values()}
+    assert len(set(times.values())) == len(times)  # jittered: no two connections poll together
+
+
+def test_after_an_outage_overdue_polls_spread_over_their_interval_instead_of_running_at_once(app, users):
+    from jobs.periodic import sweep_connections
+
+    random.seed(7)
+    fleet = fleet_of(users, admin="trusted", manager="trusted", staff="trusted", client="trusted", prospect="trusted")
+    now = utcnow()
+    for connection in fleet.values():
+        connection.next_poll_at = now - timedelta(hours=3)  # no sweep ran for hours
+    db.session.commit()
+    sweep_connections(now)
+    interval = timedelta(hours=app.config["POLL_HEALTHY_HOURS"])
+    assert sum(scheduled_jobs().values()) <= 1  # not five polls in this minute
+    assert all(now <= c.next_poll_at <= now + interval * 1.25 for c in fleet.values())
+
+
+def test_renewals_run_one_job_per_due_connection_and_a_refused_channel_is_asked_again_hours_later(
+        connect, google, app):
+    from jobs.periodic import renew_channel, sweep_connections
+
+    connection = connect()
+    assert connection.next_watch_at > utcnow() + timedelta(days=6)  # planned from the fresh channel's expiry
+    assert scheduled_jobs()[("renew_channel", connection.id)] == 0
+    connection.next_watch_at = utcnow()
+    db.session.commit()
+    sweep_connections()
+    assert scheduled_jobs()[("renew_channel", connection.id)] == 1
+    connection.channel_missed_at = utcnow()  # the channel is not trusted: a fresh one is needed
+    db.session.commit()
+    google.add_fault(status=503, count=50, match="watch")  # more than the client's retries
+    renew_channel(connection.id)
+    db.session.refresh(connection)
+    retry = timedelta(hours=app.config["WATCH_RETRY_HOURS"])
+    assert utcnow() + retry * 0.75 < connection.next_watch_at < utcnow() + retry * 1.25
+    old = connection.channel_id
+    google.clear_faults()
+    renew_channel(connection.id)
+    db.session.refresh(connection)
+    assert connection.channel_id != old and connection.channel_missed_at is None
+
+
+def test_a_poll_that_finds_changes_no_notification_announced_distrusts_the_channel_until_one_arrives(
+        connect, gcal, app):
+    from jobs.periodic import poll_connection
+
+    connection = connect()  # WEBHOOK_BASE_URL reaches nobody here: Google's notifications are lost
+    poll_connection(connection.id)
+    db.session.refresh(connection)
+    rare = timedelta(hours=app.config["POLL_HEALTHY_HOURS"] * 0.75)
+    assert connection.channel_missed_at is None and connection.next_poll_at > utcnow() + rare
+    gcal.insert(calendarId=CALENDAR, body={"summary": "Made in Google", "start": {"date": "2030-01-02"},
+                                           "end": {"date": "2030-01-03"}}).execute()
+    poll_connection(connection.id)
+    db.session.refresh(connection)
+    often = timedelta(minutes=app.config["POLL_UNHEALTHY_MINUTES"] * 1.25)
+    assert connection.channel_missed_at is not None and connection.next_poll_at < utcnow() + often
+    assert connection.next_watch_at <= utcnow()  # renewed at the next sweep
+    headers = {"X-Goog-Channel-ID": connection.channel_id, "X-Goog-Resource-State": "exists",
+               "X-Goog-Channel-Token": connection.channel_token}
+    assert app.test_client().post("/broker/google/notifications", headers=headers).status_code == 204
+    db.session.refresh(connection)
+    assert connection.channel_missed_at is None and connection.last_notified_at is not None
+    run_jobs(app)  # the pull the notification asked for finds nothing new
+    poll_connection(connection.id)
+    db.session.refresh(connection)
+    assert connection.next_poll_at > utcnow() + rare
+
+
+@pytest.fixture
+def sliced(monkeypatch):
+    """Push Existing Data in slices of 4 items (chunks of 3), so a dozen items take three slices."""
+    from app.sync import push
+    from jobs import sync
+
+    monkeypatch.setattr(push, "CHUNK", 3)
+    monkeypatch.setattr(sync, "SLICE_ITEMS", 4)
+
+
+def run_one_job() -> str:
+    """One job from the highest-priority non-empty queue, as a real worker picks it; returns its function."""
+    queues = all_queues()
+    waiting = next(queue for queue in queues if queue.count)
+    job_id = waiting.job_ids[0]
+    BurstWorker(queues, connection=get_redis()).work(burst=True, with_scheduler=False, max_jobs=1)
+    return Job.fetch(job_id, connection=get_redis()).func_name.rsplit(".", 1)[-1]
+
+
+def test_an_edit_is_pushed_between_two_slices_of_another_users_push_existing_data(
+        sliced, users, user, login_as, google, app):
+    from jobs.sync import recover_runs
+
+    staff = users[Role.STAFF]
+    (edited,) = make_items(staff, tasks=1)
+    bulk = make_items(user, tasks=12)
+    staff_client = login_as(staff)
+    sign_in_with_google(staff_client, email="sam@example.com")
+    post_form(staff_client, "/integrations/two-way/push", {"calendar_id": "sam@example.com"}, page="/integrations/")
+    run_jobs(app)  # the staff member's calendar is in sync
+    client = login_as(user)
+    sign_in_with_google(client)
+    post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
+    run = db.session.scalar(sa.select(SyncRun).where(SyncRun.user_id == user.id,
+                                                     SyncRun.kind == RunKind.PUSH_EXISTING).order_by(SyncRun.id.desc()))
+    assert run_one_job() == "push_existing_data"
+    db.session.refresh(run)
+    assert (run.status, run.done, run.total) == (RunStatus.RUNNING, 4, len(bulk))
+    assert get_queue(BULK).count == 1  # its next slice waits at the end of the bulk queue
+    assert recover_runs() == 0  # between slices no worker holds it, yet it has not lost one
+    edited.title = "Edited while a big push runs"
+    db.session.commit()
+    assert run_one_job() == "push_changes"  # before the bulk slice queued earlier
+    assert google.events("sam@example.com")[0]["summary"] == "Edited while a big push runs"
+    run_jobs(app)
+    db.session.refresh(run)
+    assert run.status == RunStatus.SUCCEEDED and run.done == run.total == len(bulk) and run.created == run.total
+    assert sum(e.get("status") != "cancelled" for e in google.events(CALENDAR)) == len(bulk)

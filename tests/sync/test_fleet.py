@@ -12,7 +12,7 @@ from app.models import CalendarConnection, ConnectionKind, ConnectionStatus, Rol
 from app.queues import BULK, PERIODIC, all_queues, get_queue, get_redis
 from tests.conftest import BurstWorker, post_form, run_jobs
 from tests.google_flow import sign_in_with_google
-from tests.integrations.factories import make_items
+from testsupport.factories import make_items
 
 from .conftest import CALENDAR
 

@@ -54,26 +54,26 @@ def test_reconnecting_after_a_revocation_stops_the_old_channel(connect, user, go
 
 
 def test_a_renewed_channel_replaces_the_old_one(connect, user, google, app):
-    from jobs.sync import renew_watch_channels
+    from jobs.periodic import renew_channel
 
     connection = connect()
     old = (connection.channel_id, connection.channel_resource_id)
     connection.channel_expires_at = None
     db.session.commit()
-    assert renew_watch_channels() == 1
+    renew_channel(connection.id)
     db.session.refresh(connection)
     assert not channel_is_live(google, app, "alex@example.com", *old)
 
 
 def test_a_channel_google_could_not_stop_is_kept_rather_than_doubled(connect, user, google, app):
-    from jobs.sync import renew_watch_channels
+    from jobs.periodic import renew_channel
 
     connection = connect()
     old = (connection.channel_id, connection.channel_resource_id)
     connection.channel_expires_at = None
     db.session.commit()
     google.add_fault(status=503, count=20, match="channels.stop")
-    renew_watch_channels()
+    renew_channel(connection.id)
     google.clear_faults()
     db.session.refresh(connection)
     assert (connection.channel_id, connection.channel_resource_id) == old  # still the one live channel

@@ -10,7 +10,7 @@ from rq.job import Job
 
 from app.extensions import db
 from app.models import CalendarConnection, Event, EventLink, PendingPush, SyncRun, Task, utcnow
-from app.queues import get_queue, get_redis
+from app.queues import all_queues, get_redis
 from tests.conftest import post_form, run_jobs
 from tests.google_flow import sign_in_with_google
 from tests.sync.conftest import CALENDAR, live_events, pull
@@ -30,14 +30,15 @@ def run_scheduled_jobs(app, func: str) -> list:
     """What the RQ scheduler does once a delayed job is due: move it to the queue; then a worker runs it.
 
     Returns when each of those jobs was due (naive UTC)."""
-    queue = get_queue()
-    registry = queue.scheduled_job_registry
-    jobs = [job for job in Job.fetch_many(registry.get_job_ids(), connection=get_redis())
-            if job and job.func_name == func]
-    due = [registry.get_scheduled_time(job).replace(tzinfo=None) for job in jobs]
-    for job in jobs:
-        registry.remove(job)
-        queue.enqueue_job(job)
+    due = []
+    for queue in all_queues():
+        registry = queue.scheduled_job_registry
+        jobs = [job for job in Job.fetch_many(registry.get_job_ids(), connection=get_redis())
+                if job and job.func_name == func]
+        due += [registry.get_scheduled_time(job).replace(tzinfo=None) for job in jobs]
+        for job in jobs:
+            registry.remove(job)
+            queue.enqueue_job(job)
     run_jobs(app)
     return due
 
@@ -93,7 +94,7 @@ def test_a_rate_limit_answer_that_still_arrives_is_waited_out_not_an_item_failur
 
 
 def test_a_use_limit_pauses_writes_keeps_the_items_and_resumes_by_itself(connect, user, google, app, login_as):
-    from jobs.sync import pull_all_connections
+    from jobs.periodic import sweep_connections
 
     connection = connect()
     google.add_fault(status=403, reason="quotaExceeded", match="events.insert", fraction=1.0)
@@ -108,7 +109,7 @@ def test_a_use_limit_pauses_writes_keeps_the_items_and_resumes_by_itself(connect
     page = card(login_as, user)
     assert 'id="two-way-paused"' in page and PAUSED + local + "." in page
     calls = google.counters()["methods"].get("calendar.events.insert", 0)
-    assert pull_all_connections() == 1  # the sweep pulls, but schedules no push while paused
+    sweep_connections()  # the safety net schedules no push while paused
     run_jobs(app)
     assert google.counters()["methods"].get("calendar.events.insert", 0) == calls
 
@@ -124,7 +125,7 @@ def test_a_use_limit_pauses_writes_keeps_the_items_and_resumes_by_itself(connect
 
 def test_a_refused_watch_falls_back_to_polling_and_sync_now_still_succeeds(connect, user, google, gcal, app,
                                                                          login_as):
-    from jobs.sync import renew_watch_channels
+    from jobs.periodic import renew_channel
 
     app.config["WEBHOOK_BASE_URL"] = "http://portal.example.test"  # Google refuses non-HTTPS addresses
     (task,) = make_items(user, tasks=1)
@@ -145,7 +146,7 @@ def test_a_refused_watch_falls_back_to_polling_and_sync_now_still_succeeds(conne
     assert task.title == "Edited in Google"
 
     app.config["WEBHOOK_BASE_URL"] = "http://127.0.0.1:1"  # an address Google accepts (locally)
-    assert renew_watch_channels() == 1  # the hourly renewal tries again
+    renew_channel(connection.id)  # the renewal the sweep plans after WATCH_RETRY_HOURS tries again
     db.session.refresh(connection)
     assert connection.channel_id and connection.live_updates_off is None
     assert "Live updates are off" not in card(login_as, user)

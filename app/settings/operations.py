@@ -21,7 +21,7 @@ from rq.job import Job
 from ..access import admin_required
 from ..extensions import db
 from ..models import CalendarConnection, SyncRun
-from ..queues import get_queue, get_redis
+from ..queues import all_queues, get_redis
 from . import bp
 
 JOBS_LISTED = 50
@@ -85,8 +85,8 @@ def job_owner(job: Job) -> tuple[type, int] | None:
     return model, job.args[0]
 
 
-def company_jobs(job_ids: list[str], connection: Redis, company_id: int, when) -> JobList:
-    """The jobs among `job_ids` that belong to `company_id`; `when(job)` is the time shown."""
+def company_jobs(job_ids: list[str], connection: Redis, company_id: int, when, newest_first: bool = False) -> JobList:
+    """The jobs among `job_ids` that belong to `company_id`, in the order of `when(job)`, the time shown."""
     jobs = [job for job in Job.fetch_many(job_ids, connection=connection) if job is not None]
     owners = {job.id: job_owner(job) for job in jobs}
     ids_by_model: dict[type, set[int]] = {}
@@ -95,8 +95,9 @@ def company_jobs(job_ids: list[str], connection: Redis, company_id: int, when) -
     ours = {(model, row_id) for model, ids in ids_by_model.items()
             for row_id in db.session.scalars(sa.select(model.id).where(model.id.in_(ids),
                                                                       model.company_id == company_id))}
-    rows = [JobRow(job.id, job.func_name or "?", when(job), failure(job))
-            for job in jobs if owners[job.id] in ours]
+    rows = sorted((JobRow(job.id, job.func_name or "?", when(job), failure(job))
+                   for job in jobs if owners[job.id] in ours),
+                  key=lambda row: row.when or datetime.max, reverse=newest_first)
     return JobList(rows[:JOBS_LISTED], len(job_ids) - len(rows))
 
 
@@ -110,11 +111,13 @@ def failure(job: Job) -> str | None:
 @bp.get("/operations")
 @admin_required
 def operations():
-    queue, redis = get_queue(), get_redis()
-    scheduled = queue.scheduled_job_registry
-    failed_ids = queue.failed_job_registry.get_job_ids(desc=True)
+    queues, redis = all_queues(), get_redis()
+    scheduled = {queue.name: queue.scheduled_job_registry for queue in queues}
+    scheduled_ids = [job_id for registry in scheduled.values() for job_id in registry.get_job_ids()]
+    failed_ids = [job_id for queue in queues for job_id in queue.failed_job_registry.get_job_ids(desc=True)]
     return render_template(
-        "settings/operations.html", queues=[queue_figures(queue)], workers=worker_rows(queue),
-        scheduled=company_jobs(scheduled.get_job_ids(), redis, current_user.company_id,
-                               lambda job: scheduled.get_scheduled_time(job)),
-        failed=company_jobs(failed_ids, redis, current_user.company_id, lambda job: job.ended_at))
+        "settings/operations.html", queues=[queue_figures(queue) for queue in queues],
+        workers=worker_rows(queues[0]),  # every worker listens to every queue, in priority order
+        scheduled=company_jobs(scheduled_ids, redis, current_user.company_id,
+                               lambda job: scheduled[job.origin].get_scheduled_time(job)),
+        failed=company_jobs(failed_ids, redis, current_user.company_id, lambda job: job.ended_at, newest_first=True))

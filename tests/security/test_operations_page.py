@@ -7,7 +7,7 @@ from datetime import timedelta
 from rq.worker import WorkerStatus
 
 from app.models import Role
-from app.queues import get_queue
+from app.queues import QUEUES, get_queue
 from testsupport.factories import make_connection
 from testsupport.helpers import wait_until
 
@@ -19,14 +19,17 @@ def fail_for_connection(connection_id: int) -> None:
 
 def test_admin_sees_queues_workers_and_only_own_companys_jobs(app, users, other_company, login_as, worker_process):
     ours, theirs = make_connection(users[Role.CLIENT]), make_connection(other_company[1][Role.CLIENT])
-    queue = get_queue()
+    queues = [get_queue(name) for name in QUEUES]
+    interactive, periodic, bulk = queues
+    bulk.enqueue(fail_for_connection, ours.id)  # every queue is read: ours fails on bulk, theirs on interactive
+    interactive.enqueue(fail_for_connection, theirs.id)
     for connection in (ours, theirs):
-        queue.enqueue(fail_for_connection, connection.id)
-        queue.enqueue_in(timedelta(hours=1), fail_for_connection, connection.id)
-    wait_until(lambda: queue.failed_job_registry.count == 2, timeout=60)  # the worker process starts first
+        periodic.enqueue_in(timedelta(hours=1), fail_for_connection, connection.id)
+    wait_until(lambda: bulk.failed_job_registry.count + interactive.failed_job_registry.count == 2,
+               timeout=60)  # the worker process starts first
 
     page = login_as(users[Role.ADMIN]).get("/settings/operations").get_data(as_text=True)
-    assert queue.name in page
+    assert all(queue.name in page for queue in queues)
     workers = page.split('id="workers"')[1].split("</table>")[0]
     assert any(f"<td>{state.value}</td>" in workers for state in WorkerStatus), workers
     failed = page.split('id="failed-jobs"')[1].split("</table>")[0]

@@ -64,6 +64,7 @@ class Config:
     POLL_HEALTHY_HOURS = float(_env("POLL_HEALTHY_HOURS", "4"))
     POLL_UNHEALTHY_MINUTES = float(_env("POLL_UNHEALTHY_MINUTES", "10"))
     WATCH_RETRY_HOURS = float(_env("WATCH_RETRY_HOURS", "6"))
+    RUN_HISTORY_DAYS = float(_env("RUN_HISTORY_DAYS", "30"))  # finished runs older than this are pruned by the sweep
     # Google's request quotas (Calendar API, per minute): every call, batch members included, is paced under them.
     GOOGLE_QUOTA_PER_USER_PER_MINUTE = int(_env("GOOGLE_QUOTA_PER_USER_PER_MINUTE", "600"))
     GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE = int(_env("GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE", "10000"))

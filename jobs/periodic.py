@@ -5,7 +5,8 @@ safety-net polls and the watch-channel renewals that fall in the next SWEEP_SECO
 rare polls while a channel is trusted, frequent ones while it is not) and enqueues each on the periodic
 queue at its own jittered time, so the Google calls of 10,000 connections spread evenly over the hours,
 and a slow or failing connection delays nobody else. It also schedules a push for connections whose
-outbox still holds changes (a push that failed, or one lost with Redis).
+outbox still holds changes that are due (a push that failed, or one lost with Redis), and forgets runs
+that ended more than RUN_HISTORY_DAYS ago.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from app.models import CalendarConnection, PendingPush, RunKind, SyncRun, utcnow
 from app.queues import PERIODIC, get_queue, get_redis
 from app.sync import pull
 from app.sync.polling import Due, after_poll, needs_channel, plan
+from app.sync.runs import prune_finished_runs
 from app.sync.scheduling import connection_lock
 from app.sync.watch import watch_or_poll
 
@@ -44,7 +46,10 @@ def sweep_connections(now: datetime | None = None) -> int:
         waiting = db.session.scalars(sa.select(CalendarConnection.id).where(
             CalendarConnection.syncable(), CalendarConnection.may_write(),  # a paused one resumes by itself
             sa.exists().where(PendingPush.connection_id == CalendarConnection.id, PendingPush.due(now)))).all()
-        return enqueued + sum(map(schedule_push, waiting))
+        enqueued += sum(map(schedule_push, waiting))
+        prune_finished_runs(timedelta(days=current_app.config["RUN_HISTORY_DAYS"]))
+        db.session.commit()
+        return enqueued
 
 
 def _enqueue_at(batch: list[Due], job: Callable[[int], None]) -> int:

@@ -267,7 +267,7 @@ class SyncRun(db.Model):
     items_since: Mapped[date | None]
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
-    finished_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None] = mapped_column(index=True)  # old runs are pruned by it
 
     @property
     def finished(self) -> bool:

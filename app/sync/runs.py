@@ -126,6 +126,17 @@ def stale_queued_runs(older_than: timedelta) -> Sequence[SyncRun]:
         SyncRun.queued_at < utcnow() - older_than).order_by(SyncRun.id)).all()
 
 
+def prune_finished_runs(older_than: timedelta, batch: int = 10_000) -> int:
+    """Forget runs that ended more than `older_than` ago, at most `batch` at a time; returns how many.
+
+    At fleet scale the safety net's polls alone add tens of thousands of runs a day; pages show only the
+    latest few, and the logs keep what support needs. Does not commit.
+    """
+    oldest = sa.select(SyncRun.id).where(SyncRun.finished_at < utcnow() - older_than).limit(batch)
+    return db.session.execute(sa.delete(SyncRun).where(SyncRun.id.in_(oldest.scalar_subquery()))
+                              .execution_options(synchronize_session=False)).rowcount
+
+
 def interrupt(run: SyncRun) -> bool:
     """A run whose worker died ends "interrupted". Returns False when its job ended it meanwhile.
 

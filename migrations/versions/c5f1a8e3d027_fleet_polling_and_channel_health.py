@@ -1,4 +1,4 @@
-"""fleet scale: channel health and the next poll and renewal times of each connection
+"""fleet scale: channel health and the next poll and renewal times of each connection; old runs pruned
 
 Revision ID: c5f1a8e3d027
 Revises: c0a7e5f1b210
@@ -24,9 +24,13 @@ def upgrade():
         batch_op.add_column(sa.Column('next_watch_at', sa.DateTime(), nullable=True))
         batch_op.create_index(batch_op.f('ix_calendar_connection_next_poll_at'), ['next_poll_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_calendar_connection_next_watch_at'), ['next_watch_at'], unique=False)
+    with op.batch_alter_table('sync_run', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_run_finished_at'), ['finished_at'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('sync_run', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sync_run_finished_at'))
     with op.batch_alter_table('calendar_connection', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_calendar_connection_next_watch_at'))
         batch_op.drop_index(batch_op.f('ix_calendar_connection_next_poll_at'))

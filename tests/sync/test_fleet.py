@@ -176,3 +176,22 @@ def test_an_edit_is_pushed_between_two_slices_of_another_users_push_existing_dat
     db.session.refresh(run)
     assert run.status == RunStatus.SUCCEEDED and run.done == run.total == len(bulk) and run.created == run.total
     assert sum(e.get("status") != "cancelled" for e in google.events(CALENDAR)) == len(bulk)
+
+
+def test_the_sweep_forgets_runs_that_ended_long_ago_and_keeps_the_rest(app, connect):
+    from jobs.periodic import sweep_connections
+
+    connection = connect()
+    kept = db.session.scalars(sa.select(SyncRun.id)).all()  # the connection's first push and pull: today
+    days = timedelta(days=app.config["RUN_HISTORY_DAYS"])
+    old, recent, unfinished = (SyncRun(company_id=connection.company_id, user_id=connection.user_id,
+                                       connection_id=connection.id, kind=RunKind.PULL, status=status,
+                                       finished_at=finished) for status, finished in (
+        (RunStatus.SUCCEEDED, utcnow() - days - timedelta(hours=1)),
+        (RunStatus.FAILED, utcnow() - days + timedelta(hours=1)), (RunStatus.RUNNING, None)))
+    db.session.add_all([old, recent, unfinished])
+    db.session.commit()
+    old_id, keep = old.id, {*kept, recent.id, unfinished.id}
+    sweep_connections()
+    left = set(db.session.scalars(sa.select(SyncRun.id)))
+    assert left == keep and old_id not in left

@@ -124,16 +124,17 @@ def _push_everything(client: CalendarClient, connection: CalendarConnection, run
         run.message = (f"Synchronization complete: {run.created} created, {run.updated} updated"
                        + (f", {run.failed} failed." if run.failed else "."))
     elif stopped.ceiling:
-        _in_instalments(connection, run)
+        left = run.total - run.done
+        run.message = f"{run.total - left:,} of {run.total:,} items pushed. " + _in_instalments(connection, run)
     else:
         raise RunContinues(*stopped.cursor)
 
 
-def _in_instalments(connection: CalendarConnection, run: SyncRun) -> None:
-    """The day's creation ceiling is reached: the rest follows in daily instalments, and the run says so."""
+def _in_instalments(connection: CalendarConnection, run: SyncRun) -> str:
+    """The day's creation ceiling is reached: the rest follows in daily instalments. Returns the words for it."""
     at = next_instalment_at()
     _resume_push_existing_at(connection, run, at)
-    run.message = instalments_message(connection, run.total, run.total - run.done, at)
+    return instalments_message(connection, run.total - run.done, at)
 
 
 def _push_slice(run: SyncRun, connection: CalendarConnection, after: push.Cursor | None) -> None:
@@ -189,11 +190,11 @@ def _push_and_pull(client: CalendarClient, connection: CalendarConnection, run: 
 
 def _move(client: CalendarClient, connection: CalendarConnection, run: SyncRun, calendar_id: str,
           summary: str) -> None:
-    if relocate.move_to_calendar(client, connection, run, calendar_id, summary) is not None:
-        _in_instalments(connection, run)
-        return
+    stopped = relocate.move_to_calendar(client, connection, run, calendar_id, summary)
     run.message = (f"Moved to {summary}: {run.deleted} removed from the old calendar, "
                    f"{run.created + run.updated} in the new one" + (f", {run.failed} failed." if run.failed else "."))
+    if stopped is not None:  # the day's creation ceiling: the rest follows as Push Existing Data instalments
+        run.message += " " + _in_instalments(connection, run)
 
 
 def _remove_events(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:

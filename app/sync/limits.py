@@ -43,7 +43,7 @@ def next_instalment_at() -> datetime:
     return datetime.combine(utcnow().date() + timedelta(days=1), datetime.min.time()) + timedelta(minutes=5)
 
 
-def instalments_message(connection: CalendarConnection, total: int, left: int, at: datetime) -> str:
-    """Part of Push Existing Data waits for the daily ceiling to renew at `at`: say so in words."""
-    return (f"{total - left:,} of {total:,} items pushed. Google limits how many events a calendar may receive "
-            f"in a day, so the other {left:,} follow in daily instalments, the next at {when(at, connection)}.")
+def instalments_message(connection: CalendarConnection, left: int, at: datetime) -> str:
+    """`left` items wait for the daily ceiling to renew at `at`: say so in words (after what was done)."""
+    return (f"Google limits how many events a calendar may receive in a day, so the other {left:,} follow "
+            f"in daily instalments, the next at {when(at, connection)}.")

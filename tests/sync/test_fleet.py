@@ -8,13 +8,23 @@ import sqlalchemy as sa
 from rq.job import Job
 
 from app.extensions import db
-from app.models import CalendarConnection, ConnectionKind, ConnectionStatus, Role, RunKind, RunStatus, SyncRun, utcnow
+from app.models import (
+    CalendarConnection,
+    ConnectionKind,
+    ConnectionStatus,
+    PendingPush,
+    Role,
+    RunKind,
+    RunStatus,
+    SyncRun,
+    utcnow,
+)
 from app.queues import BULK, PERIODIC, all_queues, get_queue, get_redis
 from tests.conftest import BurstWorker, post_form, run_jobs
 from tests.google_flow import sign_in_with_google
 from testsupport.factories import make_items
 
-from .conftest import CALENDAR
+from .conftest import CALENDAR, pull
 
 
 def scheduled_jobs(queue_name: str = PERIODIC) -> Counter:
@@ -195,3 +205,53 @@ def test_the_sweep_forgets_runs_that_ended_long_ago_and_keeps_the_rest(app, conn
     sweep_connections()
     left = set(db.session.scalars(sa.select(SyncRun.id)))
     assert left == keep and old_id not in left
+
+
+def test_items_google_refuses_for_now_in_one_slice_stay_queued_after_the_last(sliced, user, login_as, google, app):
+    make_items(user, tasks=12)
+    client = login_as(user)
+    sign_in_with_google(client)
+    post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
+    google.add_fault(status=503, count=1000, match="insert")  # Google unavailable for the whole first slice
+    assert run_one_job() == "push_existing_data"
+    google.clear_faults()
+    run_jobs(app)  # the other two slices
+    run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.PUSH_EXISTING))
+    assert (run.status, run.created, run.failed) == (RunStatus.SUCCEEDED, 8, 4)
+    waiting = db.session.scalars(sa.select(PendingPush)).all()
+    assert len(waiting) == 4 and all(row.not_before > utcnow() for row in waiting)  # kept, with their backoff
+    db.session.execute(sa.update(PendingPush).values(not_before=utcnow()))  # the backoff is over
+    db.session.commit()
+    pull(app)  # the sweep pushes what is due
+    assert sum(e.get("status") != "cancelled" for e in google.events(CALENDAR)) == 12
+
+
+def test_a_sliced_push_stops_at_the_daily_ceiling_and_says_when_it_goes_on(sliced, user, login_as, google, app):
+    app.config["PUSH_DAILY_CEILING"] = 5
+    make_items(user, tasks=12)
+    client = login_as(user)
+    sign_in_with_google(client)
+    post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
+    assert run_one_job() == "push_existing_data"  # 4 items, then the next slice
+    run_jobs(app)  # 1 more: the day's ceiling
+    run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.PUSH_EXISTING))
+    assert (run.status, run.created) == (RunStatus.SUCCEEDED, 5)
+    assert run.message.startswith("5 of 12 items pushed.") and "the other 7 follow in daily instalments" in run.message
+    assert scheduled_jobs(BULK)[("resume_push_existing", run.connection_id)] == 1
+
+
+def test_a_calendar_move_beyond_the_daily_ceiling_goes_on_in_instalments(user, login_as, google, app):
+    make_items(user, tasks=7)
+    client = login_as(user)
+    sign_in_with_google(client)
+    post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
+    run_jobs(app)
+    app.config["PUSH_DAILY_CEILING"] = 10  # 7 events created today already: room for 3 more
+    post_form(client, "/integrations/two-way/calendar", {"calendar_id": "__new__", "new_calendar_name": "Moved"},
+              page="/integrations/?change=two-way")
+    assert run_one_job() == "change_calendar"  # on the bulk queue, like Push Existing Data
+    run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.CHANGE_CALENDAR))
+    assert (run.status, run.deleted, run.created) == (RunStatus.SUCCEEDED, 7, 3)
+    assert run.message.startswith("Moved to Moved: 7 removed from the old calendar, 3 in the new one.")
+    assert "the other 4 follow in daily instalments" in run.message
+    assert scheduled_jobs(BULK)[("resume_push_existing", run.connection_id)] == 1

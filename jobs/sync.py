@@ -124,8 +124,7 @@ def _push_everything(client: CalendarClient, connection: CalendarConnection, run
         run.message = (f"Synchronization complete: {run.created} created, {run.updated} updated"
                        + (f", {run.failed} failed." if run.failed else "."))
     elif stopped.ceiling:
-        left = run.total - run.done
-        run.message = f"{run.total - left:,} of {run.total:,} items pushed. " + _in_instalments(connection, run)
+        run.message = f"{run.done:,} of {run.total:,} items pushed. " + _in_instalments(connection, run)
     else:
         raise RunContinues(*stopped.cursor)
 

@@ -441,10 +441,11 @@ def throughput(stack: Stack, ids: list[int], workers: int, jobs: int, live: int)
 def bench_fleet(args: argparse.Namespace) -> None:
     random.seed(args.seed)
     # Our budget paces to the quotas Google (the emulator) enforces; lifted where the emulator's are off.
+    # `--unpaced` is the control: our budget lifted, Google's quotas still enforced.
     limits = {**UNPACED, "PUSH_DAILY_CEILING": 20_000}
-    if args.quota_per_user:
+    if args.quota_per_user and not args.unpaced:
         limits["GOOGLE_QUOTA_PER_USER_PER_MINUTE"] = args.quota_per_user
-    if args.quota_per_project:
+    if args.quota_per_project and not args.unpaced:
         limits["GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE"] = args.quota_per_project
     with Stack(latency_ms=0, limits=limits, database_url=args.database_url, webhooks=True) as stack:
         stack.emulator.set_quota(args.quota_per_user, args.quota_per_project)
@@ -457,7 +458,7 @@ def bench_fleet(args: argparse.Namespace) -> None:
         figures = simulate(stack, ids, args, cost)
         catch_up_s, caught_up = catch_up_sweep(stack)
         live = realtime(stack, ids, args)
-        emit(f"fleet connections={args.connections} hours={args.hours:g}",
+        emit(f"fleet connections={args.connections} hours={args.hours:g}" + (" UNPACED" if args.unpaced else ""),
              requests_per_connection_day=figures.pop("requests_per_connection_day"),
              peak_requests_per_min=figures.pop("peak_requests_per_min"),
              edit_to_google_p95_s=live.pop("edit_to_google_p95_s"),
@@ -493,6 +494,8 @@ def main(argv=None) -> None:
     parser.add_argument("--quota-per-user", type=int, default=600, help="Google's per-user quota per minute (0: off)")
     parser.add_argument("--quota-per-project", type=int, default=10000,
                         help="Google's per-project quota per minute (0: off)")
+    parser.add_argument("--unpaced", action="store_true",
+                        help="control: lift our request budget (Google's quotas stay) to see the refusals it prevents")
     parser.add_argument("--database-url", help="a database the bench owns (emptied first); default SQLite")
     parser.add_argument("--seed", type=int, default=1)
     bench_fleet(parser.parse_args(argv))

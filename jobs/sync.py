@@ -126,7 +126,7 @@ def _push_everything(client: CalendarClient, connection: CalendarConnection, run
     elif stopped.ceiling:
         run.message = f"{run.done:,} of {run.total:,} items pushed. " + _in_instalments(connection, run)
     else:
-        raise RunContinues(*stopped.cursor)
+        raise RunContinues(*stopped.cursor, after_seconds=stopped.wait_seconds)
 
 
 def _in_instalments(connection: CalendarConnection, run: SyncRun) -> str:
@@ -141,7 +141,7 @@ def _push_slice(run: SyncRun, connection: CalendarConnection, after: push.Cursor
     try:
         _tracked(run, connection, partial(_push_everything, after=after))
     except RunContinues as more:
-        _continue_later(run, more.resume_at)
+        _continue_later(run, more.resume_at, timedelta(seconds=more.after_seconds) if more.after_seconds else None)
         return
     _first_pull(run, connection)
 

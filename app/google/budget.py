@@ -28,14 +28,16 @@ from ..queues import get_redis, redis_key
 from .errors import RateLimited
 
 # KEYS: user grants, user total, project grants, project total.
-# ARGV: cost, user limit, project limit, window ms, nonce.
-# Returns 0 when the cost was taken, otherwise the milliseconds to wait before asking again.
+# ARGV: cost, user limit, project limit, window ms, nonce, and "1" to only look (take nothing).
+# Returns 0 when the cost was taken, otherwise the milliseconds to wait before asking again; when only looking,
+# {calls that fit in both windows now, the milliseconds to wait before `cost` would}.
 TAKE_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local cost, window = tonumber(ARGV[1]), tonumber(ARGV[4])
 local limits = {tonumber(ARGV[2]), tonumber(ARGV[3])}
 local wait = 0
+local free = math.huge
 for i = 0, 1 do
   local grants, total = KEYS[2 * i + 1], KEYS[2 * i + 2]
   local expired = redis.call('ZRANGEBYSCORE', grants, '-inf', now - window)
@@ -46,6 +48,7 @@ for i = 0, 1 do
     redis.call('DECRBY', total, freed)
   end
   local used = tonumber(redis.call('GET', total) or '0')
+  free = math.min(free, limits[i + 1] - used)
   local excess = used + cost - limits[i + 1]
   if excess > 0 then
     -- the oldest grants leave the window first: wait until enough of them have left
@@ -59,6 +62,7 @@ for i = 0, 1 do
     end
   end
 end
+if ARGV[6] == '1' then return {math.max(0, free), wait} end
 if wait > 0 then return wait end
 for i = 0, 1 do
   redis.call('ZADD', KEYS[2 * i + 1], now, now .. ':' .. ARGV[5] .. ':' .. cost)
@@ -98,6 +102,17 @@ class RequestBudget:
         # Google stamps a call when it arrives, we when we send it; the margin covers the difference.
         self.window_ms = int((limits.window_seconds + margin_seconds) * 1000)
         self._take = redis.register_script(TAKE_SCRIPT)
+
+    def room(self, cost: int) -> tuple[int, float]:
+        """(calls that fit in both windows now, seconds until `cost` would), taking nothing: work that can wait
+        in a queue (a slice of Push Existing Data) sizes itself by it instead of waiting in a worker."""
+        cost = min(max(1, cost), self.limits.largest_cost)
+        try:
+            free, wait_ms = self._take(keys=self.keys, args=[
+                cost, self.limits.per_user, self.limits.per_project, self.window_ms, "", "1"])
+        except RedisError:
+            return cost, 0.0  # no shared budget without Redis: `take` lets the calls go
+        return int(free), int(wait_ms) / 1000
 
     def take(self, cost: int, max_wait_seconds: float | None = None) -> None:
         """Block until `cost` calls fit in both windows, then count them as sent.

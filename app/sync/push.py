@@ -11,7 +11,7 @@ from flask import current_app
 from ..extensions import db
 from ..google import GoogleError
 from ..google.budget import creations_today
-from ..google.client import BatchCall, CalendarClient
+from ..google.client import BATCH_LIMIT, BatchCall, CalendarClient
 from ..models import (
     ITEM_MODELS,
     CalendarConnection,
@@ -40,6 +40,9 @@ from .reconcile import settle_conflict, unlink_after_google_delete
 from .runs import add_error
 
 CHUNK = 500  # items loaded at a time: memory stays flat however many items there are
+# A slice waits this long for Google's per-minute quota in its worker (the budget's `take`); a longer wait, in
+# the queue (a trip through the scheduler costs about a second, and the worker takes other work meanwhile).
+WAIT_IN_WORKER_SECONDS = 3
 
 
 @dataclass
@@ -242,7 +245,8 @@ class Stopped:
     """Where Push Existing Data stopped before the end, and why."""
 
     cursor: Cursor
-    ceiling: bool  # the day's creation ceiling was reached (else the slice was full: the next one goes on at once)
+    ceiling: bool = False  # the day's creation ceiling was reached: the rest follows in daily instalments
+    wait_seconds: float = 0  # Google's per-minute quota is in use: the next slice goes on this much later
 
 
 def push_existing_data(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
@@ -250,27 +254,27 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
     """Every item the user takes part in (from `run.items_since`), in chunks by kind and id, progress
     committed after each chunk. Returns where it stopped, or None once everything is in Google.
 
-    It stops after `limit` items (a slice: a 100,000-item push runs as short slices, so the worker takes
-    other people's edits in between, see `jobs.sync`) or at the day's creation ceiling (the rest follows
-    in daily instalments). The first slice counts the items, one COUNT per kind; every chunk then seeks by
-    id, so no slice loads more than its own items however many there are.
+    With a `limit` it is a slice (a 100,000-item push runs as short slices, so workers take other people's
+    edits in between, see `jobs.sync`): it stops after `limit` items, or as soon as Google's per-minute
+    quota has no room for a batch, so the next slice waits for the quota in the queue and not in a worker.
+    It always stops at the day's creation ceiling (the rest follows in daily instalments). The first slice
+    counts the items, one COUNT per kind; every chunk then seeks by id, so no slice loads more than its own
+    items however many there are.
     """
     if after is None:
         run.total += count_pushable(connection.user, [run.items_since])[0]  # += : a calendar move counts its deletes
         db.session.commit()
-    ceiling, left = current_app.config["PUSH_DAILY_CEILING"], limit
+    left = limit
     retry: Retry = {}
     kinds = list(ITEM_MODELS)
     for kind in kinds[kinds.index(after[0]) if after else 0:]:
         model, last_id = ITEM_MODELS[kind], after[1] if after and after[0] == kind else 0
         while True:
-            # Only new events count against Google's use limit; unchanged items cost nothing at all.
-            room = ceiling - creations_today(client.budget_user)
-            if room <= 0 or left == 0:
+            size = _chunk_size(client, (kind, last_id), left, sliced=limit is not None)
+            if isinstance(size, Stopped):
                 keep_queued(connection, retry)  # what failed so far is retried, not forgotten till the next slice
                 db.session.commit()
-                return Stopped((kind, last_id), ceiling=room <= 0)
-            size = min(CHUNK, room, CHUNK if left is None else left)
+                return size
             chunk = db.session.scalars(pushable_items(connection.user, model, run.items_since)
                                        .where(model.id > last_id).limit(size)
                                        .options(*model.with_participants())).all()
@@ -287,6 +291,26 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
     keep_queued(connection, retry)
     db.session.commit()
     return None
+
+
+def _chunk_size(client: CalendarClient, at: Cursor, left: int | None, sliced: bool) -> int | Stopped:
+    """How many items the chunk after `at` may take, or where and why the push stops there."""
+    # Only new events count against Google's use limit; unchanged items cost nothing at all.
+    room = current_app.config["PUSH_DAILY_CEILING"] - creations_today(client.budget_user)
+    if room <= 0:
+        return Stopped(at, ceiling=True)
+    if left == 0:
+        return Stopped(at)
+    size = min(CHUNK, room, CHUNK if left is None else left)
+    if not sliced:
+        return size
+    batch = min(size, BATCH_LIMIT, client.budget.limits.largest_cost)
+    free, wait = client.budget.room(batch)
+    if free >= batch:
+        return min(size, free)
+    if wait <= WAIT_IN_WORKER_SECONDS:
+        return batch  # one batch, after a short wait in `take`
+    return free or Stopped(at, wait_seconds=wait)  # what fits now, then the queue
 
 
 def push_pending(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:

@@ -29,9 +29,9 @@ class RunContinues(Exception):  # noqa: N818  not an error: a signal, like StopI
     The run stays "running" (truthfully: its work goes on), its progress is committed.
     """
 
-    def __init__(self, *resume_at: object) -> None:
+    def __init__(self, *resume_at: object, after_seconds: float = 0) -> None:
         super().__init__(*resume_at)
-        self.resume_at = resume_at
+        self.resume_at, self.after_seconds = resume_at, after_seconds
 
 
 def new_run(connection: CalendarConnection, kind: RunKind) -> SyncRun:

@@ -1,5 +1,6 @@
 """Fleet scale: push first and poll rarely, sweeps that fan out per connection, interactive work first."""
 import random
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -255,3 +256,32 @@ def test_a_calendar_move_beyond_the_daily_ceiling_goes_on_in_instalments(user, l
     assert run.message.startswith("Moved to Moved: 7 removed from the old calendar, 3 in the new one.")
     assert "the other 4 follow in daily instalments" in run.message
     assert scheduled_jobs(BULK)[("resume_push_existing", run.connection_id)] == 1
+
+
+def test_a_slice_waits_for_googles_quota_in_the_queue_not_in_a_worker(user, login_as, google, app):
+    """Google's per-minute quota is in use: the slice gives its worker back and goes on when there is room."""
+    google.set_quota(20, window_seconds=4)  # Google (the emulator) and our budget: 20 calls per user in 4 s
+    app.config.update(GOOGLE_QUOTA_PER_USER_PER_MINUTE=20, GOOGLE_QUOTA_WINDOW_SECONDS=4,
+                      GOOGLE_QUOTA_MARGIN_SECONDS=0.3)
+    make_items(user, tasks=30)
+    client = login_as(user)
+    sign_in_with_google(client)
+    post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
+    began = time.monotonic()
+    run_jobs(app)
+    assert time.monotonic() - began < 3  # the worker was not kept waiting for the quota
+    run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.PUSH_EXISTING))
+    assert run.status == RunStatus.RUNNING and 0 < run.done < 30
+    registry = get_queue(BULK).scheduled_job_registry
+    (job_id,) = registry.get_job_ids()
+    assert Job.fetch(job_id, connection=get_redis()).func_name == "jobs.sync.continue_push_existing"
+    assert registry.get_scheduled_time(job_id).timestamp() - time.time() > 2  # when the quota has room again
+    while not run.finished:  # the scheduler's part: each continuation when it is due
+        for job_id in registry.get_job_ids():
+            time.sleep(max(0.0, registry.get_scheduled_time(job_id).timestamp() - time.time()))
+            registry.remove(job_id)
+            get_queue(BULK).enqueue_job(Job.fetch(job_id, connection=get_redis()))
+        run_jobs(app)
+        db.session.refresh(run)
+    assert (run.status, run.created) == (RunStatus.SUCCEEDED, 30)
+    assert google.counters()["rate_limited"] == 0

@@ -1,4 +1,4 @@
-"""Every bench case with its default figures: `.venv/bin/python -m bench` (about 15 minutes on 2 cores).
+"""Every bench case with its default figures: `.venv/bin/python -m bench` (about 18 minutes on 2 cores).
 
 `--quick` runs the same cases at small sizes (a minute or two), to check that everything works.
 """

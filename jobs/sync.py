@@ -156,8 +156,9 @@ def _continue_later(run: SyncRun, resume_at: tuple, delay: timedelta | None = No
 
 
 def _between_slices(connection: CalendarConnection) -> bool:
-    """Its Push Existing Data gave the worker back and goes on: one run per connection at a time, so this
-    connection's other work waits for it (other users' work does not)."""
+    """Its Push Existing Data gave the worker back and goes on. Until it ends, this connection's pulls, polls and
+    other runs wait for it (its end starts watching and pulling); the user's own edits do not (see
+    `run_for_connection`), and other users' work never does."""
     return any(map(_continues, running_runs(connection.id)))
 
 
@@ -311,7 +312,9 @@ def run_for_connection(connection_id: int, kind: RunKind, job: Callable[[int], N
         if not locked:
             return retry_later(job, connection_id)
         _recover_runs_of(connection)
-        if _between_slices(connection):
+        # The user's edits go on between the slices of their own Push Existing Data (hours long under Google's
+        # quota): both are idempotent upserts under the same deterministic event ids, so neither duplicates.
+        if kind is not RunKind.PUSH and _between_slices(connection):
             return retry_later(job, connection_id)
         run = new_run(connection, kind)
         db.session.commit()

@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import CalendarConnection, PendingPush, SyncFailure, SyncRun
+from ..models import CalendarConnection, PendingPush, RunStatus, SyncFailure, SyncRun
 from ..models.items import PortalItem
 from ..sync.failures import failed_items
 
@@ -88,6 +88,20 @@ def recent_runs(connections: Sequence[CalendarConnection], limit: int = 10) -> l
         return []
     return list(db.session.scalars(sa.select(SyncRun).where(
         SyncRun.connection_id.in_([c.id for c in connections])).order_by(SyncRun.id.desc()).limit(limit)))
+
+
+def active_runs(user_id: int) -> dict[int, SyncRun]:
+    """The run each of the user's cards shows progress for: the connection's oldest unfinished run (one query).
+
+    Not read from the recent runs: a Push Existing Data can run for hours while the user's edits are pushed
+    beside it, each with a run of its own, and its card keeps showing its progress.
+    """
+    found: dict[int, SyncRun] = {}
+    for run in db.session.scalars(sa.select(SyncRun).where(
+            SyncRun.user_id == user_id, SyncRun.connection_id.is_not(None),
+            SyncRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING))).order_by(SyncRun.id)):
+        found.setdefault(run.connection_id, run)
+    return found
 
 
 def support_details(text: str, raw: bool) -> str:

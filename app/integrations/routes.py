@@ -37,7 +37,7 @@ from .forms import (
     DeleteConnectionForm,
     PushExistingDataForm,
 )
-from .health import health_of, plain_words, run_counts, run_for_page, run_kind_label, run_status_label
+from .health import active_runs, health_of, plain_words, run_counts, run_for_page, run_kind_label, run_status_label
 from .signin import (
     HANDOFF_PATH,
     NONCES_KEY,
@@ -125,7 +125,7 @@ def index():
     return render_template("integrations/index.html", two_way=connections.get(ConnectionKind.TWO_WAY),
                            one_way=connections.get(ConnectionKind.ONE_WAY), runs=runs[:HISTORY_LENGTH],
                            forms=forms, load_errors=load_errors, delete_form=DeleteConnectionForm(),
-                           active_run=next((r for r in runs if not r.finished), None),
+                           active_runs=active_runs(current_user.id),
                            health=health_of(list(connections.values()), runs),
                            pushed_counts=counts[EventLink], google_counts=counts[GoogleEvent],
                            missing_labels=lambda c: [SCOPE_LABELS[s] for s in missing_scopes(c.scope_set)],

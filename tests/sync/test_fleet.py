@@ -285,3 +285,30 @@ def test_a_slice_waits_for_googles_quota_in_the_queue_not_in_a_worker(user, logi
         db.session.refresh(run)
     assert (run.status, run.created) == (RunStatus.SUCCEEDED, 30)
     assert google.counters()["rate_limited"] == 0
+
+
+def test_the_users_own_edits_reach_google_between_the_slices_of_their_push_and_its_card_keeps_its_progress(
+        sliced, user, login_as, google, app):
+    bulk = make_items(user, tasks=12)
+    client = login_as(user)
+    sign_in_with_google(client)
+    post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
+    assert run_one_job() == "push_existing_data"  # items 1–4, then the next slice waits on the bulk queue
+    for n, task in enumerate(bulk[-3:]):  # not pushed yet: the edits' runs put them in Google first
+        task.title = f"Edited during my own push {n}"
+        db.session.commit()
+        assert run_one_job() == "push_changes"
+    titles = [e["summary"] for e in google.events(CALENDAR) if e.get("status") != "cancelled"]
+    assert sorted(t for t in titles if t.startswith("Edited")) == [f"Edited during my own push {n}" for n in range(3)]
+    for n in range(8):  # more runs after the push's than the page's recent history holds
+        bulk[0].notes = f"Edit {n}"
+        db.session.commit()
+        assert run_one_job() == "push_changes"
+    run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.PUSH_EXISTING))
+    assert run.status == RunStatus.RUNNING
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert 'id="sync-progress"' in page and f"/runs/{run.id}" in page  # the push's progress, not an edit's run
+    run_jobs(app)
+    db.session.refresh(run)
+    assert run.status == RunStatus.SUCCEEDED and run.created == 12 - 3  # the edited three were already there
+    assert sum(e.get("status") != "cancelled" for e in google.events(CALENDAR)) == 12  # no duplicates

@@ -36,6 +36,14 @@ UNPACED = {"GOOGLE_QUOTA_PER_USER_PER_MINUTE": 10_000_000, "GOOGLE_QUOTA_PER_PRO
            "PUSH_DAILY_CEILING": 10_000_000}
 
 
+def percentile(values: list[float], p: float) -> float:
+    """The value below which a share `p` of `values` lies (nearest rank); NaN when there are none."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
 def peak_rss_mb(pid: int) -> float | None:
     """VmHWM (the process's resident-set high-water mark) in MB, or None once it has exited."""
     try:

@@ -42,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 import sqlalchemy as sa
 
-from bench.common import CLIENT_ID, SIGN_IN_SCOPES, UNPACED, Stack, emit, stop_process, wait_until
+from bench.common import CLIENT_ID, SIGN_IN_SCOPES, UNPACED, Stack, emit, percentile, stop_process, wait_until
 from testsupport.processes import rq_worker_command, start_logged
 
 TOKEN_SECONDS = 3540  # the app refreshes an access token (3,599 s at Google) a minute before it expires
@@ -369,7 +369,8 @@ def realtime(stack: Stack, ids: list[int], args: argparse.Namespace) -> dict:
     finally:
         stop_workers(stack, workers)
     counters = stack.emulator.counters()
-    return {"edit_to_google_p95_s": _p95(edit_latency), "google_to_portal_p95_s": _p95(google_latency),
+    return {"edit_to_google_p95_s": percentile(edit_latency, 0.95),
+            "google_to_portal_p95_s": percentile(google_latency, 0.95),
             "edits": f"{len(edit_latency)}/{len(edits)}", "google_changes": f"{len(google_latency)}/{len(changes)}",
             "bulk_items_pushed_meanwhile": bulk_progress, "rate_limited": counters.get("rate_limited", 0)}
 
@@ -380,13 +381,6 @@ def _bulk_progress(stack: Stack, run_id: int) -> str:
     stack.db.session.expire_all()
     run = stack.db.session.get(SyncRun, run_id)
     return f"{run.done}/{run.total}"
-
-
-def _p95(values: list[float]) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
 def _google_events_api(stack: Stack, email: str):

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import requests
 
-from bench.common import Stack, emit, google_user_events
+from bench.common import Stack, emit, google_user_events, percentile
 from testsupport.factories import PASSWORD
 from testsupport.helpers import free_port, wait_for_port
 from testsupport.processes import start_logged, stop_process
@@ -122,13 +122,9 @@ def load(sessions: list[requests.Session], url: str, seconds: float) -> dict:
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
-    latencies.sort()
-
-    def pct(p: float) -> float:
-        return 1000 * latencies[min(len(latencies) - 1, int(p * len(latencies)))]
-
     return {"requests": len(latencies), "errors": errors[0], "rps": len(latencies) / elapsed,
-            "p50_ms": pct(0.50), "p95_ms": pct(0.95), "max_ms": 1000 * latencies[-1]}
+            "p50_ms": 1000 * percentile(latencies, 0.50), "p95_ms": 1000 * percentile(latencies, 0.95),
+            "max_ms": 1000 * max(latencies)}
 
 
 def bench_pages(n: int, clients: int, seconds: float, workers: int) -> None:

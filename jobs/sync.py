@@ -155,13 +155,6 @@ def _continue_later(run: SyncRun, resume_at: tuple, delay: timedelta | None = No
     get_redis().set(_continuation_key(run.id), job.id, ex=7 * 86400)
 
 
-def _between_slices(connection: CalendarConnection) -> bool:
-    """Its Push Existing Data gave the worker back and goes on. Until it ends, this connection's pulls, polls and
-    other runs wait for it (its end starts watching and pulling); the user's own edits do not (see
-    `run_for_connection`), and other users' work never does."""
-    return any(map(_continues, running_runs(connection.id)))
-
-
 def _continuation_key(run_id: int) -> str:
     return redis_key("run-continues", run_id)
 
@@ -236,8 +229,7 @@ def _run_queued(run_id: int, job: Callable[..., None], start: Callable[[SyncRun,
             db.session.refresh(run)
             if run.status != RunStatus.QUEUED:
                 return
-            _recover_runs_of(connection)
-            if _between_slices(connection):
+            if _recover_runs_of(connection):
                 return retry_later(job, run_id, *job_args)
             start(run, connection)
 
@@ -311,10 +303,10 @@ def run_for_connection(connection_id: int, kind: RunKind, job: Callable[[int], N
     with connection_lock(connection_id) as locked:
         if not locked:
             return retry_later(job, connection_id)
-        _recover_runs_of(connection)
+        between_slices = _recover_runs_of(connection)
         # The user's edits go on between the slices of their own Push Existing Data (hours long under Google's
         # quota): both are idempotent upserts under the same deterministic event ids, so neither duplicates.
-        if kind is not RunKind.PUSH and _between_slices(connection):
+        if between_slices and kind is not RunKind.PUSH:
             return retry_later(job, connection_id)
         run = new_run(connection, kind)
         db.session.commit()
@@ -401,10 +393,15 @@ def _schedule_pushes_after_commit(session: Session) -> None:
 
 # -- recovery -----------------------------------------------------------------------------------------------
 
-def _recover_runs_of(connection: CalendarConnection) -> None:
-    """Called holding the connection's lock: any other run still "running" here lost its worker (unless it
-    is a Push Existing Data between two slices)."""
-    _interrupt_and_resume(run for run in running_runs(connection.id) if not _continues(run))
+def _recover_runs_of(connection: CalendarConnection) -> bool:
+    """Called holding the connection's lock: any other run still "running" here lost its worker, unless it is a
+    Push Existing Data between two slices. Returns whether one is: until it ends, this connection's pulls,
+    polls and other runs wait for it (its end starts watching and pulling); the user's own edits do not (see
+    `run_for_connection`), and other users' work never does."""
+    running = running_runs(connection.id)
+    continuing = {run.id for run in running if _continues(run)}
+    _interrupt_and_resume(run for run in running if run.id not in continuing)
+    return bool(continuing)
 
 
 def _interrupt_and_resume(dead: Iterable[SyncRun]) -> int:

@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import CalendarConnection, PendingPush, RunStatus, SyncFailure, SyncRun
+from ..models import CalendarConnection, PendingPush, RunKind, RunStatus, SyncFailure, SyncRun
 from ..models.items import PortalItem
 from ..sync.failures import failed_items
 
@@ -22,6 +22,11 @@ RUN_KINDS = {
     "pull": "Google changes received", "sync": "Sync now", "full_resync": "Full resync",
     "change_calendar": "Calendar changed", "remove_events": "Events removed from Google",
 }
+# The runs a card shows live progress for: those a person started and waits on, and the long full resync.
+# An edit's push and a notification's or poll's pull take a second and happen all day unasked: they go to
+# the history only, so they never take over the card, nor leave a finished bar where its steady state belongs.
+PROGRESS_KINDS = (RunKind.PUSH_EXISTING, RunKind.SYNC, RunKind.FULL_RESYNC, RunKind.CHANGE_CALENDAR,
+                  RunKind.REMOVE_EVENTS)
 RUN_STATUSES = {"queued": "Waiting", "running": "In progress", "succeeded": "Done", "failed": "Failed",
                 "cancelled": "Cancelled", "interrupted": "Interrupted"}
 # (pattern in the technical text, what the user reads); the first match wins.
@@ -91,7 +96,7 @@ def recent_runs(connections: Sequence[CalendarConnection], limit: int = 10) -> l
 
 
 def active_runs(user_id: int) -> dict[int, SyncRun]:
-    """The run each of the user's cards shows progress for: the connection's oldest unfinished run (one query).
+    """The run each of the user's cards shows progress for: its oldest unfinished one of PROGRESS_KINDS (one query).
 
     Not read from the recent runs: a Push Existing Data can run for hours while the user's edits are pushed
     beside it, each with a run of its own, and its card keeps showing its progress.
@@ -99,6 +104,7 @@ def active_runs(user_id: int) -> dict[int, SyncRun]:
     found: dict[int, SyncRun] = {}
     for run in db.session.scalars(sa.select(SyncRun).where(
             SyncRun.user_id == user_id, SyncRun.connection_id.is_not(None),
+            SyncRun.kind.in_(PROGRESS_KINDS),
             SyncRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING))).order_by(SyncRun.id)):
         found.setdefault(run.connection_id, run)
     return found

@@ -1,11 +1,14 @@
 """Change calendar from the active card, Delete with "remove the events", Retry, and sync health in words."""
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import CalendarConnection, FailureKind, PendingPush, Role, SyncRun
+from app.models import CalendarConnection, FailureKind, PendingPush, Role, RunKind, SyncRun
 from app.sync.failures import REFUSALS, record_failure
+from app.sync.runs import new_run
 from tests.conftest import post_form, run_jobs
 from tests.google_flow import sign_in_with_google
 from testsupport.factories import make_items
@@ -59,6 +62,28 @@ def test_change_calendar_moves_every_item_to_a_named_new_calendar(google, users,
     again = post_form(client, "/integrations/two-way/calendar", {"calendar_id": after.calendar_id},
                       page="/integrations/?change=two-way", follow_redirects=True)
     assert "already sync with Acme appointments" in again.get_data(as_text=True)
+
+
+def test_background_runs_never_take_over_the_card_after_a_move(google, users, login_as, app):
+    """A move ends with a first pull; edits and notifications start runs all day. The page reloaded after the
+    move shows the new calendar, not a progress bar of one of those, which would never reload it again."""
+    user = users[Role.CLIENT]
+    make_items(user, tasks=2)
+    client = login_as(user)
+    connected(user, client, app)
+    post_form(client, "/integrations/two-way/calendar", {"calendar_id": "__new__", "new_calendar_name": "Moved"},
+              page="/integrations/?change=two-way")
+    run_jobs(app)
+    connection = connection_of(user)
+    for kind in (RunKind.PULL, RunKind.PUSH):
+        new_run(connection, kind)
+    db.session.commit()
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert 'id="sync-progress"' not in page
+    assert re.search(r'id="two-way-active">\s*Your portal items are synced with <strong>Moved</strong>', page)
+    new_run(connection, RunKind.SYNC)  # "Sync now" is the user's own: its card follows it
+    db.session.commit()
+    assert 'id="sync-progress"' in client.get("/integrations/").get_data(as_text=True)
 
 
 def test_delete_can_remove_the_pushed_events_first(google, users, login_as, app):

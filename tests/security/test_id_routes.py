@@ -25,7 +25,7 @@ def snapshot(row) -> dict:
 
 
 def make_run(user, connection) -> SyncRun:
-    run = SyncRun(company_id=user.company_id, user_id=user.id, connection_id=connection.id, kind="push",
+    run = SyncRun(company_id=user.company_id, user_id=user.id, connection_id=connection.id, kind="push_existing",
                   status="running", total=10, done=3)
     db.session.add(run)
     db.session.commit()

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .core import Company, User, utcnow
 
+GOOGLE_ID_LENGTH = 2048  # Google allows event ids of 1,024 characters; a recurring instance's adds its time
+
 
 class ConnectionKind(str, enum.Enum):
     TWO_WAY = "two_way"
@@ -178,8 +180,8 @@ class GoogleEvent(db.Model):
     connection_id: Mapped[int] = mapped_column(
         sa.ForeignKey("calendar_connection.id", ondelete="CASCADE"), index=True
     )
-    google_event_id: Mapped[str] = mapped_column(sa.String(255))
-    recurring_event_id: Mapped[str | None] = mapped_column(sa.String(255))
+    google_event_id: Mapped[str] = mapped_column(sa.String(GOOGLE_ID_LENGTH))
+    recurring_event_id: Mapped[str | None] = mapped_column(sa.String(GOOGLE_ID_LENGTH))
     summary: Mapped[str] = mapped_column(sa.String(500), default="")
     description: Mapped[str] = mapped_column(sa.Text, default="")
     location: Mapped[str] = mapped_column(sa.String(500), default="")

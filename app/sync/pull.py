@@ -20,6 +20,7 @@ from ..models import (
 from ..models.items import PortalItem
 from .mapping import (
     content_hash,
+    event_id_for,
     event_span,
     google_timestamp,
     portal_ref,
@@ -65,8 +66,9 @@ def _pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun, 
 def _apply_page(connection: CalendarConnection, events: list[dict], run: SyncRun, seen_native: set[str]) -> None:
     """A page costs a fixed number of queries: links, native rows and the items that really changed.
 
-    An event is ours when one of our links names its id. Google withholds everything but id, status and
-    etag on deleted events, so a cancelled event is matched by id alone, never by its properties.
+    An event is ours when one of our links names its id, or when its id is the one we give its item (a push
+    whose link was never saved). Google withholds everything but id, status and etag on deleted events, so a
+    cancelled event is matched by id alone, never by its properties.
     """
     ids = [e["id"] for e in events]
     links = {link.google_event_id: link for link in db.session.scalars(sa.select(EventLink).where(
@@ -88,9 +90,10 @@ def _apply_page(connection: CalendarConnection, events: list[dict], run: SyncRun
         elif (ref := portal_ref(event)) is None:
             _apply_native(connection, event, natives.get(event["id"]), run)
             seen_native.add(event["id"])
-        elif ref[2] == connection.id:  # pushed, but the worker died before saving the link
-            ours.append((event, ref[:2], None))
-        # else: a copy pushed for another portal user into a shared calendar.
+        elif ref[2] == connection.id and event["id"] == event_id_for(connection, *ref[:2]):
+            ours.append((event, ref[:2], None))  # pushed, but the worker died before saving the link
+        # else: a copy pushed for another portal user into a shared calendar, or a copy another app made of one
+        # of ours, private properties and all: its item has its own event already.
     items = _load_items(connection, [ref for _, ref, _ in ours])
     for event, ref, link in ours:
         _apply_pushed(connection, event, ref, link, items.get(ref), run)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Event, FailureKind, PendingPush, SyncFailure, SyncRun, Task, utcnow
 from tests.conftest import post_form, run_jobs
-from tests.sync.conftest import link_for, live_events, pull
+from tests.sync.conftest import CALENDAR, link_for, live_events, pull
 from testsupport.factories import make_items
 
 RAW_ERROR_WORDS = ("Error", "Traceback", "NoneType", "isoformat")
@@ -150,3 +150,20 @@ def test_google_answers_become_plain_words_and_the_right_kind_of_failure():
         FailureKind.RETRYING, UNAVAILABLE)
     assert google_failure(GoogleError("Backend Error", 503, "backendError")) == (FailureKind.RETRYING, UNAVAILABLE)
     assert google_failure(GoogleError("Google unreachable: timed out")) == (FailureKind.RETRYING, UNAVAILABLE)
+
+
+def test_a_copy_of_our_event_made_in_google_blocks_no_pull(connect, user, google, gcal, app):
+    """Another app (or a script) copies one of our events, private properties and all, into the same calendar.
+    The copy is not taken for ours (its item already has its event), and Google's other changes still come in."""
+    first, second = make_items(user, tasks=2)
+    connect()
+    ours = next(e for e in live_events(google) if e["summary"] == first.title)
+    copy = {key: ours[key] for key in ("summary", "start", "end", "extendedProperties")}
+    gcal.insert(calendarId=CALENDAR, body=copy).execute()
+    gcal.patch(calendarId=CALENDAR, eventId=link_for(second).google_event_id, body={"summary": "From Google"}).execute()
+    pull(app)
+    assert last_run().status == "succeeded", last_run().message
+    assert db.session.get(Task, second.id).title == "From Google"
+    assert link_for(first).google_event_id == ours["id"]
+    pull(app)  # and the next one too: nothing is left stuck
+    assert last_run().status == "succeeded", last_run().message

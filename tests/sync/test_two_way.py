@@ -148,6 +148,22 @@ def test_recurring_google_event_with_moved_and_cancelled_instances(connect, user
         assert page.count('title="Weekly stand-up"') == (0 if week == cancelled_week else 1), week
 
 
+def test_events_under_the_longest_ids_google_allows_come_in(connect, user, google, gcal, app):
+    """Another app may name its events (5 to 1,024 characters); a recurring one's instances add their time."""
+    connect()
+    monday = (utcnow() + timedelta(days=7 - utcnow().weekday())).date()
+    long_id = "v0" * 512
+    gcal.insert(calendarId=CALENDAR, body={
+        "id": long_id, "summary": "Named by another app", "recurrence": ["RRULE:FREQ=WEEKLY;COUNT=2"],
+        "start": {"dateTime": f"{monday}T09:00:00", "timeZone": "UTC"},
+        "end": {"dateTime": f"{monday}T09:30:00", "timeZone": "UTC"}}).execute()
+    pull(app)
+    rows = db.session.scalars(sa.select(GoogleEvent)).all()
+    assert len(rows) == 2 and all(r.recurring_event_id == long_id for r in rows)
+    assert all(len(r.google_event_id) > 1024 for r in rows)
+    assert db.session.scalar(sa.select(SyncRun).order_by(SyncRun.id.desc())).status == "succeeded"
+
+
 def _london_offset(day: date) -> int:
     from zoneinfo import ZoneInfo
 
@@ -282,6 +298,22 @@ def test_rerun_after_a_crash_before_links_were_saved_creates_no_duplicates(conne
     run_jobs(app)
     assert len(live_events(google)) == 5
     assert db.session.scalar(sa.select(sa.func.count()).select_from(EventLink)) >= 3
+
+
+def test_a_google_edit_of_an_event_whose_link_was_never_saved_still_reaches_its_item(connect, user, google, gcal,
+                                                                                     app):
+    """The worker died after Google's insert and before the link was saved: the event's id, the one its item
+    always gets, still ties it to the item (a copy under another id does not: test_item_isolation)."""
+    (task,) = make_items(user, tasks=1)
+    connect()
+    event = google_event(google, task)
+    db.session.execute(sa.delete(EventLink))
+    db.session.commit()
+    gcal.patch(calendarId=CALENDAR, eventId=event["id"], body={"summary": "Edited in Google"}).execute()
+    pull(app)
+    assert db.session.get(Task, task.id).title == "Edited in Google"
+    assert link_for(task).google_event_id == event["id"]
+    assert len(live_events(google)) == 1
 
 
 def test_short_lived_access_tokens_are_refreshed_and_kept(connect, user, google, app):

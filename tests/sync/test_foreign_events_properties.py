@@ -64,8 +64,8 @@ def last_run() -> SyncRun:
 @settings(max_examples=STACK_EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large])
-def test_whatever_another_app_writes_comes_in_and_never_stalls_a_pull(data, connect, user, users, google, gcal,
-                                                                      app, login_as):
+def test_whatever_another_app_writes_comes_in_and_never_stalls_a_pull(data, connect, user, google, gcal, app,
+                                                                      login_as):
     connection = getattr(app, "_foreign_connection", None)
     if connection is None:  # one connection for all examples: each example adds its own events
         google.set_quota(per_user_per_minute=0)  # the other app's writes are not ours to pace (limits: elsewhere)

@@ -6,6 +6,7 @@ starts again from the old token; every step below is idempotent, so re-applying 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..extensions import db
 from ..google import SyncTokenExpired
@@ -27,6 +28,7 @@ from .mapping import (
 )
 from .outbox import SOURCE_KEY
 from .reconcile import settle_conflict, take_google_version, undo_google_change, unlink_after_google_delete
+from .runs import add_error
 
 
 def pull_changes(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
@@ -64,6 +66,27 @@ def _pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun, 
 
 
 def _apply_page(connection: CalendarConnection, events: list[dict], run: SyncRun, seen_native: set[str]) -> None:
+    """The page in one savepoint; if it fails, event by event, so one event that cannot be taken in holds back
+    neither the others nor the sync token (else every later pull would fail on it again)."""
+    try:
+        with db.session.begin_nested():
+            _apply_events(connection, events, run, seen_native)
+    except Exception:
+        if len(events) == 1:
+            _skip(connection, events[0], run)
+        else:
+            for event in events:
+                _apply_page(connection, [event], run, seen_native)
+
+
+def _skip(connection: CalendarConnection, event: dict, run: SyncRun) -> None:
+    """The event stays as the portal had it until it next changes in Google; the logs keep the reason."""
+    current_app.logger.exception("connection %s: Google event %s could not be taken in", connection.id, event["id"])
+    title = (event.get("summary") or "").strip() or "An event without a title"
+    add_error(run, f"“{title[:80]}” could not be taken in from Google; it will be when it next changes there.")
+
+
+def _apply_events(connection: CalendarConnection, events: list[dict], run: SyncRun, seen_native: set[str]) -> None:
     """A page costs a fixed number of queries: links, native rows and the items that really changed.
 
     An event is ours when one of our links names its id, or when its id is the one we give its item (a push
@@ -88,8 +111,8 @@ def _apply_page(connection: CalendarConnection, events: list[dict], run: SyncRun
                 db.session.delete(native)
                 run.deleted += 1
         elif (ref := portal_ref(event)) is None:
+            seen_native.add(event["id"])  # first: if it fails, a full resync keeps its row rather than drop it
             _apply_native(connection, event, natives.get(event["id"]), run)
-            seen_native.add(event["id"])
         elif ref[2] == connection.id and event["id"] == event_id_for(connection, *ref[:2]):
             ours.append((event, ref[:2], None))  # pushed, but the worker died before saving the link
         # else: a copy pushed for another portal user into a shared calendar, or a copy another app made of one

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Event, FailureKind, PendingPush, SyncFailure, SyncRun, Task, utcnow
+from app.models import Event, FailureKind, GoogleEvent, PendingPush, SyncFailure, SyncRun, Task, utcnow
 from tests.conftest import post_form, run_jobs
 from tests.sync.conftest import CALENDAR, link_for, live_events, pull
 from testsupport.factories import make_items
@@ -167,3 +167,50 @@ def test_a_copy_of_our_event_made_in_google_blocks_no_pull(connect, user, google
     assert link_for(first).google_event_id == ours["id"]
     pull(app)  # and the next one too: nothing is left stuck
     assert last_run().status == "succeeded", last_run().message
+
+
+def refuse_rows_titled(title: str) -> None:
+    """A fault in a real part: the database itself refuses Google-native rows with this title (a trigger)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text(
+            "CREATE OR REPLACE FUNCTION refuse_title() RETURNS trigger AS $$ BEGIN "
+            f"IF NEW.summary = '{title}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"))
+        db.session.execute(sa.text("CREATE TRIGGER refuse_title BEFORE INSERT OR UPDATE ON google_event "
+                                   "FOR EACH ROW EXECUTE FUNCTION refuse_title()"))
+    else:
+        for change in ("INSERT", "UPDATE"):
+            db.session.execute(sa.text(f"CREATE TRIGGER refuse_{change} BEFORE {change} ON google_event "
+                                       f"WHEN NEW.summary = '{title}' BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+    db.session.commit()
+
+
+def test_a_google_event_the_portal_cannot_take_in_holds_back_no_other(connect, user, google, gcal, app, login_as):
+    """Whatever the reason one event fails, the rest of its page comes in, the sync token moves on, and the next
+    pull does not meet it again; the card names it in plain words."""
+    (task,) = make_items(user, tasks=1)
+    connect()
+    refuse_rows_titled("Cannot be stored")
+    day = {"start": {"date": "2031-02-03"}, "end": {"date": "2031-02-04"}}
+    for title in ("Before it", "Cannot be stored", "After it"):
+        gcal.insert(calendarId=CALENDAR, body={"summary": title, **day}).execute()
+    gcal.patch(calendarId=CALENDAR, eventId=link_for(task).google_event_id, body={"summary": "From Google"}).execute()
+    pull(app)
+    run = last_run()
+    assert run.status == "succeeded" and run.failed == 1, (run.status, run.message, run.errors)
+    assert sorted(db.session.scalars(sa.select(GoogleEvent.summary))) == ["After it", "Before it"]
+    assert db.session.get(Task, task.id).title == "From Google"
+    card = login_as(user).get("/integrations/").get_data(as_text=True)
+    assert "“Cannot be stored” could not be taken in from Google" in card
+    assert not any(word in card for word in RAW_ERROR_WORDS)
+    gcal.insert(calendarId=CALENDAR, body={"summary": "Later", **day}).execute()
+    pull(app)
+    assert last_run().status == "succeeded" and last_run().failed == 0
+    assert "Later" in db.session.scalars(sa.select(GoogleEvent.summary)).all()
+
+    # In a full resync (Google expired the token), an event that fails keeps its row: it is not taken for gone.
+    before = next(e for e in live_events(google) if e["summary"] == "Before it")
+    gcal.patch(calendarId=CALENDAR, eventId=before["id"], body={"summary": "Cannot be stored"}).execute()
+    google.expire_sync_tokens()
+    pull(app)
+    assert last_run().kind == "full_resync" and last_run().failed == 2  # both events now titled so
+    assert sorted(db.session.scalars(sa.select(GoogleEvent.summary))) == ["After it", "Before it", "Later"]

@@ -31,6 +31,7 @@ from app.sync.connections import disconnect
 from app.sync.limits import instalments_message, next_instalment_at
 from app.sync.outbox import PENDING_KEY
 from app.sync.runs import (
+    ASKED_FOR_AGAIN,
     NEEDS_ATTENTION,
     WORKERS_UNAVAILABLE,
     RunContinues,
@@ -423,7 +424,7 @@ def _resume(run: SyncRun) -> None:
         db.session.commit()
         if not enqueue_run(again):
             db.session.commit()
-    elif run.kind in (RunKind.PUSH, RunKind.PULL, RunKind.FULL_RESYNC):
+    elif run.kind in ASKED_FOR_AGAIN:
         _enqueue_now(push_changes if run.kind is RunKind.PUSH else pull_changes, connection.id)
 
 

@@ -21,6 +21,12 @@ MAX_STORED_ERRORS = 50
 INTERRUPTED_MESSAGE = "Stopped unexpectedly (the background worker running it went away); resumed automatically."
 WORKERS_UNAVAILABLE = "The background workers are unavailable right now. Please try again in a few minutes."
 NEEDS_ATTENTION = "Nothing was synced: the connection needs your attention first (see its card)."
+# The work of these runs is asked for again without anyone: the outbox keeps what waits, polls and
+# notifications bring Google's changes. The others were a person's request: after a crash, they ask again.
+ASKED_FOR_AGAIN = (RunKind.PUSH, RunKind.PULL, RunKind.FULL_RESYNC)
+CRASHED = {True: "An unexpected error stopped the sync; it will be tried again by itself.",
+           False: "An unexpected error stopped this before it ended. Please try again; the details are logged "
+                  "for support."}
 
 
 class RunContinues(Exception):  # noqa: N818  not an error: a signal, like StopIteration
@@ -80,8 +86,8 @@ def tracked(run: SyncRun, connection: CalendarConnection) -> Iterator[SyncRun]:
     except Exception:
         db.session.rollback()
         current_app.logger.exception("sync run %s crashed", run.id)
-        connection.last_error = "An unexpected error stopped the sync; it will be retried."
-        _finish(run, RunStatus.FAILED, "An unexpected error stopped the sync; it will be retried.")
+        connection.last_error = CRASHED[run.kind in ASKED_FOR_AGAIN]
+        _finish(run, RunStatus.FAILED, connection.last_error)
         raise
     else:
         if run.failed:

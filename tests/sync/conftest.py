@@ -57,6 +57,31 @@ def gcal(google, app):
     return google_user_calendar(google, app)
 
 
+def database_refuses(table: str, condition: str) -> None:
+    """A fault in a real part: the database itself refuses rows of `table` that meet `condition` (on NEW), on
+    insert and update, by a trigger; `database_accepts` takes it away."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text(f"CREATE OR REPLACE FUNCTION refuse_{table}() RETURNS trigger AS $$ BEGIN "
+                                   f"IF {condition} THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ "
+                                   "LANGUAGE plpgsql"))
+        db.session.execute(sa.text(f"CREATE TRIGGER refuse_{table} BEFORE INSERT OR UPDATE ON {table} "
+                                   f"FOR EACH ROW EXECUTE FUNCTION refuse_{table}()"))
+    else:
+        for change in ("insert", "update"):
+            db.session.execute(sa.text(f"CREATE TRIGGER refuse_{table}_{change} BEFORE {change} ON {table} "
+                                       f"WHEN {condition} BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+    db.session.commit()
+
+
+def database_accepts(table: str) -> None:
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sa.text(f"DROP TRIGGER refuse_{table} ON {table}"))
+    else:
+        for change in ("insert", "update"):
+            db.session.execute(sa.text(f"DROP TRIGGER refuse_{table}_{change}"))
+    db.session.commit()
+
+
 def pull(app) -> None:
     """A pull for every connection (what a webhook asks for) and the cron sweep (which pushes what waits in the
     outbox); then a worker runs them."""

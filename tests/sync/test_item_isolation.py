@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Event, FailureKind, GoogleEvent, PendingPush, SyncFailure, SyncRun, Task, utcnow
 from tests.conftest import post_form, run_jobs
-from tests.sync.conftest import CALENDAR, link_for, live_events, pull
+from tests.sync.conftest import CALENDAR, database_refuses, link_for, live_events, pull
 from testsupport.factories import make_items
 
 RAW_ERROR_WORDS = ("Error", "Traceback", "NoneType", "isoformat")
@@ -169,27 +169,12 @@ def test_a_copy_of_our_event_made_in_google_blocks_no_pull(connect, user, google
     assert last_run().status == "succeeded", last_run().message
 
 
-def refuse_rows_titled(title: str) -> None:
-    """A fault in a real part: the database itself refuses Google-native rows with this title (a trigger)."""
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text(
-            "CREATE OR REPLACE FUNCTION refuse_title() RETURNS trigger AS $$ BEGIN "
-            f"IF NEW.summary = '{title}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"))
-        db.session.execute(sa.text("CREATE TRIGGER refuse_title BEFORE INSERT OR UPDATE ON google_event "
-                                   "FOR EACH ROW EXECUTE FUNCTION refuse_title()"))
-    else:
-        for change in ("INSERT", "UPDATE"):
-            db.session.execute(sa.text(f"CREATE TRIGGER refuse_{change} BEFORE {change} ON google_event "
-                                       f"WHEN NEW.summary = '{title}' BEGIN SELECT RAISE(ABORT, 'refused'); END"))
-    db.session.commit()
-
-
 def test_a_google_event_the_portal_cannot_take_in_holds_back_no_other(connect, user, google, gcal, app, login_as):
     """Whatever the reason one event fails, the rest of its page comes in, the sync token moves on, and the next
     pull does not meet it again; the card names it in plain words."""
     (task,) = make_items(user, tasks=1)
     connect()
-    refuse_rows_titled("Cannot be stored")
+    database_refuses("google_event", "NEW.summary = 'Cannot be stored'")
     day = {"start": {"date": "2031-02-03"}, "end": {"date": "2031-02-04"}}
     for title in ("Before it", "Cannot be stored", "After it"):
         gcal.insert(calendarId=CALENDAR, body={"summary": title, **day}).execute()

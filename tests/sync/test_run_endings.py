@@ -8,13 +8,13 @@ from redis import Redis
 from app.extensions import db
 from app.models import ConnectionStatus, PendingPush, RunKind, RunStatus, SyncRun, utcnow
 from app.queues import get_queue
-from app.sync.runs import INTERRUPTED_MESSAGE, NEEDS_ATTENTION, WORKERS_UNAVAILABLE, new_run
+from app.sync.runs import CRASHED, INTERRUPTED_MESSAGE, NEEDS_ATTENTION, WORKERS_UNAVAILABLE, new_run
 from app.sync.scheduling import claim, connection_lock
 from jobs.sync import enqueue_run, recover_runs, sync_now
 from tests.conftest import post_form, run_jobs
 from testsupport.factories import make_items
 
-from .conftest import live_events
+from .conftest import CALENDAR, database_accepts, database_refuses, live_events, pull
 
 
 def orphan(connection, kind: RunKind = RunKind.PUSH_EXISTING) -> SyncRun:
@@ -138,3 +138,26 @@ def test_a_run_that_ended_while_the_sweep_looked_keeps_its_true_ending(connect, 
     db.session.commit()  # its job finished (and released the lock) after the sweep read it as "running"
     assert not interrupt(stale_view)
     assert db.session.get(SyncRun, run.id).status == RunStatus.SUCCEEDED
+
+
+def test_a_crash_ends_its_run_saying_truly_who_tries_again(connect, user, google, app, login_as):
+    """An edit's push is tried again by itself (its outbox row stays); a person's Push Existing Data asks them."""
+    (task,) = make_items(user, tasks=1)
+    connect()
+    database_refuses("event_link", "1 = 1")  # every run that saves a link crashes
+    task.title = "Edited while the database refused"
+    db.session.commit()
+    run_jobs(app)
+    crashed = db.session.scalar(sa.select(SyncRun).order_by(SyncRun.id.desc()))
+    assert (crashed.kind, crashed.status, crashed.message) == (RunKind.PUSH, RunStatus.FAILED, CRASHED[True])
+    browser = login_as(user)
+    post_form(browser, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
+    run_jobs(app)
+    crashed = db.session.scalar(sa.select(SyncRun).order_by(SyncRun.id.desc()))
+    assert (crashed.kind, crashed.status) == (RunKind.PUSH_EXISTING, RunStatus.FAILED)
+    assert "Please try again" in crashed.message
+    assert "Please try again" in browser.get("/integrations/").get_data(as_text=True)
+
+    database_accepts("event_link")
+    pull(app)  # the sweep: nobody asked again, yet the edit reaches Google
+    assert [e["summary"] for e in live_events(google)] == ["Edited while the database refused"]

@@ -52,7 +52,7 @@ RETRY_SECONDS = 15  # a busy connection's job runs again this much later
 STALE_QUEUED = timedelta(seconds=30)  # a run still queued this long after its connection fell idle lost its job
 OVERDUE_PUSH = timedelta(seconds=20)  # an outbox row this old missed its push (Redis was away, a worker died)
 RECENT_PUSH = timedelta(minutes=10)  # older rows (transient failures) wait for the 5-minute safety net
-SLICE_ITEMS = 500  # Push Existing Data gives its worker back after this many items (about a second)
+SLICE_ITEMS = 500  # a bulk run gives its worker back after this many items (about a second)
 WAITING_JOB = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 Body = Callable[[CalendarClient, CalendarConnection, SyncRun], None]
@@ -63,7 +63,7 @@ Body = Callable[[CalendarClient, CalendarConnection, SyncRun], None]
 def push_existing_data(run_id: int) -> None:
     """Push Existing Data: everything the user takes part in, then (2-way) start watching and pulling."""
     with app_context():
-        _run_queued(run_id, push_existing_data, partial(_push_slice, after=None))
+        _run_queued(run_id, push_existing_data, _bulk_slice)
 
 
 def sync_now(run_id: int) -> None:
@@ -72,17 +72,16 @@ def sync_now(run_id: int) -> None:
         _run_queued(run_id, sync_now, _sync)
 
 
-def change_calendar(run_id: int, calendar_id: str, summary: str) -> None:
-    """Move the portal's events to another calendar (no duplicates), then (2-way) watch and pull it."""
+def change_calendar(run_id: int) -> None:
+    """Move the portal's events to the run's calendar (no duplicates), then (2-way) watch and pull it."""
     with app_context():
-        _run_queued(run_id, change_calendar, partial(_change, calendar_id=calendar_id, summary=summary),
-                    calendar_id, summary)
+        _run_queued(run_id, change_calendar, _bulk_slice)
 
 
 def remove_events_and_delete(run_id: int) -> None:
     """Delete with "remove the events": the copies leave Google in batches, then the connection goes."""
     with app_context():
-        _run_queued(run_id, remove_events_and_delete, _remove_and_delete)
+        _run_queued(run_id, remove_events_and_delete, _bulk_slice)
 
 
 def resume_push_existing(connection_id: int, items_since: str | None) -> None:
@@ -98,8 +97,8 @@ def resume_push_existing(connection_id: int, items_since: str | None) -> None:
             db.session.commit()
 
 
-def continue_push_existing(run_id: int, kind: str, after_id: int) -> None:
-    """The next slice of a Push Existing Data run that gave its worker back (the run is still "running")."""
+def continue_bulk_run(run_id: int, kind: str, after_id: int) -> None:
+    """The next slice of a bulk run that gave its worker back (the run is still "running")."""
     with app_context():
         run = db.session.get(SyncRun, run_id)
         if run is None or run.status != RunStatus.RUNNING:
@@ -115,19 +114,44 @@ def continue_push_existing(run_id: int, kind: str, after_id: int) -> None:
                     return _continue_later(run, (kind, after_id), timedelta(seconds=RETRY_SECONDS))
                 db.session.refresh(run)
                 if run.status == RunStatus.RUNNING:  # not found dead (and resumed) in the meantime
-                    _push_slice(run, connection, (kind, after_id))
+                    _bulk_slice(run, connection, (kind, after_id))
 
 
 def _push_everything(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
-                     after: push.Cursor | None = None) -> None:
-    stopped = push.push_existing_data(client, connection, run, after, SLICE_ITEMS)
+                     after: push.Cursor | None) -> None:
+    stopped = _unless_continuing(push.push_existing_data(client, connection, run, after, SLICE_ITEMS))
     if stopped is None:
         run.message = (f"Synchronization complete: {run.created} created, {run.updated} updated"
                        + (f", {run.failed} failed." if run.failed else "."))
-    elif stopped.ceiling:
-        run.message = f"{run.done:,} of {run.total:,} items pushed. " + _in_instalments(connection, run)
     else:
+        run.message = f"{run.done:,} of {run.total:,} items pushed. " + _in_instalments(connection, run)
+
+
+def _move(client: CalendarClient, connection: CalendarConnection, run: SyncRun, after: push.Cursor | None) -> None:
+    stopped = _unless_continuing(relocate.move_to_calendar(client, connection, run, after, SLICE_ITEMS))
+    run.message = (f"Moved to {run.calendar_summary}: {run.deleted} removed from the old calendar, "
+                   f"{run.created + run.updated} in the new one" + (f", {run.failed} failed." if run.failed else "."))
+    if stopped is not None:  # the day's creation ceiling: the rest follows as Push Existing Data instalments
+        run.message += " " + _in_instalments(connection, run)
+
+
+def _remove_events(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
+                   after: push.Cursor | None) -> None:
+    _unless_continuing(relocate.remove_pushed_events(client, connection, run, after[1] if after else 0, SLICE_ITEMS))
+    run.message = (f"{run.deleted} event(s) removed from Google; the connection is deleted."
+                   + (f" {run.failed} could not be removed." if run.failed else ""))
+
+
+BULK_BODIES = {RunKind.PUSH_EXISTING: _push_everything, RunKind.CHANGE_CALENDAR: _move,
+               RunKind.REMOVE_EVENTS: _remove_events}
+
+
+def _unless_continuing(stopped: push.Stopped | None) -> push.Stopped | None:
+    """A slice that stopped for its size or Google's quota goes on in the next one; the day's creation ceiling
+    (returned) ends the run, with the rest in daily instalments."""
+    if stopped is not None and not stopped.ceiling:
         raise RunContinues(*stopped.cursor, after_seconds=stopped.wait_seconds)
+    return stopped
 
 
 def _in_instalments(connection: CalendarConnection, run: SyncRun) -> str:
@@ -137,22 +161,27 @@ def _in_instalments(connection: CalendarConnection, run: SyncRun) -> str:
     return instalments_message(connection, run.total - run.done, at)
 
 
-def _push_slice(run: SyncRun, connection: CalendarConnection, after: push.Cursor | None) -> None:
-    """One slice, then either the next one queued behind whatever else waits, or the run's end."""
+def _bulk_slice(run: SyncRun, connection: CalendarConnection, after: push.Cursor | None = None) -> None:
+    """One slice of a bulk run, then either the next one queued behind whatever else waits, or the run's end:
+    a removal deletes the connection; Push Existing Data and a move start watching and pulling (2-way)."""
     try:
-        _tracked(run, connection, partial(_push_everything, after=after))
+        _tracked(run, connection, partial(BULK_BODIES[run.kind], after=after))
     except RunContinues as more:
         _continue_later(run, more.resume_at, timedelta(seconds=more.after_seconds) if more.after_seconds else None)
         return
-    _first_pull(run, connection)
+    if run.kind is not RunKind.REMOVE_EVENTS:
+        _first_pull(run, connection)
+    elif run.status == RunStatus.SUCCEEDED:
+        disconnect(connection, connection.user)
+        db.session.commit()
 
 
 def _continue_later(run: SyncRun, resume_at: tuple, delay: timedelta | None = None) -> None:
     """Queue the next slice at the end of the bulk queue, and mark the run as continuing, so `recover_runs`
     knows that a "running" run whose connection is unlocked has not lost its worker."""
     queue = get_queue(BULK)
-    job = (queue.enqueue_in(delay, continue_push_existing, run.id, *resume_at, **JOB_OPTIONS) if delay
-           else queue.enqueue(continue_push_existing, run.id, *resume_at, **JOB_OPTIONS))
+    job = (queue.enqueue_in(delay, continue_bulk_run, run.id, *resume_at, **JOB_OPTIONS) if delay
+           else queue.enqueue(continue_bulk_run, run.id, *resume_at, **JOB_OPTIONS))
     get_redis().set(_continuation_key(run.id), job.id, ex=7 * 86400)
 
 
@@ -182,39 +211,12 @@ def _push_and_pull(client: CalendarClient, connection: CalendarConnection, run: 
     _watch_and_pull(client, connection, run)
 
 
-def _move(client: CalendarClient, connection: CalendarConnection, run: SyncRun, calendar_id: str,
-          summary: str) -> None:
-    stopped = relocate.move_to_calendar(client, connection, run, calendar_id, summary)
-    run.message = (f"Moved to {summary}: {run.deleted} removed from the old calendar, "
-                   f"{run.created + run.updated} in the new one" + (f", {run.failed} failed." if run.failed else "."))
-    if stopped is not None:  # the day's creation ceiling: the rest follows as Push Existing Data instalments
-        run.message += " " + _in_instalments(connection, run)
-
-
-def _remove_events(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
-    relocate.remove_pushed_events(client, connection, run)
-    run.message = (f"{run.deleted} event(s) removed from Google; the connection is deleted."
-                   + (f" {run.failed} could not be removed." if run.failed else ""))
-
-
 def _sync(run: SyncRun, connection: CalendarConnection) -> None:
     _tracked(run, connection, _push_and_pull)
 
 
-def _change(run: SyncRun, connection: CalendarConnection, calendar_id: str, summary: str) -> None:
-    _tracked(run, connection, partial(_move, calendar_id=calendar_id, summary=summary))
-    _first_pull(run, connection)
-
-
-def _remove_and_delete(run: SyncRun, connection: CalendarConnection) -> None:
-    _tracked(run, connection, _remove_events)
-    if run.status == RunStatus.SUCCEEDED:
-        disconnect(connection, connection.user)
-        db.session.commit()
-
-
-def _run_queued(run_id: int, job: Callable[..., None], start: Callable[[SyncRun, CalendarConnection], None],
-                *job_args: str) -> None:
+def _run_queued(run_id: int, job: Callable[[int], None],
+                start: Callable[[SyncRun, CalendarConnection], None]) -> None:
     run = db.session.get(SyncRun, run_id)
     if run is None or run.status != RunStatus.QUEUED:
         return  # already run by an earlier copy of this job (the sweep re-enqueues runs that wait too long)
@@ -226,12 +228,12 @@ def _run_queued(run_id: int, job: Callable[..., None], start: Callable[[SyncRun,
             return
         with connection_lock(connection.id) as locked:
             if not locked:
-                return retry_later(job, run_id, *job_args)
+                return retry_later(job, run_id)
             db.session.refresh(run)
             if run.status != RunStatus.QUEUED:
                 return
             if _recover_runs_of(connection):
-                return retry_later(job, run_id, *job_args)
+                return retry_later(job, run_id)
             start(run, connection)
 
 
@@ -304,10 +306,11 @@ def run_for_connection(connection_id: int, kind: RunKind, job: Callable[[int], N
     with connection_lock(connection_id) as locked:
         if not locked:
             return retry_later(job, connection_id)
-        between_slices = _recover_runs_of(connection)
+        continuing = _recover_runs_of(connection)
         # The user's edits go on between the slices of their own Push Existing Data (hours long under Google's
         # quota): both are idempotent upserts under the same deterministic event ids, so neither duplicates.
-        if between_slices and kind is not RunKind.PUSH:
+        # They wait for a move or a removal, which would take them out of Google again.
+        if continuing and not (kind is RunKind.PUSH and all(r.kind is RunKind.PUSH_EXISTING for r in continuing)):
             return retry_later(job, connection_id)
         run = new_run(connection, kind)
         db.session.commit()
@@ -324,17 +327,15 @@ RUN_JOBS: dict[RunKind, Callable[..., None]] = {
 # A person waits for "Sync now"; the others move every item, so they never delay anyone's edits.
 RUN_QUEUES = {RunKind.PUSH_EXISTING: BULK, RunKind.SYNC: INTERACTIVE,
               RunKind.CHANGE_CALENDAR: BULK, RunKind.REMOVE_EVENTS: BULK}
-RESUMABLE = (RunKind.PUSH_EXISTING, RunKind.SYNC)  # the others need the user's choice again (calendar, delete)
 
 
-def enqueue_run(run: SyncRun, *job_args: str) -> bool:
+def enqueue_run(run: SyncRun) -> bool:
     """Enqueue the job of an already committed run (write the record, then enqueue).
 
     Without Redis the run ends "failed" in plain words instead of staying queued; the caller commits that.
     """
     try:
-        get_queue(RUN_QUEUES[run.kind]).enqueue(RUN_JOBS[run.kind], run.id, *job_args, job_id=run_job_id(run.id),
-                                                **JOB_OPTIONS)
+        get_queue(RUN_QUEUES[run.kind]).enqueue(RUN_JOBS[run.kind], run.id, job_id=run_job_id(run.id), **JOB_OPTIONS)
     except RedisError:
         current_app.logger.exception("could not enqueue sync run %s", run.id)
         end_unstarted(run, RunStatus.FAILED, WORKERS_UNAVAILABLE)
@@ -394,15 +395,15 @@ def _schedule_pushes_after_commit(session: Session) -> None:
 
 # -- recovery -----------------------------------------------------------------------------------------------
 
-def _recover_runs_of(connection: CalendarConnection) -> bool:
+def _recover_runs_of(connection: CalendarConnection) -> list[SyncRun]:
     """Called holding the connection's lock: any other run still "running" here lost its worker, unless it is a
-    Push Existing Data between two slices. Returns whether one is: until it ends, this connection's pulls,
-    polls and other runs wait for it (its end starts watching and pulling); the user's own edits do not (see
+    bulk run between two slices. Returns those: until they end, this connection's pulls, polls and other runs
+    wait for them (their end starts watching and pulling); the user's own edits may not (see
     `run_for_connection`), and other users' work never does."""
     running = running_runs(connection.id)
-    continuing = {run.id for run in running if _continues(run)}
-    _interrupt_and_resume(run for run in running if run.id not in continuing)
-    return bool(continuing)
+    continuing = [run for run in running if _continues(run)]
+    _interrupt_and_resume(run for run in running if run not in continuing)
+    return continuing
 
 
 def _interrupt_and_resume(dead: Iterable[SyncRun]) -> int:
@@ -418,9 +419,10 @@ def _resume(run: SyncRun) -> None:
     connection = db.session.get(CalendarConnection, run.connection_id)
     if connection is None or not connection.can_sync:
         return
-    if run.kind in RESUMABLE:
+    if run.kind in RUN_JOBS:  # a person's request: the same again, as they asked for it
         again = new_run(connection, run.kind)
-        again.items_since = run.items_since  # the same window the user chose
+        again.items_since, again.calendar_id, again.calendar_summary = (run.items_since, run.calendar_id,
+                                                                        run.calendar_summary)
         db.session.commit()
         if not enqueue_run(again):
             db.session.commit()

@@ -205,10 +205,10 @@ def push_existing(kind_slug: str):
     return redirect(url_for(".index"))
 
 
-def queue_run(run: SyncRun, *job_args: str) -> bool:
+def queue_run(run: SyncRun) -> bool:
     """Commit the run, then enqueue its job; one that cannot be queued ends "failed" in plain words."""
     db.session.commit()
-    if enqueue_run(run, *job_args):
+    if enqueue_run(run):
         return True
     db.session.commit()
     return False
@@ -260,8 +260,9 @@ def change_calendar(kind_slug: str):
         flash(f"Google refused to create the calendar. {plain_words(str(exc))}", "danger")
         return redirect(url_for(".index"))
     run = new_run(connection, RunKind.CHANGE_CALENDAR)  # committed with a token Google refreshed meanwhile
-    if queue_run(run, calendar_id, summary or calendar_id):
-        flash(f"Moving your portal items to {summary or calendar_id}…", "info")
+    run.calendar_id, run.calendar_summary = calendar_id, summary or calendar_id
+    if queue_run(run):
+        flash(f"Moving your portal items to {run.calendar_summary}…", "info")
     else:
         flash(run.message, "danger")
     return redirect(url_for(".index"))

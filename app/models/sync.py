@@ -267,6 +267,9 @@ class SyncRun(db.Model):
     message: Mapped[str] = mapped_column(sa.String(500), default="")
     # Push Existing Data's window: only items from this day onward (None: all items).
     items_since: Mapped[date | None]
+    # Where a calendar move goes: kept on the run, so its slices, a resumed run and a requeued job all know.
+    calendar_id: Mapped[str | None] = mapped_column(sa.String(255))
+    calendar_summary: Mapped[str | None] = mapped_column(sa.String(255))
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None] = mapped_column(index=True)  # old runs are pruned by it

@@ -237,12 +237,13 @@ def count_pushable(user: User, windows: Sequence[date | None]) -> list[int]:
     return totals
 
 
-Cursor = tuple[str, int]  # (item kind, last item id pushed): where a sliced Push Existing Data goes on
+# Where a sliced bulk run goes on: (item kind, last item id pushed), or (`relocate.REMOVAL`, last link id).
+Cursor = tuple[str, int]
 
 
 @dataclass(frozen=True)
 class Stopped:
-    """Where Push Existing Data stopped before the end, and why."""
+    """Where a bulk run (Push Existing Data, a move, a removal) stopped before the end, and why."""
 
     cursor: Cursor
     ceiling: bool = False  # the day's creation ceiling was reached: the rest follows in daily instalments
@@ -302,8 +303,12 @@ def _chunk_size(client: CalendarClient, at: Cursor, left: int | None, sliced: bo
     if left == 0:
         return Stopped(at)
     size = min(CHUNK, room, CHUNK if left is None else left)
-    if not sliced:
-        return size
+    return within_quota(client, at, size) if sliced else size
+
+
+def within_quota(client: CalendarClient, at: Cursor, size: int) -> int | Stopped:
+    """How many of `size` calls a slice makes now: what Google's per-minute quota has room for (one batch
+    after a short wait at most), or where the slice stops so the next one waits for the quota in the queue."""
     batch = min(size, BATCH_LIMIT, client.budget.limits.largest_cost)
     free, wait = client.budget.room(batch)
     if free >= batch:

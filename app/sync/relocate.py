@@ -1,7 +1,8 @@
 """Moving a connection's Google copies: to another calendar, or out of Google before a Delete.
 
-Both remove the copies the connection pushed (its `EventLink`s), in chunks with progress committed
-after each, so the Integrations page shows the bar moving and a retry after a crash starts from what is left.
+Both remove the copies the connection pushed (its `EventLink`s), in chunks with progress committed after
+each, so the Integrations page shows the bar moving. Like Push Existing Data, both run in slices
+(`jobs.sync`): a 100,000-event move takes hours under Google's quota and must not hold a worker meanwhile.
 """
 from __future__ import annotations
 
@@ -10,36 +11,60 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..google.client import CalendarClient
 from ..models import CalendarConnection, EventLink, GoogleEvent, SyncRun
-from .push import Stopped, delete_events, push_existing_data
+from .push import Cursor, Stopped, delete_events, push_existing_data, within_quota
 from .watch import stop_channel
 
 CHUNK = 200  # links deleted per round: four batches of 50 between two progress commits
+REMOVAL = "removal"  # a cursor's kind while the old copies are removed: (REMOVAL, last link id done)
 
 
-def remove_pushed_events(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
-    """Delete every Google copy this connection made, from its current calendar; failures are counted."""
-    run.total += db.session.scalar(sa.select(sa.func.count()).where(EventLink.connection_id == connection.id))
-    db.session.commit()
-    last_id = 0
+def remove_pushed_events(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
+                         after: int = 0, limit: int | None = None) -> Stopped | None:
+    """Delete every Google copy this connection made, from its current calendar, by link id; failures are
+    counted. Returns where it stopped, or None once every copy was tried.
+
+    With a `limit` it is a slice: it stops after `limit` copies, or as soon as Google's per-minute quota has
+    no room for a batch. Links whose delete failed stay, and the cursor passes them: no slice retries them.
+    """
+    if not after:
+        run.total += db.session.scalar(sa.select(sa.func.count()).where(EventLink.connection_id == connection.id))
+        db.session.commit()
+    left, last_id = limit, after
     while True:
+        if left == 0:
+            return Stopped((REMOVAL, last_id))
+        size = CHUNK if left is None else within_quota(client, (REMOVAL, last_id), min(CHUNK, left))
+        if isinstance(size, Stopped):
+            return size
         links = db.session.scalars(sa.select(EventLink).where(
             EventLink.connection_id == connection.id, EventLink.id > last_id)
-            .order_by(EventLink.id).limit(CHUNK)).all()
+            .order_by(EventLink.id).limit(size)).all()
         if not links:
-            return
+            return None
         last_id = links[-1].id
         delete_events(client, connection, links, run)
         db.session.commit()
+        left = None if left is None else left - len(links)
 
 
 def move_to_calendar(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
-                     calendar_id: str, summary: str) -> Stopped | None:
-    """Remove the copies from the old calendar, forget its sync state, then push everything to the new one.
+                     after: Cursor | None = None, limit: int | None = None) -> Stopped | None:
+    """Remove the copies from the old calendar, forget its sync state, then push everything to the run's
+    calendar. Returns where it stopped (a slice's end, Google's quota, the day's creation ceiling) or None.
 
-    Done under the connection's lock, so no push lands in either calendar halfway through. Returns where
-    the push stopped if the day's creation ceiling was reached (the rest follows in instalments).
+    Which of the two it is at is read from the connection, not from `after`: a move resumed after its worker
+    died never removes the copies it already put in the new calendar.
     """
-    remove_pushed_events(client, connection, run)
+    if connection.calendar_id != run.calendar_id:
+        stopped = remove_pushed_events(client, connection, run, after[1] if after else 0, limit)
+        if stopped is not None:
+            return stopped
+        _switch_calendar(client, connection, run.calendar_id, run.calendar_summary)
+        after = None
+    return push_existing_data(client, connection, run, after if after and after[0] != REMOVAL else None, limit)
+
+
+def _switch_calendar(client: CalendarClient, connection: CalendarConnection, calendar_id: str, summary: str) -> None:
     for model in (EventLink, GoogleEvent):  # links whose delete failed describe the old calendar too
         db.session.execute(sa.delete(model).where(model.connection_id == connection.id))
     stop_channel(client, connection.channel_id, connection.channel_resource_id)
@@ -47,4 +72,3 @@ def move_to_calendar(client: CalendarClient, connection: CalendarConnection, run
     connection.sync_token = None
     connection.calendar_id, connection.calendar_summary = calendar_id, summary
     db.session.commit()
-    return push_existing_data(client, connection, run)

@@ -141,11 +141,12 @@ def test_a_poll_that_finds_changes_no_notification_announced_distrusts_the_chann
 
 @pytest.fixture
 def sliced(monkeypatch):
-    """Push Existing Data in slices of 4 items (chunks of 3), so a dozen items take three slices."""
-    from app.sync import push
+    """Bulk runs in slices of 4 items (chunks of 3), so a dozen items take three slices."""
+    from app.sync import push, relocate
     from jobs import sync
 
     monkeypatch.setattr(push, "CHUNK", 3)
+    monkeypatch.setattr(relocate, "CHUNK", 3)
     monkeypatch.setattr(sync, "SLICE_ITEMS", 4)
 
 
@@ -274,7 +275,7 @@ def test_a_slice_waits_for_googles_quota_in_the_queue_not_in_a_worker(user, logi
     assert run.status == RunStatus.RUNNING and 0 < run.done < 30
     registry = get_queue(BULK).scheduled_job_registry
     (job_id,) = registry.get_job_ids()
-    assert Job.fetch(job_id, connection=get_redis()).func_name == "jobs.sync.continue_push_existing"
+    assert Job.fetch(job_id, connection=get_redis()).func_name == "jobs.sync.continue_bulk_run"
     assert registry.get_scheduled_time(job_id).timestamp() - time.time() > 2  # when the quota has room again
     while not run.finished:  # the scheduler's part: each continuation when it is due
         for job_id in registry.get_job_ids():
@@ -312,3 +313,110 @@ def test_the_users_own_edits_reach_google_between_the_slices_of_their_push_and_i
     db.session.refresh(run)
     assert run.status == RunStatus.SUCCEEDED and run.created == 12 - 3  # the edited three were already there
     assert sum(e.get("status") != "cancelled" for e in google.events(CALENDAR)) == 12  # no duplicates
+
+
+def live(google, calendar: str) -> list[dict]:
+    return [e for e in google.events(calendar) if e.get("status") != "cancelled"]
+
+
+def moving(user, login_as, app, items: int = 12):
+    """The user's items in their calendar, then a move to a new one asked for (its job waits on the bulk queue)."""
+    bulk = make_items(user, tasks=items)
+    client = login_as(user)
+    sign_in_with_google(client)
+    post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
+    run_jobs(app)
+    post_form(client, "/integrations/two-way/calendar", {"calendar_id": "__new__", "new_calendar_name": "Moved"},
+              page="/integrations/?change=two-way")
+    return bulk, db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.CHANGE_CALENDAR))
+
+
+def test_a_calendar_move_runs_in_slices_and_other_users_edits_go_between_them(
+        sliced, users, user, login_as, google, app):
+    staff = users[Role.STAFF]
+    (edited,) = make_items(staff, tasks=1)
+    staff_client = login_as(staff)
+    sign_in_with_google(staff_client, email="sam@example.com")
+    post_form(staff_client, "/integrations/two-way/push", {"calendar_id": "sam@example.com"}, page="/integrations/")
+    bulk, run = moving(user, login_as, app)
+    assert run_one_job() == "change_calendar"
+    db.session.refresh(run)
+    assert (run.status, run.deleted) == (RunStatus.RUNNING, 4)  # the first slice: 4 copies removed
+    assert len(live(google, CALENDAR)) == 8
+    edited.title = "Edited while a big move runs"
+    db.session.commit()
+    assert run_one_job() == "push_changes"  # before the move's next slice
+    assert live(google, "sam@example.com")[0]["summary"] == "Edited while a big move runs"
+    run_jobs(app)
+    db.session.refresh(run)
+    assert (run.status, run.deleted, run.created) == (RunStatus.SUCCEEDED, 12, 12)
+    assert run.message.startswith("Moved to Moved: 12 removed from the old calendar, 12 in the new one.")
+    connection = db.session.get(CalendarConnection, run.connection_id)
+    assert live(google, CALENDAR) == [] and len(live(google, connection.calendar_id)) == len(bulk)
+
+
+def test_the_users_own_edit_waits_for_their_move_and_lands_in_the_new_calendar_only(
+        sliced, user, login_as, google, app):
+    bulk, run = moving(user, login_as, app)
+    assert run_one_job() == "change_calendar"
+    bulk[0].title = "Edited during my own move"  # its copy has already left the old calendar
+    db.session.commit()
+    assert run_one_job() == "push_changes"  # it waits for the move...
+    assert len(live(google, CALENDAR)) == len(bulk) - 4  # ...rather than put a copy back into the old calendar
+    run_jobs(app)
+    connection = db.session.get(CalendarConnection, run.connection_id)
+    assert live(google, CALENDAR) == []
+    titles = [e["summary"] for e in live(google, connection.calendar_id)]
+    assert len(titles) == len(bulk) and "Edited during my own move" in titles
+
+
+@pytest.mark.parametrize("slices_before_death", [1, 4])  # dies while removing; dies while pushing
+def test_a_move_whose_worker_died_is_resumed_to_the_same_calendar(
+        sliced, user, login_as, google, app, slices_before_death):
+    from jobs.sync import recover_runs
+
+    bulk, run = moving(user, login_as, app)
+    for _ in range(slices_before_death):
+        run_one_job()
+    get_queue(BULK).empty()  # its next slice is lost with the worker: the run is "running", nobody runs it
+    get_redis().delete(*get_redis().keys("*run-continues*"))
+    assert recover_runs() == 1
+    db.session.refresh(run)
+    assert run.status == RunStatus.INTERRUPTED
+    run_jobs(app)
+    resumed = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.CHANGE_CALENDAR, SyncRun.id > run.id))
+    assert resumed.status == RunStatus.SUCCEEDED and resumed.calendar_summary == "Moved"
+    connection = db.session.get(CalendarConnection, run.connection_id)
+    assert connection.calendar_summary == "Moved" and live(google, CALENDAR) == []
+    assert sorted(e["summary"] for e in live(google, connection.calendar_id)) == sorted(t.title for t in bulk)
+
+
+def test_a_move_whose_job_was_lost_before_it_started_is_queued_again_with_its_calendar(user, login_as, google, app):
+    from jobs.sync import STALE_QUEUED, recover_runs
+
+    bulk, run = moving(user, login_as, app, items=3)
+    get_queue(BULK).empty()  # Redis lost the job (a restart without persistence)
+    run.queued_at = utcnow() - STALE_QUEUED - timedelta(seconds=1)
+    db.session.commit()
+    recover_runs()
+    run_jobs(app)
+    db.session.refresh(run)
+    connection = db.session.get(CalendarConnection, run.connection_id)
+    assert run.status == RunStatus.SUCCEEDED and connection.calendar_summary == "Moved"
+    assert len(live(google, connection.calendar_id)) == 3 and live(google, CALENDAR) == []
+
+
+def test_delete_with_removal_runs_in_slices_then_deletes_the_connection(sliced, user, login_as, google, app):
+    make_items(user, tasks=10)
+    client = login_as(user)
+    sign_in_with_google(client)
+    post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
+    run_jobs(app)
+    post_form(client, "/integrations/two-way/delete", {"events": "remove"}, page="/integrations/")
+    assert run_one_job() == "remove_events_and_delete"
+    run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.REMOVE_EVENTS))
+    assert (run.status, run.deleted) == (RunStatus.RUNNING, 4) and len(live(google, CALENDAR)) == 6
+    assert db.session.get(CalendarConnection, run.connection_id) is not None  # not before the last copy is gone
+    run_jobs(app)
+    assert live(google, CALENDAR) == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CalendarConnection)) == 0

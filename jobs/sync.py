@@ -157,7 +157,8 @@ def _unless_continuing(stopped: push.Stopped | None) -> push.Stopped | None:
 def _in_instalments(connection: CalendarConnection, run: SyncRun) -> str:
     """The day's creation ceiling is reached: the rest follows in daily instalments. Returns the words for it."""
     at = next_instalment_at()
-    _resume_push_existing_at(connection, run, at)
+    get_queue(BULK).enqueue_at(at, resume_push_existing, connection.id,
+                               run.items_since.isoformat() if run.items_since else None, **JOB_OPTIONS)
     return instalments_message(connection, run.total - run.done, at)
 
 
@@ -264,16 +265,20 @@ def _tracked(run: SyncRun, connection: CalendarConnection, body: Body) -> None:
 
 
 def _resume_after_pause(connection: CalendarConnection, run: SyncRun) -> None:
-    """The writes continue by themselves when Google's use limit has passed; the outbox kept every change."""
-    if run.kind is RunKind.PUSH_EXISTING:
-        _resume_push_existing_at(connection, run, connection.writes_paused_until)
+    """The writes continue by themselves when Google's use limit has passed: the outbox kept every change, and
+    a bulk run (a push, a move, a removal) is asked for again as it was."""
+    if run.kind in BULK_BODIES:
+        get_queue(BULK).enqueue_at(connection.writes_paused_until, resume_run, run.id, **JOB_OPTIONS)
     else:
         get_queue(INTERACTIVE).enqueue_at(connection.writes_paused_until, push_changes, connection.id, **JOB_OPTIONS)
 
 
-def _resume_push_existing_at(connection: CalendarConnection, run: SyncRun, at: datetime) -> None:
-    get_queue(BULK).enqueue_at(at, resume_push_existing, connection.id,
-                               run.items_since.isoformat() if run.items_since else None, **JOB_OPTIONS)
+def resume_run(run_id: int) -> None:
+    """A bulk run that Google's use limit stopped, the same again once the limit has passed."""
+    with app_context():
+        run = db.session.get(SyncRun, run_id)
+        if run is not None:
+            _resume(run)
 
 
 # -- jobs started by changes: coalesced per connection; the run is created once the lock is held ------------

@@ -152,6 +152,30 @@ def test_a_refused_watch_falls_back_to_polling_and_sync_now_still_succeeds(conne
     assert "Live updates are off" not in card(login_as, user)
 
 
+def test_a_move_stopped_by_a_use_limit_goes_on_by_itself_when_the_limit_has_passed(connect, user, google, app,
+                                                                                   login_as):
+    make_items(user, tasks=3)
+    connection = connect()
+    google.add_fault(status=403, reason="quotaExceeded", match="events.insert", fraction=1.0)
+    post_form(login_as(user), "/integrations/two-way/calendar",
+              {"calendar_id": "__new__", "new_calendar_name": "Moved"}, page="/integrations/?change=two-way")
+    run_jobs(app)
+    stopped = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == "change_calendar"))
+    db.session.refresh(connection)
+    assert stopped.status == "failed" and stopped.message.startswith(PAUSED)
+    assert connection.calendar_summary == "Moved" and live_events(google, connection.calendar_id) == []
+
+    google.clear_faults()
+    connection.writes_paused_until = utcnow() - timedelta(seconds=1)  # the hours have passed
+    db.session.commit()
+    (due,) = run_scheduled_jobs(app, "jobs.sync.resume_run")
+    assert abs((due - stopped.finished_at).total_seconds() - 3 * 3600) < 60
+    again = db.session.scalars(sa.select(SyncRun).where(SyncRun.kind == "change_calendar")
+                               .order_by(SyncRun.id.desc())).first()
+    assert again.id != stopped.id and again.status == "succeeded" and again.calendar_summary == "Moved"
+    assert len(live_events(google, connection.calendar_id)) == 3 and live_events(google) == []
+
+
 def test_push_existing_data_goes_in_daily_instalments_above_the_ceiling(google, user, login_as, app):
     app.config["PUSH_DAILY_CEILING"] = 5
     make_items(user, tasks=7, events=5)

@@ -292,13 +292,38 @@ def _items_for(stack: Stack, user_ids: list[int], per_user: int) -> dict[int, li
 def _push_existing(stack: Stack, connection_ids: list[int]) -> list[int]:
     from app.models import CalendarConnection, RunKind
     from app.sync.runs import new_run
+
+    return _enqueued(stack, [new_run(stack.db.session.get(CalendarConnection, c), RunKind.PUSH_EXISTING)
+                             for c in connection_ids])
+
+
+def _enqueued(stack: Stack, runs: list) -> list[int]:
     from jobs.sync import enqueue_run
 
-    runs = [new_run(stack.db.session.get(CalendarConnection, c), RunKind.PUSH_EXISTING) for c in connection_ids]
     stack.db.session.commit()
     for run in runs:
         enqueue_run(run)
     return [run.id for run in runs]
+
+
+def _move_everything(stack: Stack) -> list[int]:
+    """The bulk user's calendar move: a link for each of their items (as after their Push Existing Data; the
+    events themselves are not seeded, Google answers each delete 404, which counts as removed and costs the
+    same request), then a move of them all to a new calendar of theirs."""
+    from app.google import client_for
+    from app.models import ITEM_MODELS, CalendarConnection, EventLink, RunKind, utcnow
+    from app.sync.runs import new_run
+
+    connection = stack.db.session.get(CalendarConnection, stack.connection_id)
+    links = [{"company_id": connection.company_id, "connection_id": connection.id, "item_type": kind,
+              "item_id": item_id, "google_event_id": f"seeded{kind}{item_id}", "synced_at": utcnow()}
+             for kind, model in ITEM_MODELS.items()
+             for item_id in stack.db.session.scalars(model.of_participant(connection.user).with_only_columns(model.id))]
+    stack.db.session.execute(sa.insert(EventLink), links)
+    target = client_for(connection).create_calendar("Moved by the bench", "UTC")  # as the page does: budgeted
+    run = new_run(connection, RunKind.CHANGE_CALENDAR)
+    run.calendar_id, run.calendar_summary = target["id"], target["summary"]
+    return _enqueued(stack, [run])
 
 
 def _runs_finished(stack: Stack, run_ids: list[int]) -> bool:
@@ -325,9 +350,9 @@ def realtime(stack: Stack, ids: list[int], args: argparse.Namespace) -> dict:
         setup = _push_existing(stack, live)
         wait_until(lambda: _runs_finished(stack, setup), timeout=600, what="the live users' first push")
         by_user = {c.user_id: c for c in connections}
-        google = {c.user_id: _google_events_api(stack, c.google_email) for c in connections}
+        google = {c.user_id: _google_api(stack, c.google_email).events() for c in connections}
         stack.emulator.reset_counters()
-        bulk = _push_existing(stack, [stack.connection_id])
+        bulk = _move_everything(stack) if args.bulk == "move" else _push_existing(stack, [stack.connection_id])
         edits: dict[int, datetime] = {}
         changes: dict[int, datetime] = {}
         unused = {user_id: list(tasks) for user_id, tasks in owned.items()}
@@ -383,14 +408,14 @@ def _bulk_progress(stack: Stack, run_id: int) -> str:
     return f"{run.done}/{run.total}"
 
 
-def _google_events_api(stack: Stack, email: str):
-    """The Calendar API events resource as the Google user themself (edits made 'in Google')."""
+def _google_api(stack: Stack, email: str):
+    """The Calendar API as the Google user themself (edits made 'in Google')."""
     from google.oauth2.credentials import Credentials
     from googleapiclient.discovery import build
 
     token = stack.emulator.issue_token(email, CLIENT_ID, WRITE_SCOPE)
     return build("calendar", "v3", credentials=Credentials(token), static_discovery=True,
-                 client_options={"api_endpoint": stack.emulator.api_endpoint}).events()
+                 client_options={"api_endpoint": stack.emulator.api_endpoint})
 
 
 # -- 3. throughput ----------------------------------------------------------------------------------------------
@@ -481,7 +506,9 @@ def main(argv=None) -> None:
     parser.add_argument("--items-per-live-user", type=int, default=40)
     parser.add_argument("--edit-every", type=float, default=0.25, help="seconds between two edits")
     parser.add_argument("--change-every", type=float, default=2, help="seconds between two changes in Google")
-    parser.add_argument("--bulk-items", type=int, default=20000, help="the Push Existing Data running meanwhile")
+    parser.add_argument("--bulk-items", type=int, default=20000, help="the bulk run's items")
+    parser.add_argument("--bulk", choices=["push", "move"], default="push",
+                        help="the bulk run meanwhile: a Push Existing Data, or a calendar move (removal, then push)")
     parser.add_argument("--latency", type=int, default=20, help="ms the emulator waits per HTTP request")
     parser.add_argument("--scale", type=int, nargs="*", default=[], help="worker counts for the throughput table")
     parser.add_argument("--throughput-jobs", type=int, default=1000)

@@ -329,9 +329,6 @@ RUN_JOBS: dict[RunKind, Callable[..., None]] = {
     RunKind.PUSH_EXISTING: push_existing_data, RunKind.SYNC: sync_now,
     RunKind.CHANGE_CALENDAR: change_calendar, RunKind.REMOVE_EVENTS: remove_events_and_delete,
 }
-# A person waits for "Sync now"; the others move every item, so they never delay anyone's edits.
-RUN_QUEUES = {RunKind.PUSH_EXISTING: BULK, RunKind.SYNC: INTERACTIVE,
-              RunKind.CHANGE_CALENDAR: BULK, RunKind.REMOVE_EVENTS: BULK}
 
 
 def enqueue_run(run: SyncRun) -> bool:
@@ -340,7 +337,9 @@ def enqueue_run(run: SyncRun) -> bool:
     Without Redis the run ends "failed" in plain words instead of staying queued; the caller commits that.
     """
     try:
-        get_queue(RUN_QUEUES[run.kind]).enqueue(RUN_JOBS[run.kind], run.id, job_id=run_job_id(run.id), **JOB_OPTIONS)
+        # A person waits for "Sync now"; the others move every item, so they never delay anyone's edits.
+        get_queue(BULK if run.kind.is_bulk else INTERACTIVE).enqueue(RUN_JOBS[run.kind], run.id,
+                                                                     job_id=run_job_id(run.id), **JOB_OPTIONS)
     except RedisError:
         current_app.logger.exception("could not enqueue sync run %s", run.id)
         end_unstarted(run, RunStatus.FAILED, WORKERS_UNAVAILABLE)

@@ -27,6 +27,10 @@ RUN_KINDS = {
 # the history only, so they never take over the card, nor leave a finished bar where its steady state belongs.
 PROGRESS_KINDS = (RunKind.PUSH_EXISTING, RunKind.SYNC, RunKind.FULL_RESYNC, RunKind.CHANGE_CALENDAR,
                   RunKind.REMOVE_EVENTS)
+# What a bulk run is doing, said while the card's other actions wait for it.
+BULK_UNDER_WAY = {"push_existing": "Your portal items are still being pushed to Google",
+                  "change_calendar": "Your portal items are still moving to the new calendar",
+                  "remove_events": "Your portal events are still being removed from Google"}
 RUN_STATUSES = {"queued": "Waiting", "running": "In progress", "succeeded": "Done", "failed": "Failed",
                 "cancelled": "Cancelled", "interrupted": "Interrupted"}
 # (pattern in the technical text, what the user reads); the first match wins.

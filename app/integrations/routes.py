@@ -5,7 +5,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 
@@ -27,7 +27,7 @@ from ..models import (
 from ..sync.connections import connection_of, disconnect, forget_calendar, store_grant
 from ..sync.limits import paused_message
 from ..sync.push import count_pushable
-from ..sync.runs import new_run, request_sync
+from ..sync.runs import bulk_run_of, cancel_connection_runs, new_run, request_sync
 from . import bp
 from .forms import (
     NEW_CALENDAR,
@@ -37,7 +37,16 @@ from .forms import (
     DeleteConnectionForm,
     PushExistingDataForm,
 )
-from .health import active_runs, health_of, plain_words, run_counts, run_for_page, run_kind_label, run_status_label
+from .health import (
+    BULK_UNDER_WAY,
+    active_runs,
+    health_of,
+    plain_words,
+    run_counts,
+    run_for_page,
+    run_kind_label,
+    run_status_label,
+)
 from .signin import (
     HANDOFF_PATH,
     NONCES_KEY,
@@ -186,6 +195,8 @@ def push_existing(kind_slug: str):
     connection = own_connection(kind_from_url(kind_slug))
     if connection.status not in (ConnectionStatus.NEEDS_CALENDAR, ConnectionStatus.ACTIVE):
         abort(409, "This connection needs attention first: see its card on the Integrations page.")
+    if (busy := bulk_under_way(connection)) is not None:
+        return busy
     form = PushExistingDataForm()
     error = load_choices(form, connection)
     if error:  # Google could not be asked: not the user's fault, say it on the page
@@ -202,6 +213,16 @@ def push_existing(kind_slug: str):
     run = new_run(connection, RunKind.PUSH_EXISTING)
     run.items_since = window_start(form.since.data)
     start_run(run)
+    return redirect(url_for(".index"))
+
+
+def bulk_under_way(connection: CalendarConnection) -> Response | None:
+    """While a push, a move or a removal runs (hours, under Google's quota), another request of this kind would
+    only wait behind it: the card offers none, and a request that comes anyway is told so, not queued."""
+    run = bulk_run_of(connection.id)
+    if run is None:
+        return None
+    flash(f"{BULK_UNDER_WAY[run.kind]}; Sync now and the other actions are back when that has ended.", "info")
     return redirect(url_for(".index"))
 
 
@@ -244,6 +265,8 @@ def change_calendar(kind_slug: str):
     connection = own_connection(kind_from_url(kind_slug))
     if connection.status is not ConnectionStatus.ACTIVE:
         abort(409, "This connection needs attention first: see its card on the Integrations page.")
+    if (busy := bulk_under_way(connection)) is not None:
+        return busy
     form = ChangeCalendarForm()
     error = load_choices(form, connection)
     if error:
@@ -271,7 +294,10 @@ def change_calendar(kind_slug: str):
 @bp.post("/<kind_slug>/sync")
 @integrations_required
 def sync_now(kind_slug: str):
-    run = request_sync(own_connection(kind_from_url(kind_slug)))
+    connection = own_connection(kind_from_url(kind_slug))
+    if (busy := bulk_under_way(connection)) is not None:
+        return busy
+    run = request_sync(connection)
     if run is None:
         flash("Synchronization could not start: the connection needs attention (see the card).", "warning")
     else:
@@ -288,7 +314,9 @@ def delete(kind_slug: str):
     if not form.validate_on_submit():
         abort(400, "Choose whether to keep or remove the events already in Google.")
     if form.events.data == REMOVE_EVENTS and connection.can_sync:
-        # The copies leave Google in batches (with progress); the job then revokes and deletes as below.
+        # The copies leave Google in batches (with progress); the job then revokes and deletes as below. A push or
+        # a move under way stops here (its next slice finds its run ended) rather than keep the removal waiting.
+        cancel_connection_runs(connection.id, "Cancelled: the connection is being deleted.")
         run = new_run(connection, RunKind.REMOVE_EVENTS)
         if queue_run(run):
             flash(f"Removing your portal events from Google; then the {kind.label} Sync is deleted.", "info")

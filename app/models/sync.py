@@ -49,6 +49,12 @@ class RunKind(str, enum.Enum):
 
     __str__ = str.__str__  # pages and logs show the value, as before the enum
 
+    @property
+    def is_bulk(self) -> bool:
+        """Touches every item: runs in slices on the bulk queue, for hours under Google's quota, and while it
+        runs the connection takes no other request of its user (see `app.sync.runs.bulk_run_of`)."""
+        return self in (RunKind.PUSH_EXISTING, RunKind.CHANGE_CALENDAR, RunKind.REMOVE_EVENTS)
+
 
 class RunStatus(str, enum.Enum):
     """queued → running → succeeded | failed | cancelled | interrupted, set only by `app.sync.runs`."""

@@ -40,6 +40,9 @@
     bar.classList.add(run.status === "succeeded" ? "bg-success" : "bg-danger");
     box.id = "sync-finished";
     box.dataset.status = run.status;
+    const card = box.closest(".integration-card");  // the actions that waited for a bulk run are back
+    card.querySelectorAll("[data-actions]").forEach((actions) => actions.classList.remove("d-none"));
+    card.querySelectorAll("[data-actions-wait]").forEach((words) => words.classList.add("d-none"));
     if (box.dataset.reloadWhenDone === "yes") setTimeout(() => window.location.reload(), 1500);
   }
   poll();

@@ -118,6 +118,14 @@ def cancel_connection_runs(connection_id: int, message: str) -> None:
         .values(status=RunStatus.CANCELLED, finished_at=utcnow(), message=message))
 
 
+def bulk_run_of(connection_id: int) -> SyncRun | None:
+    """The connection's unfinished bulk run, if any: Sync now, another push or a move would only wait behind
+    it (for hours), so the card offers none of them and their requests are turned down meanwhile."""
+    return db.session.scalar(sa.select(SyncRun).where(
+        SyncRun.connection_id == connection_id, SyncRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)),
+        SyncRun.kind.in_([kind for kind in RunKind if kind.is_bulk])).limit(1))
+
+
 def running_runs(connection_id: int | None = None) -> Sequence[SyncRun]:
     query = sa.select(SyncRun).where(SyncRun.status == RunStatus.RUNNING, SyncRun.connection_id.is_not(None))
     if connection_id is not None:

@@ -1,5 +1,6 @@
 """Fleet scale: push first and poll rarely, sweeps that fan out per connection, interactive work first."""
 import random
+import re
 import time
 from collections import Counter
 from datetime import timedelta
@@ -418,5 +419,42 @@ def test_delete_with_removal_runs_in_slices_then_deletes_the_connection(sliced, 
     assert (run.status, run.deleted) == (RunStatus.RUNNING, 4) and len(live(google, CALENDAR)) == 6
     assert db.session.get(CalendarConnection, run.connection_id) is not None  # not before the last copy is gone
     run_jobs(app)
+    assert live(google, CALENDAR) == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CalendarConnection)) == 0
+
+
+def test_while_a_push_runs_its_card_offers_no_action_that_would_wait_behind_it(sliced, user, login_as, google, app):
+    """Sync now, another push or a move would wait for hours behind the push: the card hides them (they are back
+    at its end), and a request that comes anyway is told so and queued nowhere."""
+    make_items(user, tasks=12)
+    client = login_as(user)
+    sign_in_with_google(client)
+    post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
+    assert run_one_job() == "push_existing_data"
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert re.search(r'class="[^"]*card-actions d-none" data-actions>', page)
+    assert re.search(r'class="small text-muted mt-2 mb-0" id="two-way-actions-wait"', page)
+    runs_before = db.session.scalar(sa.select(sa.func.count()).select_from(SyncRun))
+    for url, fields in (("/integrations/two-way/sync", {}), ("/integrations/two-way/push", {"calendar_id": CALENDAR}),
+                        ("/integrations/two-way/calendar", {"calendar_id": "__new__", "new_calendar_name": "X"})):
+        response = post_form(client, url, fields, page="/integrations/", follow_redirects=True)
+        assert "Your portal items are still being pushed to Google" in response.get_data(as_text=True), url
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncRun)) == runs_before
+    run_jobs(app)
+    page = client.get("/integrations/").get_data(as_text=True)
+    assert re.search(r'class="[^"]*card-actions" data-actions>', page) and 'id="two-way-sync-now"' in page
+
+
+def test_delete_with_removal_during_a_push_stops_the_push_instead_of_waiting_for_it(
+        sliced, user, login_as, google, app):
+    make_items(user, tasks=12)
+    client = login_as(user)
+    sign_in_with_google(client)
+    post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
+    assert run_one_job() == "push_existing_data"  # 4 events in Google, the rest to come in slices
+    post_form(client, "/integrations/two-way/delete", {"events": "remove"}, page="/integrations/")
+    run_jobs(app)
+    push_run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.PUSH_EXISTING))
+    assert push_run.status == RunStatus.CANCELLED and push_run.done == 4
     assert live(google, CALENDAR) == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CalendarConnection)) == 0

@@ -1,6 +1,7 @@
-"""Two workers racing for one connection: Push Existing Data twice and Sync now twice, clicked at once.
-One job at a time holds the connection (never two runs "running" together), every run ends succeeded,
-and Google ends with exactly one event per item."""
+"""Two workers racing for one connection: Sync now twice and Push Existing Data again, clicked at once (the
+card offers nothing while a push runs, so the clicks come after the first one). One job at a time holds the
+connection (never two runs "running" together), every run ends succeeded, and Google ends with exactly one
+event per item."""
 import threading
 import time
 
@@ -21,9 +22,7 @@ def test_two_workers_race_for_one_connection(client_user, login_as, app, google,
     stack(workers=2)
     started = time.monotonic()
     client, _ = connect_and_push(client_user, login_as, app, items)
-    for path, data in (("sync", {}), ("push", {"calendar_id": CALENDAR}), ("sync", {})):
-        post_form(client, f"/integrations/two-way/{path}", data, page="/integrations/")
-
+    settled(timeout=240)
     most_running, stop = [0], threading.Event()
 
     def watch() -> None:  # samples the runs table from another connection while the workers race
@@ -38,6 +37,8 @@ def test_two_workers_race_for_one_connection(client_user, login_as, app, google,
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
+    for path, data in (("sync", {}), ("sync", {}), ("push", {"calendar_id": CALENDAR})):
+        post_form(client, f"/integrations/two-way/{path}", data, page="/integrations/")
     done_at = settled(timeout=240)
     stop.set()
     watcher.join(10)

@@ -164,6 +164,10 @@ class EmulatorServer:
     def add_fault(self, **rule: Any) -> dict:
         return self._post("faults", rule)
 
+    def faults(self) -> list[dict]:
+        """The fault rules, each with its `hits` so far."""
+        return self._get("faults")
+
     def clear_faults(self) -> dict:
         r = self.http.delete(self.base_url + "/_emulator/faults", timeout=30)
         r.raise_for_status()

@@ -137,7 +137,7 @@ def _move(client: CalendarClient, connection: CalendarConnection, run: SyncRun, 
 
 def _remove_events(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
                    after: push.Cursor | None) -> None:
-    _unless_continuing(relocate.remove_pushed_events(client, connection, run, after[1] if after else 0, SLICE_ITEMS))
+    _unless_continuing(relocate.remove_pushed_events(client, connection, run, after[1] if after else None, SLICE_ITEMS))
     run.message = (f"{run.deleted} event(s) removed from Google; the connection is deleted."
                    + (f" {run.failed} could not be removed." if run.failed else ""))
 

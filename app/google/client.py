@@ -6,6 +6,7 @@ import json
 import random
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -71,6 +72,7 @@ class CalendarClient:
     def __init__(self, connection: CalendarConnection, retry_base_seconds: float = 0.5):
         self.connection = connection
         self.retry_base = retry_base_seconds
+        self.patience: float | None = None  # see `waiting_at_most`
         config = current_app.config
         client_id, client_secret = client_credentials(connection.company)  # the client that obtained the grant
         self.credentials = Credentials(
@@ -98,18 +100,34 @@ class CalendarClient:
             self.connection.access_token_enc = encrypt(self.credentials.token)
             self.connection.token_expires_at = self.credentials.expiry
 
-    def _sleep_before_retry(self, attempt: int, retry_after: str | None) -> None:
+    @contextmanager
+    def waiting_at_most(self, seconds: float) -> Iterator[None]:
+        """Within the block, a rate-limit answer that asks for a longer wait raises RateLimited (its
+        `wait_seconds` say how long) instead of sleeping: a bulk slice then waits in the queue, not in a
+        worker that other people's edits are waiting for."""
+        before, self.patience = self.patience, seconds
+        try:
+            yield
+        finally:
+            self.patience = before
+
+    def _sleep_before_retry(self, attempt: int, retry_after: str | None, limited: RateLimited | None = None) -> None:
         delay = self.retry_base * (2 ** attempt) * random.uniform(0.5, 1.5)  # exponential backoff, jittered
         if retry_after and retry_after.strip().isdigit():
             delay = max(delay, float(retry_after))
-        time.sleep(min(delay, 60.0))
+        delay = min(delay, 60.0)
+        if limited is not None and self.patience is not None and delay > self.patience:
+            limited.wait_seconds = delay
+            raise limited
+        time.sleep(delay)
 
     def execute(self, request, cost: int = 1):
         """Run one request within the request budget, retrying rate limits and 5xx with backoff.
 
         `cost` is the number of Calendar calls the request carries (a batch's members). A rate-limit
         answer that still arrives (another app on the same project, a clock edge) is waited out honouring
-        Retry-After, and does not use up the attempts kept for real failures.
+        Retry-After (within `waiting_at_most`, only a short one), and does not use up the attempts kept for
+        real failures.
         """
         failures = limited = 0
         while True:
@@ -134,7 +152,7 @@ class CalendarClient:
                 _log_rate_limit(self.connection, error, retry_after)
                 if limited >= RATE_LIMIT_ROUNDS:
                     raise error
-                self._sleep_before_retry(limited - 1, retry_after)
+                self._sleep_before_retry(limited - 1, retry_after, error)
             else:
                 failures += 1
                 if failures >= MAX_ATTEMPTS:
@@ -146,7 +164,8 @@ class CalendarClient:
 
         Every call is a write, so a paused connection (Google's use limits) sends nothing, and a use-limit
         answer stops the whole operation (UsageLimited): the caller's transaction rolls back and the items
-        stay queued. Calls still rate-limited after every wait raise RateLimited for the same reason.
+        stay queued. Calls still rate-limited after every wait, or asked to wait longer than `waiting_at_most`
+        allows, raise RateLimited for the same reason.
         """
         if self.connection.writes_paused:
             raise UsageLimited("Calendar usage limits exceeded.", 403, "quotaExceeded")
@@ -157,6 +176,7 @@ class CalendarClient:
         while pending:
             retry: list[tuple[int, BatchCall]] = []
             retry_after: str | None = None
+            limited: RateLimited | None = None
             for start in range(0, len(pending), size):
                 chunk = pending[start:start + size]
                 outcome = self._run_batch(calendar_id, chunk)
@@ -167,11 +187,13 @@ class CalendarClient:
                     if error is not None and _retry_call(tries, index, error):
                         retry.append((index, call))
                         retry_after = after or retry_after
+                        limited = error if isinstance(error, RateLimited) else limited
                     else:
                         results[index] = BatchResult(call, response, error)
             pending = retry
             if retry:
-                self._sleep_before_retry(max(tries[i, True] + tries[i, False] for i, _ in retry) - 1, retry_after)
+                self._sleep_before_retry(max(tries[i, True] + tries[i, False] for i, _ in retry) - 1, retry_after,
+                                         limited)
         return [results[i] for i in range(len(calls))]
 
     def _run_batch(self, calendar_id: str, chunk: list[tuple[int, BatchCall]]) -> dict:

@@ -30,6 +30,8 @@ class PermanentError(GoogleError):
 class RateLimited(GoogleError):
     """403 `rateLimitExceeded`/`userRateLimitExceeded` or 429: the per-minute quota; wait and send again."""
 
+    wait_seconds: float = 0  # how long to wait before sending again, when the client left the waiting to its caller
+
 
 class UsageLimited(GoogleError):
     """403 `quotaExceeded` ("Calendar usage limits exceeded."): the calendar is read-only for hours.

@@ -1,15 +1,16 @@
 """Portal → Google: batched, idempotent upserts and deletes for one connection."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app
 
 from ..extensions import db
-from ..google import GoogleError
+from ..google import GoogleError, RateLimited
 from ..google.budget import creations_today
 from ..google.client import BATCH_LIMIT, BatchCall, CalendarClient
 from ..models import (
@@ -257,7 +258,8 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
 
     With a `limit` it is a slice (a 100,000-item push runs as short slices, so workers take other people's
     edits in between, see `jobs.sync`): it stops after `limit` items, or as soon as Google's per-minute
-    quota has no room for a batch, so the next slice waits for the quota in the queue and not in a worker.
+    quota has no room for a batch (by our budget, or by Google's answer: `in_chunk`), so the next slice waits
+    for the quota in the queue and not in a worker.
     It always stops at the day's creation ceiling (the rest follows in daily instalments). The first slice
     counts the items, one COUNT per kind; every chunk then seeks by id, so no slice loads more than its own
     items however many there are.
@@ -280,8 +282,14 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
                                        .where(model.id > last_id).limit(size)
                                        .options(*model.with_participants())).all()
             if chunk:
-                upsert_items(client, connection, chunk, run, retry)
-                db.session.commit()  # clean objects leave the (weak-referencing) identity map once dropped
+                failed_for_now: Retry = {}
+                stopped = in_chunk(client, (kind, last_id), limit is not None,
+                                   partial(upsert_items, client, connection, chunk, run, failed_for_now))
+                if stopped is not None:
+                    keep_queued(connection, retry)
+                    db.session.commit()
+                    return stopped
+                retry.update(failed_for_now)
                 last_id = chunk[-1].id
                 left = None if left is None else left - len(chunk)
             if len(chunk) < size:
@@ -316,6 +324,28 @@ def within_quota(client: CalendarClient, at: Cursor, size: int) -> int | Stopped
     if wait <= WAIT_IN_WORKER_SECONDS:
         return batch  # one batch, after a short wait in `take`
     return free or Stopped(at, wait_seconds=wait)  # what fits now, then the queue
+
+
+def in_chunk(client: CalendarClient, at: Cursor, sliced: bool, work: Callable[[], None]) -> Stopped | None:
+    """One chunk of a bulk run, committed (clean objects then leave the weak-referencing identity map).
+
+    In a slice, a rate-limit answer that still arrives (another app on the project, a clock edge: our budget
+    makes it rare) and asks for more than a short wait rolls the chunk back and stops the slice at `at`, so the
+    wait is taken in the queue and not in a worker others wait for. What the chunk did at Google is found
+    again by the next slice: an insert answers 409 and becomes a patch, a delete answers 404.
+    """
+    if not sliced:
+        work()
+        db.session.commit()
+        return None
+    try:
+        with client.waiting_at_most(WAIT_IN_WORKER_SECONDS):
+            work()
+    except RateLimited as limited:
+        db.session.rollback()
+        return Stopped(at, wait_seconds=limited.wait_seconds)
+    db.session.commit()
+    return None
 
 
 def push_pending(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:

@@ -6,12 +6,14 @@ each, so the Integrations page shows the bar moving. Like Push Existing Data, bo
 """
 from __future__ import annotations
 
+from functools import partial
+
 import sqlalchemy as sa
 
 from ..extensions import db
 from ..google.client import CalendarClient
 from ..models import CalendarConnection, EventLink, GoogleEvent, SyncRun
-from .push import Cursor, Stopped, delete_events, push_existing_data, within_quota
+from .push import Cursor, Stopped, delete_events, in_chunk, push_existing_data, within_quota
 from .watch import stop_channel
 
 CHUNK = 200  # links deleted per round: four batches of 50 between two progress commits
@@ -19,17 +21,18 @@ REMOVAL = "removal"  # a cursor's kind while the old copies are removed: (REMOVA
 
 
 def remove_pushed_events(client: CalendarClient, connection: CalendarConnection, run: SyncRun,
-                         after: int = 0, limit: int | None = None) -> Stopped | None:
+                         after: int | None = None, limit: int | None = None) -> Stopped | None:
     """Delete every Google copy this connection made, from its current calendar, by link id; failures are
     counted. Returns where it stopped, or None once every copy was tried.
 
     With a `limit` it is a slice: it stops after `limit` copies, or as soon as Google's per-minute quota has
     no room for a batch. Links whose delete failed stay, and the cursor passes them: no slice retries them.
+    The first slice (no `after`, not even the 0 of a slice that stopped before its first chunk) counts them.
     """
-    if not after:
+    if after is None:
         run.total += db.session.scalar(sa.select(sa.func.count()).where(EventLink.connection_id == connection.id))
         db.session.commit()
-    left, last_id = limit, after
+    left, last_id = limit, after or 0
     while True:
         if left == 0:
             return Stopped((REMOVAL, last_id))
@@ -41,9 +44,11 @@ def remove_pushed_events(client: CalendarClient, connection: CalendarConnection,
             .order_by(EventLink.id).limit(size)).all()
         if not links:
             return None
+        stopped = in_chunk(client, (REMOVAL, last_id), limit is not None,
+                           partial(delete_events, client, connection, links, run))
+        if stopped is not None:
+            return stopped
         last_id = links[-1].id
-        delete_events(client, connection, links, run)
-        db.session.commit()
         left = None if left is None else left - len(links)
 
 
@@ -56,7 +61,7 @@ def move_to_calendar(client: CalendarClient, connection: CalendarConnection, run
     died never removes the copies it already put in the new calendar.
     """
     if connection.calendar_id != run.calendar_id:
-        stopped = remove_pushed_events(client, connection, run, after[1] if after else 0, limit)
+        stopped = remove_pushed_events(client, connection, run, after[1] if after else None, limit)
         if stopped is not None:
             return stopped
         _switch_calendar(client, connection, run.calendar_id, run.calendar_summary)

@@ -278,15 +278,50 @@ def test_a_slice_waits_for_googles_quota_in_the_queue_not_in_a_worker(user, logi
     (job_id,) = registry.get_job_ids()
     assert Job.fetch(job_id, connection=get_redis()).func_name == "jobs.sync.continue_bulk_run"
     assert registry.get_scheduled_time(job_id).timestamp() - time.time() > 2  # when the quota has room again
-    while not run.finished:  # the scheduler's part: each continuation when it is due
+    run_continuations(app, run)
+    assert (run.status, run.created) == (RunStatus.SUCCEEDED, 30)
+    assert google.counters()["rate_limited"] == 0
+
+
+def run_continuations(app, run: SyncRun, when_due: bool = True) -> None:
+    """The scheduler's part, until the run ends: each of its continuations when it is due (or at once)."""
+    registry = get_queue(BULK).scheduled_job_registry
+    while not run.finished:
         for job_id in registry.get_job_ids():
-            time.sleep(max(0.0, registry.get_scheduled_time(job_id).timestamp() - time.time()))
+            if when_due:
+                time.sleep(max(0.0, registry.get_scheduled_time(job_id).timestamp() - time.time()))
             registry.remove(job_id)
             get_queue(BULK).enqueue_job(Job.fetch(job_id, connection=get_redis()))
         run_jobs(app)
         db.session.refresh(run)
-    assert (run.status, run.created) == (RunStatus.SUCCEEDED, 30)
-    assert google.counters()["rate_limited"] == 0
+
+
+@pytest.mark.parametrize("refused", ["insert", "delete"])  # a push's inserts; a move's removals
+def test_a_rate_limit_answer_google_still_gives_in_a_slice_is_waited_out_in_the_queue(
+        sliced, user, login_as, google, app, refused):
+    """Our budget keeps Google's quota, but another app on the same project can use it up: Google's "wait 30 s"
+    is taken in the queue (the slice's chunk rolled back), not in a worker, and the run still ends exact."""
+    if refused == "insert":
+        bulk = make_items(user, tasks=12)
+        client = login_as(user)
+        sign_in_with_google(client)
+        post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
+        run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.PUSH_EXISTING))
+    else:
+        bulk, run = moving(user, login_as, app)
+    google.add_fault(status=429, count=1, retry_after=30, match=refused)
+    began = time.monotonic()
+    run_jobs(app)
+    assert time.monotonic() - began < 15  # not the 30 s Google asked for
+    db.session.refresh(run)
+    assert run.status == RunStatus.RUNNING and google.faults()[0]["hits"] == 1
+    registry = get_queue(BULK).scheduled_job_registry
+    (job_id,) = registry.get_job_ids()
+    assert registry.get_scheduled_time(job_id).timestamp() - time.time() > 20  # when Google said
+    run_continuations(app, run, when_due=False)
+    connection = db.session.get(CalendarConnection, run.connection_id)
+    assert (run.status, run.failed, run.done) == (RunStatus.SUCCEEDED, 0, run.total)
+    assert sorted(e["summary"] for e in live(google, connection.calendar_id)) == sorted(t.title for t in bulk)
 
 
 def test_the_users_own_edits_reach_google_between_the_slices_of_their_push_and_its_card_keeps_its_progress(

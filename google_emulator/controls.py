@@ -67,7 +67,7 @@ class Controls:
             raise ValueError("reason must be rateLimitExceeded, userRateLimitExceeded or quotaExceeded")
         r = {"status": status, "reason": rule.get("reason"), "retry_after": rule.get("retry_after"),
              "remaining": rule.get("count", rule.get("times")), "fraction": rule.get("fraction"),
-             "match": rule.get("match"), "hits": 0}
+             "match": rule.get("match"), "after": int(rule.get("after") or 0), "hits": 0}
         if r["remaining"] is None and r["fraction"] is None:
             r["remaining"] = 1
         with self.lock:
@@ -82,6 +82,9 @@ class Controls:
         with self.lock:
             for r in self.faults:
                 if r["match"] and r["match"] not in label:
+                    continue
+                if r["after"] > 0:  # the first `after` matching calls go through
+                    r["after"] -= 1
                     continue
                 if r["remaining"] is not None:
                     if r["remaining"] <= 0:

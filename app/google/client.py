@@ -100,6 +100,12 @@ class CalendarClient:
             self.connection.access_token_enc = encrypt(self.credentials.token)
             self.connection.token_expires_at = self.credentials.expiry
 
+    def keep_refreshed_token(self) -> None:
+        """After the caller's transaction rolled back: a token refreshed meanwhile goes on the connection again
+        (else the next job refreshes it once more)."""
+        self._seen_token = decrypt(self.connection.access_token_enc)
+        self._store_refreshed_token()
+
     @contextmanager
     def waiting_at_most(self, seconds: float) -> Iterator[None]:
         """Within the block, a rate-limit answer that asks for a longer wait raises RateLimited (its

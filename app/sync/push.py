@@ -160,6 +160,8 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
             try:
                 event = client.get_event(connection.calendar_id, result.call.event_id)
             except GoogleError as exc:
+                if isinstance(exc, RateLimited) and exc.wait_seconds:
+                    raise  # Google asks a slice to wait (`in_chunk`): not this item's failure
                 _google_refused(connection, run, upsert, exc, retry)
                 run.done += 1
                 continue
@@ -315,12 +317,14 @@ def _chunk_size(client: CalendarClient, at: Cursor, left: int | None, sliced: bo
 
 
 def within_quota(client: CalendarClient, at: Cursor, size: int) -> int | Stopped:
-    """How many of `size` calls a slice makes now: what Google's per-minute quota has room for (one batch
-    after a short wait at most), or where the slice stops so the next one waits for the quota in the queue."""
+    """How many of `size` calls a slice's next chunk makes: one batch, if Google's per-minute quota has room for
+    it (after a short wait at most), else what fits, or where the slice stops so the next one waits for the
+    quota in the queue. One batch a chunk: each is committed before the next is sent, so a rate-limit answer
+    Google still gives rolls back no more than one batch (`in_chunk`), and a slice always gets somewhere."""
     batch = min(size, BATCH_LIMIT, client.budget.limits.largest_cost)
     free, wait = client.budget.room(batch)
     if free >= batch:
-        return min(size, free)
+        return batch
     if wait <= WAIT_IN_WORKER_SECONDS:
         return batch  # one batch, after a short wait in `take`
     return free or Stopped(at, wait_seconds=wait)  # what fits now, then the queue
@@ -343,6 +347,7 @@ def in_chunk(client: CalendarClient, at: Cursor, sliced: bool, work: Callable[[]
             work()
     except RateLimited as limited:
         db.session.rollback()
+        client.keep_refreshed_token()
         return Stopped(at, wait_seconds=limited.wait_seconds)
     db.session.commit()
     return None

@@ -16,7 +16,7 @@ from ..models import CalendarConnection, EventLink, GoogleEvent, SyncRun
 from .push import Cursor, Stopped, delete_events, in_chunk, push_existing_data, within_quota
 from .watch import stop_channel
 
-CHUNK = 200  # links deleted per round: four batches of 50 between two progress commits
+CHUNK = 200  # links deleted per round, unsliced: four batches of 50 between two progress commits (a slice: one)
 REMOVAL = "removal"  # a cursor's kind while the old copies are removed: (REMOVAL, last link id done)
 
 

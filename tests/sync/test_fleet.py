@@ -14,6 +14,7 @@ from app.models import (
     CalendarConnection,
     ConnectionKind,
     ConnectionStatus,
+    EventLink,
     PendingPush,
     Role,
     RunKind,
@@ -296,25 +297,31 @@ def run_continuations(app, run: SyncRun, when_due: bool = True) -> None:
         db.session.refresh(run)
 
 
-@pytest.mark.parametrize("refused", ["insert", "delete"])  # a push's inserts; a move's removals
+# A push's 61st insert, in its second batch of 50; a move's fourth delete, after a chunk of three in the same slice.
+@pytest.mark.parametrize(("refused", "done_before"), [("insert", 50), ("delete", 3)])
 def test_a_rate_limit_answer_google_still_gives_in_a_slice_is_waited_out_in_the_queue(
-        sliced, user, login_as, google, app, refused):
+        request, user, login_as, google, app, refused, done_before):
     """Our budget keeps Google's quota, but another app on the same project can use it up: Google's "wait 30 s"
-    is taken in the queue (the slice's chunk rolled back), not in a worker, and the run still ends exact."""
+    is taken in the queue (the refused batch rolled back, the ones before it kept), not in a worker, and the
+    run still ends exact."""
     if refused == "insert":
-        bulk = make_items(user, tasks=12)
+        bulk = make_items(user, tasks=120)  # slices of 500: one slice, if Google did not interrupt it
         client = login_as(user)
         sign_in_with_google(client)
         post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
         run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.PUSH_EXISTING))
+        fault = {"match": "insert", "after": 60}
     else:
+        request.getfixturevalue("sliced")
         bulk, run = moving(user, login_as, app)
-    google.add_fault(status=429, count=1, retry_after=30, match=refused)
+        fourth = sa.select(EventLink.google_event_id).where(EventLink.item_id == bulk[3].id)
+        fault = {"match": db.session.scalar(fourth)}  # its delete's address holds its id
+    google.add_fault(status=429, count=1, retry_after=30, **fault)
     began = time.monotonic()
     run_jobs(app)
     assert time.monotonic() - began < 15  # not the 30 s Google asked for
     db.session.refresh(run)
-    assert run.status == RunStatus.RUNNING and google.faults()[0]["hits"] == 1
+    assert (run.status, run.done, run.failed) == (RunStatus.RUNNING, done_before, 0)
     registry = get_queue(BULK).scheduled_job_registry
     (job_id,) = registry.get_job_ids()
     assert registry.get_scheduled_time(job_id).timestamp() - time.time() > 20  # when Google said
@@ -322,6 +329,7 @@ def test_a_rate_limit_answer_google_still_gives_in_a_slice_is_waited_out_in_the_
     connection = db.session.get(CalendarConnection, run.connection_id)
     assert (run.status, run.failed, run.done) == (RunStatus.SUCCEEDED, 0, run.total)
     assert sorted(e["summary"] for e in live(google, connection.calendar_id)) == sorted(t.title for t in bulk)
+    assert google.faults()[0]["hits"] == 1  # the answer did come
 
 
 def test_the_users_own_edits_reach_google_between_the_slices_of_their_push_and_its_card_keeps_its_progress(

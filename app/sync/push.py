@@ -272,8 +272,11 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
     left = limit
     retry: Retry = {}
     kinds = list(ITEM_MODELS)
-    for kind in kinds[kinds.index(after[0]) if after else 0:]:
+    batch = min(CHUNK, BATCH_LIMIT, client.budget.limits.largest_cost)
+    for n, kind in enumerate(kinds[kinds.index(after[0]) if after else 0:]):
         model, last_id = ITEM_MODELS[kind], after[1] if after and after[0] == kind else 0
+        if n and left:  # a kind ends with a short batch: the slice's rest is cut to whole batches, or the next
+            left -= left % batch  # slice's start would add a second short one in this kind (⌈N/50⌉ requests)
         while True:
             size = _chunk_size(client, (kind, last_id), left, sliced=limit is not None)
             if isinstance(size, Stopped):

@@ -332,6 +332,23 @@ def test_a_rate_limit_answer_google_still_gives_in_a_slice_is_waited_out_in_the_
     assert google.faults()[0]["hits"] == 1  # the answer did come
 
 
+def test_a_slice_that_crosses_item_kinds_cuts_no_batch_short(user, login_as, google, app, monkeypatch):
+    """Each kind ends with its one short batch; a slice's end falls between whole batches, so a push costs
+    ⌈N/50⌉ per kind however the slices fall."""
+    from jobs import sync
+
+    monkeypatch.setattr(sync, "SLICE_ITEMS", 100)
+    make_items(user, tasks=70, events=100)  # the first slice: 70 tasks, then 30 events unless cut to 0
+    client = login_as(user)
+    sign_in_with_google(client)
+    post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
+    google.reset_counters()
+    run_jobs(app)
+    run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.PUSH_EXISTING))
+    assert (run.status, run.created) == (RunStatus.SUCCEEDED, 170)
+    assert google.counters()["batch_requests"] == 2 + 2  # not 50 + 20 tasks, 30 + 50 + 20 events
+
+
 def test_the_users_own_edits_reach_google_between_the_slices_of_their_push_and_its_card_keeps_its_progress(
         sliced, user, login_as, google, app):
     bulk = make_items(user, tasks=12)

@@ -72,7 +72,7 @@ class CalendarClient:
     def __init__(self, connection: CalendarConnection, retry_base_seconds: float = 0.5):
         self.connection = connection
         self.retry_base = retry_base_seconds
-        self.patience: float | None = None  # see `waiting_at_most`
+        self._patience: float | None = None  # see `waiting_at_most`
         config = current_app.config
         client_id, client_secret = client_credentials(connection.company)  # the client that obtained the grant
         self.credentials = Credentials(
@@ -106,23 +106,28 @@ class CalendarClient:
         self._seen_token = decrypt(self.connection.access_token_enc)
         self._store_refreshed_token()
 
+    @property
+    def batch_size(self) -> int:
+        """Calls per batch request: Google's advice, and never more than a budget window holds."""
+        return min(BATCH_LIMIT, self.budget.limits.largest_cost)
+
     @contextmanager
     def waiting_at_most(self, seconds: float) -> Iterator[None]:
         """Within the block, a rate-limit answer that asks for a longer wait raises RateLimited (its
         `wait_seconds` say how long) instead of sleeping: a bulk slice then waits in the queue, not in a
         worker that other people's edits are waiting for."""
-        before, self.patience = self.patience, seconds
+        before, self._patience = self._patience, seconds
         try:
             yield
         finally:
-            self.patience = before
+            self._patience = before
 
     def _sleep_before_retry(self, attempt: int, retry_after: str | None, limited: RateLimited | None = None) -> None:
         delay = self.retry_base * (2 ** attempt) * random.uniform(0.5, 1.5)  # exponential backoff, jittered
         if retry_after and retry_after.strip().isdigit():
             delay = max(delay, float(retry_after))
         delay = min(delay, 60.0)
-        if limited is not None and self.patience is not None and delay > self.patience:
+        if limited is not None and self._patience is not None and delay > self._patience:
             limited.wait_seconds = delay
             raise limited
         time.sleep(delay)
@@ -175,7 +180,7 @@ class CalendarClient:
         """
         if self.connection.writes_paused:
             raise UsageLimited("Calendar usage limits exceeded.", 403, "quotaExceeded")
-        size = min(BATCH_LIMIT, self.budget.limits.largest_cost)
+        size = self.batch_size
         results: dict[int, BatchResult] = {}
         tries: collections.Counter = collections.Counter()  # (index, rate-limited?) → answers so far
         pending = list(enumerate(calls))

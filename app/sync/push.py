@@ -12,7 +12,7 @@ from flask import current_app
 from ..extensions import db
 from ..google import GoogleError, RateLimited
 from ..google.budget import creations_today
-from ..google.client import BATCH_LIMIT, BatchCall, CalendarClient
+from ..google.client import BatchCall, CalendarClient
 from ..models import (
     ITEM_MODELS,
     CalendarConnection,
@@ -272,7 +272,7 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
     left = limit
     retry: Retry = {}
     kinds = list(ITEM_MODELS)
-    batch = min(CHUNK, BATCH_LIMIT, client.budget.limits.largest_cost)
+    batch = min(CHUNK, client.batch_size)
     for n, kind in enumerate(kinds[kinds.index(after[0]) if after else 0:]):
         model, last_id = ITEM_MODELS[kind], after[1] if after and after[0] == kind else 0
         if n and left:  # a kind ends with a short batch: the slice's rest is cut to whole batches, or the next
@@ -280,9 +280,7 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
         while True:
             size = _chunk_size(client, (kind, last_id), left, sliced=limit is not None)
             if isinstance(size, Stopped):
-                keep_queued(connection, retry)  # what failed so far is retried, not forgotten till the next slice
-                db.session.commit()
-                return size
+                return _stopped(connection, retry, size)
             chunk = db.session.scalars(pushable_items(connection.user, model, run.items_since)
                                        .where(model.id > last_id).limit(size)
                                        .options(*model.with_participants())).all()
@@ -291,9 +289,7 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
                 stopped = in_chunk(client, (kind, last_id), limit is not None,
                                    partial(upsert_items, client, connection, chunk, run, failed_for_now))
                 if stopped is not None:
-                    keep_queued(connection, retry)
-                    db.session.commit()
-                    return stopped
+                    return _stopped(connection, retry, stopped)
                 retry.update(failed_for_now)
                 last_id = chunk[-1].id
                 left = None if left is None else left - len(chunk)
@@ -305,6 +301,12 @@ def push_existing_data(client: CalendarClient, connection: CalendarConnection, r
     keep_queued(connection, retry)
     db.session.commit()
     return None
+
+
+def _stopped(connection: CalendarConnection, retry: Retry, stopped: Stopped) -> Stopped:
+    keep_queued(connection, retry)  # what failed so far is retried, not forgotten till the next slice
+    db.session.commit()
+    return stopped
 
 
 def _chunk_size(client: CalendarClient, at: Cursor, left: int | None, sliced: bool) -> int | Stopped:
@@ -324,7 +326,7 @@ def within_quota(client: CalendarClient, at: Cursor, size: int) -> int | Stopped
     it (after a short wait at most), else what fits, or where the slice stops so the next one waits for the
     quota in the queue. One batch a chunk: each is committed before the next is sent, so a rate-limit answer
     Google still gives rolls back no more than one batch (`in_chunk`), and a slice always gets somewhere."""
-    batch = min(size, BATCH_LIMIT, client.budget.limits.largest_cost)
+    batch = min(size, client.batch_size)
     free, wait = client.budget.room(batch)
     if free >= batch:
         return batch

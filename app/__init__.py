@@ -24,6 +24,7 @@ def create_app(config: type[Config] | None = None, *, broker_only: bool = False,
         os.makedirs(os.path.dirname(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///"):]), exist_ok=True)
 
     register_extensions(app)
+    register_sync_hooks()
     register_blueprints(app, broker_only)
     register_errorhandlers(app)
     register_commands(app)
@@ -48,7 +49,17 @@ def register_extensions(app: Flask) -> None:
     init_queues(app)
     init_oauth(app)
 
-    from .sync import outbox  # noqa: F401  (its session hooks queue a push for every committed item change)
+
+def register_sync_hooks() -> None:
+    """Every committed item change queues a push for each connected participant (the outbox's session hooks),
+    and after the commit the job boundary schedules those pushes. Installed here, explicitly, for every
+    process that builds the app (web, broker, worker, tests, benches); installing twice is harmless."""
+    from jobs.sync import install_push_after_commit
+
+    from .sync.outbox import install as install_outbox
+
+    install_outbox()
+    install_push_after_commit()
 
 
 @event.listens_for(Engine, "connect")
@@ -135,8 +146,10 @@ def register_commands(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from .integrations.words import failure_words
     from .menu import menu_for
     from .timefmt import register as register_time_filters
 
     app.context_processor(lambda: {"menu_for": menu_for})
+    app.add_template_filter(failure_words)  # "Not in Google: …" on item pages and the cards
     register_time_filters(app)

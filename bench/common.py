@@ -266,11 +266,10 @@ class Stack:
         """What the Push Existing Data button does once a calendar is chosen: a queued run, then its job."""
         from app.models import RunKind
         from app.sync.runs import new_run
-        from jobs.sync import enqueue_run
+        from jobs.sync import submit
 
         run = new_run(self.connection(), RunKind.PUSH_EXISTING)
-        self.db.session.commit()
-        enqueue_run(run)
+        submit(run)
         return run.id
 
     def queued_jobs(self) -> int:
@@ -299,8 +298,8 @@ class Stack:
         idle = self.idle_exit_seconds + int(self.app.config["PUSH_COALESCE_SECONDS"]) + 1
         mode = ["--max-idle-time", str(idle)] if during else ["--burst"]
         started = time.monotonic()
-        proc = start_logged(rq_worker_command(self.settings, *mode, "--with-scheduler", "--worker-class",
-                                              "rq.worker.SimpleWorker"), self.env, log_path)
+        proc = start_logged(rq_worker_command(self.settings, *mode, "--with-scheduler",
+                                              worker_class="jobs.worker.SyncSimpleWorker"), self.env, log_path)
         self.procs.append(proc)
         sampler = RssSampler(proc)
         if during:

@@ -25,7 +25,7 @@ The emulator holds `--connections` Google accounts, the portal as many users wit
 Quotas: Google's, by default. The emulator enforces `--quota-per-user` / `--quota-per-project` per minute (600 and
 10,000, Google's defaults; 0: off) and our request budget (`app.google.budget`) is told the same figures, as in
 production; `rate_limited` counts Google's refusals, which the budget should keep at 0. Workers are
-`rq.worker.SimpleWorker` (jobs run in the worker process), as in bench/common.py.
+`jobs.worker.SyncSimpleWorker` (jobs run in the worker process), as in bench/common.py.
 """
 from __future__ import annotations
 
@@ -257,7 +257,7 @@ def _expire_channel(stack: Stack, connection_id: int) -> None:
 
 def start_workers(stack: Stack, n: int, burst: bool = False) -> list[subprocess.Popen]:
     procs = [start_logged(rq_worker_command(stack.settings, *(["--burst"] if burst else []), "--with-scheduler",
-                                            "--worker-class", "rq.worker.SimpleWorker"),
+                                            worker_class="jobs.worker.SyncSimpleWorker"),
                           stack.env, stack.tmp / f"worker{i}.log") for i in range(n)]
     stack.procs.extend(procs)
     return procs
@@ -298,11 +298,10 @@ def _push_existing(stack: Stack, connection_ids: list[int]) -> list[int]:
 
 
 def _enqueued(stack: Stack, runs: list) -> list[int]:
-    from jobs.sync import enqueue_run
+    from jobs.sync import submit
 
-    stack.db.session.commit()
     for run in runs:
-        enqueue_run(run)
+        submit(run)
     return [run.id for run in runs]
 
 
@@ -427,7 +426,7 @@ def throughput(stack: Stack, ids: list[int], workers: int, jobs: int, live: int)
 
     from app.queues import PERIODIC, all_queues, get_queue, get_redis
     from jobs.periodic import poll_connection
-    from jobs.sync import JOB_OPTIONS
+    from jobs.queueing import JOB_OPTIONS
 
     for waiting in all_queues():
         waiting.empty()

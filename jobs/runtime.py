@@ -1,5 +1,7 @@
-"""What a job runs in: the caller's app context (in-process tests) or one app per worker process, and
-log lines stamped with the sync run (and RQ job) they belong to, as Redash stamps its job_id."""
+"""Log lines stamped with the sync run (and RQ job) they belong to, as Redash stamps its job_id.
+
+The worker's app itself is built by the worker class (`jobs.worker`); the jobs never build one.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,16 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask
 from flask.logging import default_handler
 from rq import get_current_job
-
-from app import create_app
 
 LOG_FORMAT = "[%(asctime)s] %(levelname)s run=%(run_id)s job=%(job_id)s %(name)s: %(message)s"
 
 _current_run_id: ContextVar[int | None] = ContextVar("sync_run_id", default=None)
-_worker_app: Flask | None = None
 
 
 class RunIdFilter(logging.Filter):
@@ -47,16 +46,3 @@ def run_logging(run_id: int) -> Iterator[None]:
         yield
     finally:
         _current_run_id.reset(token)
-
-
-@contextmanager
-def app_context() -> Iterator[Flask]:
-    if has_app_context():
-        yield current_app._get_current_object()
-        return
-    global _worker_app
-    if _worker_app is None:
-        _worker_app = create_app()
-        install_run_logging(_worker_app)
-    with _worker_app.app_context():
-        yield _worker_app

@@ -32,10 +32,11 @@ def process_env(config: Mapping, extra_keys: Iterable[str] = ()) -> dict[str, st
             **{("DATABASE_URL" if key == "SQLALCHEMY_DATABASE_URI" else key): str(config[key]) for key in keys}}
 
 
-def rq_worker_command(config: Mapping, *options: str) -> list[str]:
-    """`rq worker` on the app's queues in priority order (as production lists them), `options` before them."""
-    return [sys.executable, "-m", "rq.cli", "worker", "--url", config["REDIS_URL"], *options,
-            *worker_queue_names(config["REDIS_NAMESPACE"])]
+def rq_worker_command(config: Mapping, *options: str, worker_class: str = "jobs.worker.SyncWorker") -> list[str]:
+    """`rq worker` of our worker class (it runs each job in the app's context) on the app's queues in priority
+    order (as production lists them), `options` before them. The benches run `jobs.worker.SyncSimpleWorker`."""
+    return [sys.executable, "-m", "rq.cli", "worker", "--url", config["REDIS_URL"], "--worker-class", worker_class,
+            *options, *worker_queue_names(config["REDIS_NAMESPACE"])]
 
 
 def rq_cron_command(config: Mapping) -> list[str]:

@@ -5,15 +5,15 @@ from datetime import date
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
-from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 
-from jobs.sync import enqueue_run
+from jobs.sync import submit
 
 from ..access import integrations_required
 from ..extensions import db
-from ..google import SCOPE_LABELS, AuthRevoked, GoogleError, client_for, missing_scopes
+from ..google import SCOPE_LABELS, GoogleError, client_for, missing_scopes
 from ..models import (
     CalendarConnection,
     ConnectionKind,
@@ -24,10 +24,11 @@ from ..models import (
     SyncRun,
     utcnow,
 )
-from ..sync.connections import connection_of, disconnect, forget_calendar, store_grant
-from ..sync.limits import paused_message
-from ..sync.push import count_pushable
-from ..sync.runs import bulk_run_of, cancel_connection_runs, new_run, request_sync
+from ..sync.bulk import count_pushable
+from ..sync.connections import choose_calendar, connection_of, create_calendar, disconnect, record_problem, store_grant
+from ..sync.engine import Refused, refuse_while_bulk, request_run
+from ..sync.kinds import RUN_KINDS
+from ..sync.notes import Code, Note, detail_of, google_problem
 from . import bp
 from .forms import (
     NEW_CALENDAR,
@@ -37,16 +38,7 @@ from .forms import (
     DeleteConnectionForm,
     PushExistingDataForm,
 )
-from .health import (
-    BULK_UNDER_WAY,
-    active_runs,
-    health_of,
-    plain_words,
-    run_counts,
-    run_for_page,
-    run_kind_label,
-    run_status_label,
-)
+from .health import active_runs, health_of, run_counts, run_for_page, run_kind_label, run_status_label
 from .signin import (
     HANDOFF_PATH,
     NONCES_KEY,
@@ -57,6 +49,7 @@ from .signin import (
     new_sign_in,
     remember_nonce,
 )
+from .words import live_updates_words, problem_words, run_words, say
 
 KINDS = {"two-way": ConnectionKind.TWO_WAY, "one-way": ConnectionKind.ONE_WAY}
 SLUGS = {kind: slug for slug, kind in KINDS.items()}
@@ -83,14 +76,15 @@ def calendar_choices(connection: CalendarConnection) -> list[tuple[str, str]]:
 
 
 def load_choices(form: PushExistingDataForm, connection: CalendarConnection) -> str | None:
-    """Fill the dropdown; returns a plain-words error when Google could not be asked. Does not commit."""
+    """Fill the dropdown; returns the words of why Google could not be asked. Does not commit (a revoked grant
+    is remembered on the connection: the caller commits it)."""
     try:
         form.calendar_id.choices = calendar_choices(connection)
-    except AuthRevoked as exc:
-        connection.status, connection.last_error = ConnectionStatus.RECONNECT, str(exc)
-        return str(exc)
     except GoogleError as exc:
-        return f"Could not load your calendars from Google. {plain_words(str(exc))}"
+        note = google_problem(exc)
+        if note.code is Code.GRANT_REVOKED:
+            record_problem(connection, note, detail_of(exc))
+        return f"Could not load your calendars from Google. {say(note, current_user.timezone)}"
     return None
 
 
@@ -131,16 +125,20 @@ def index():
         else:
             continue
         load_errors[kind] = load_choices(forms[kind], connection)
+    tz = current_user.timezone
     return render_template("integrations/index.html", two_way=connections.get(ConnectionKind.TWO_WAY),
                            one_way=connections.get(ConnectionKind.ONE_WAY), runs=runs[:HISTORY_LENGTH],
                            forms=forms, load_errors=load_errors, delete_form=DeleteConnectionForm(),
-                           active_runs=active_runs(current_user.id),
-                           health=health_of(list(connections.values()), runs),
+                           active_runs=active_runs(current_user.id), run_kinds=RUN_KINDS,
+                           health=health_of(list(connections.values()), runs, tz),
                            pushed_counts=counts[EventLink], google_counts=counts[GoogleEvent],
                            missing_labels=lambda c: [SCOPE_LABELS[s] for s in missing_scopes(c.scope_set)],
                            run_kind_label=run_kind_label, run_status_label=run_status_label, run_counts=run_counts,
-                           plain_words=plain_words, slug_of=SLUGS.get, Status=ConnectionStatus,
-                           daily_ceiling=current_app.config["PUSH_DAILY_CEILING"], paused_message=paused_message)
+                           run_words=lambda run: run_words(run, tz), problem_words=lambda c: problem_words(c, tz),
+                           live_updates_words=live_updates_words, paused_words=lambda c: say(
+                               Note(Code.USE_LIMIT, {"until": c.writes_paused_until.isoformat()}), tz),
+                           slug_of=SLUGS.get, Status=ConnectionStatus,
+                           daily_ceiling=current_app.config["PUSH_DAILY_CEILING"])
 
 
 @bp.post("/<kind_slug>/connect")
@@ -179,9 +177,10 @@ def google_handoff():
         return redirect(url_for(".index"))
     connection = store_grant(current_user, kind, outcome["token"], outcome["userinfo"])
     db.session.commit()
-    run = request_sync(connection)  # reconnected: catch up on what changed meanwhile, both ways
-    if run is not None:
-        queue_run(run)
+    try:  # reconnected: catch up on what changed meanwhile, both ways
+        submit(request_run(connection, RunKind.SYNC))
+    except Refused:
+        pass  # not syncing yet (no calendar, a permission missing), or a bulk run that pulls at its end
     if connection.status is ConnectionStatus.NEEDS_PERMISSIONS:
         flash("Connected, but some permissions were not granted: sync stays off until you grant them.", "warning")
     else:
@@ -195,8 +194,6 @@ def push_existing(kind_slug: str):
     connection = own_connection(kind_from_url(kind_slug))
     if connection.status not in (ConnectionStatus.NEEDS_CALENDAR, ConnectionStatus.ACTIVE):
         abort(409, "This connection needs attention first: see its card on the Integrations page.")
-    if (busy := bulk_under_way(connection)) is not None:
-        return busy
     form = PushExistingDataForm()
     error = load_choices(form, connection)
     if error:  # Google could not be asked: not the user's fault, say it on the page
@@ -206,56 +203,31 @@ def push_existing(kind_slug: str):
     if not form.validate_on_submit():
         abort(400, "Choose one of your own Google calendars from the list.")
     try:
+        refuse_while_bulk(connection)
         choose_calendar(connection, *target_calendar(connection, form))
+        start(request_run(connection, RunKind.PUSH_EXISTING, items_since=window_start(form.since.data)),
+              "Synchronization started.")
     except GoogleError as exc:
-        flash(f"Google refused to create the calendar. {plain_words(str(exc))}", "danger")
-        return redirect(url_for(".index"))
-    run = new_run(connection, RunKind.PUSH_EXISTING)
-    run.items_since = window_start(form.since.data)
-    start_run(run)
+        flash(f"Google refused to create the calendar. {say(google_problem(exc), current_user.timezone)}", "danger")
+    except Refused as refusal:
+        flash(say(refusal.note, current_user.timezone), "info")
     return redirect(url_for(".index"))
 
 
-def bulk_under_way(connection: CalendarConnection) -> Response | None:
-    """While a push, a move or a removal runs (hours, under Google's quota), another request of this kind would
-    only wait behind it: the card offers none, and a request that comes anyway is told so, not queued."""
-    run = bulk_run_of(connection.id)
-    if run is None:
-        return None
-    flash(f"{BULK_UNDER_WAY[run.kind]}; Sync now and the other actions are back when that has ended.", "info")
-    return redirect(url_for(".index"))
-
-
-def queue_run(run: SyncRun) -> bool:
-    """Commit the run, then enqueue its job; one that cannot be queued ends "failed" in plain words."""
-    db.session.commit()
-    if enqueue_run(run):
-        return True
-    db.session.commit()
-    return False
-
-
-def start_run(run: SyncRun) -> None:
-    if queue_run(run):
-        flash("Synchronization started.", "info")
+def start(run: SyncRun, words: str) -> None:
+    """Commit the run and queue its job: `words` say it started; if it could not be queued, the run says why."""
+    if submit(run):
+        flash(words, "info")
     else:
-        flash(run.message, "danger")
+        flash(run_words(run, current_user.timezone), "danger")
 
 
 def target_calendar(connection: CalendarConnection, form: PushExistingDataForm) -> tuple[str, str]:
     """(calendar id, name) of the chosen calendar; "Create a new calendar" creates it now, with its name."""
     if form.calendar_id.data != NEW_CALENDAR:
         return form.calendar_id.data, dict(form.calendar_id.choices).get(form.calendar_id.data, "")
-    summary = form.new_calendar_summary(f"{current_user.company.name} portal")
-    created = client_for(connection).create_calendar(summary, current_user.timezone)
-    return created["id"], created.get("summary", summary)
-
-
-def choose_calendar(connection: CalendarConnection, calendar_id: str, summary: str) -> None:
-    if connection.calendar_id and connection.calendar_id != calendar_id:
-        forget_calendar(connection)  # a different calendar: the old links and sync state describe the old one
-    connection.calendar_id, connection.calendar_summary = calendar_id, summary or calendar_id
-    connection.status = ConnectionStatus.ACTIVE
+    return create_calendar(connection, form.new_calendar_summary(f"{current_user.company.name} portal"),
+                           current_user.timezone)
 
 
 @bp.post("/<kind_slug>/calendar")
@@ -265,8 +237,6 @@ def change_calendar(kind_slug: str):
     connection = own_connection(kind_from_url(kind_slug))
     if connection.status is not ConnectionStatus.ACTIVE:
         abort(409, "This connection needs attention first: see its card on the Integrations page.")
-    if (busy := bulk_under_way(connection)) is not None:
-        return busy
     form = ChangeCalendarForm()
     error = load_choices(form, connection)
     if error:
@@ -278,16 +248,14 @@ def change_calendar(kind_slug: str):
         flash(f"Your portal items already sync with {connection.calendar_summary}.", "info")
         return redirect(url_for(".index"))
     try:
-        calendar_id, summary = target_calendar(connection, form)
+        run = request_run(connection, RunKind.CHANGE_CALENDAR)  # committed with a token Google refreshed meanwhile
+        run.calendar_id, run.calendar_summary = target_calendar(connection, form)
+        start(run, f"Moving your portal items to {run.calendar_summary}…")
     except GoogleError as exc:
-        flash(f"Google refused to create the calendar. {plain_words(str(exc))}", "danger")
-        return redirect(url_for(".index"))
-    run = new_run(connection, RunKind.CHANGE_CALENDAR)  # committed with a token Google refreshed meanwhile
-    run.calendar_id, run.calendar_summary = calendar_id, summary or calendar_id
-    if queue_run(run):
-        flash(f"Moving your portal items to {run.calendar_summary}…", "info")
-    else:
-        flash(run.message, "danger")
+        db.session.rollback()
+        flash(f"Google refused to create the calendar. {say(google_problem(exc), current_user.timezone)}", "danger")
+    except Refused as refusal:
+        flash(say(refusal.note, current_user.timezone), "info")
     return redirect(url_for(".index"))
 
 
@@ -295,13 +263,10 @@ def change_calendar(kind_slug: str):
 @integrations_required
 def sync_now(kind_slug: str):
     connection = own_connection(kind_from_url(kind_slug))
-    if (busy := bulk_under_way(connection)) is not None:
-        return busy
-    run = request_sync(connection)
-    if run is None:
-        flash("Synchronization could not start: the connection needs attention (see the card).", "warning")
-    else:
-        start_run(run)
+    try:
+        start(request_run(connection, RunKind.SYNC), "Synchronization started.")
+    except Refused as refusal:
+        flash(say(refusal.note, current_user.timezone), "info")
     return redirect(url_for(".index"))
 
 
@@ -316,12 +281,8 @@ def delete(kind_slug: str):
     if form.events.data == REMOVE_EVENTS and connection.can_sync:
         # The copies leave Google in batches (with progress); the job then revokes and deletes as below. A push or
         # a move under way stops here (its next slice finds its run ended) rather than keep the removal waiting.
-        cancel_connection_runs(connection.id, "Cancelled: the connection is being deleted.")
-        run = new_run(connection, RunKind.REMOVE_EVENTS)
-        if queue_run(run):
-            flash(f"Removing your portal events from Google; then the {kind.label} Sync is deleted.", "info")
-        else:
-            flash(run.message, "danger")
+        start(request_run(connection, RunKind.REMOVE_EVENTS),
+              f"Removing your portal events from Google; then the {kind.label} Sync is deleted.")
         return redirect(url_for(".index"))
     kept = " (they could not be removed: the connection needed attention)" if form.events.data == REMOVE_EVENTS else ""
     disconnect(connection, current_user)
@@ -336,4 +297,4 @@ def run_status(run_id: int):
     run = db.session.scalar(sa.select(SyncRun).where(SyncRun.id == run_id, SyncRun.user_id == current_user.id))
     if run is None:
         return jsonify(error="No such sync run."), 404
-    return jsonify(run_for_page(run))
+    return jsonify(run_for_page(run, current_user.timezone))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .core import Company, User, utcnow
 
+MAX_STORED_ERRORS = 50  # a run keeps its first failures' notes; the items' markers keep them all
 GOOGLE_ID_LENGTH = 2048  # Google allows event ids of 1,024 characters; a recurring instance's adds its time
 
 
@@ -41,19 +42,14 @@ class ConnectionStatus(str, enum.Enum):
 class RunKind(str, enum.Enum):
     PUSH_EXISTING = "push_existing"  # everything the user takes part in (the user's button)
     PUSH = "push"  # the outbox, after item changes
-    PULL = "pull"  # Google's changes (notification or safety net)
+    PULL = "pull"  # Google's changes, when a notification announces them
+    POLL = "poll"  # Google's changes, asked for by the safety net (`app.sync.polling`)
     SYNC = "sync"  # "Sync now": push what waits, then pull
     FULL_RESYNC = "full_resync"  # a pull Google answered with 410: everything listed again
     CHANGE_CALENDAR = "change_calendar"  # the portal's events move to another calendar (the user's Save)
     REMOVE_EVENTS = "remove_events"  # Delete with "remove the events": copies leave Google, then the connection
 
-    __str__ = str.__str__  # pages and logs show the value, as before the enum
-
-    @property
-    def is_bulk(self) -> bool:
-        """Touches every item: runs in slices on the bulk queue, for hours under Google's quota, and while it
-        runs the connection takes no other request of its user (see `app.sync.runs.bulk_run_of`)."""
-        return self in (RunKind.PUSH_EXISTING, RunKind.CHANGE_CALENDAR, RunKind.REMOVE_EVENTS)
+    __str__ = str.__str__  # logs show the value, as before the enum; what each kind does: `app.sync.kinds`
 
 
 class RunStatus(str, enum.Enum):
@@ -103,9 +99,13 @@ class CalendarConnection(db.Model):
     channel_token: Mapped[str | None] = mapped_column(sa.String(255))
     channel_expires_at: Mapped[datetime | None]
     last_synced_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(sa.Text)
-    # Why Google refused live updates (plain words for the card); None while a channel is live or untried.
-    live_updates_off: Mapped[str | None] = mapped_column(sa.String(255))
+    # The connection's current problem as a code with parameters (`app.sync.notes`; words are rendered where
+    # shown), and the technical text behind it for the admins' "details for support".
+    problem: Mapped[str | None] = mapped_column(sa.String(40))
+    problem_params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    problem_detail: Mapped[str | None] = mapped_column(sa.Text)
+    # Why Google refused live updates (a code); None while a channel is live or untried.
+    live_updates_problem: Mapped[str | None] = mapped_column(sa.String(40))
     # Google's use limits made the calendar read-only: writes wait until then (UTC).
     writes_paused_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -242,7 +242,9 @@ class SyncFailure(db.Model):
     item_type: Mapped[str] = mapped_column(sa.String(20))
     item_id: Mapped[int]
     kind: Mapped[FailureKind] = mapped_column(sa.Enum(FailureKind, native_enum=False, length=20))
-    reason: Mapped[str] = mapped_column(sa.String(300))
+    code: Mapped[str] = mapped_column(sa.String(40))  # why, as a code with parameters (`app.sync.notes`)
+    params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    detail: Mapped[str | None] = mapped_column(sa.String(500))  # Google's own words, for support
     attempts: Mapped[int] = mapped_column(default=1)
     failed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -269,8 +271,12 @@ class SyncRun(db.Model):
     updated: Mapped[int] = mapped_column(default=0)
     deleted: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
-    errors: Mapped[list] = mapped_column(sa.JSON, default=list)
-    message: Mapped[str] = mapped_column(sa.String(500), default="")
+    errors: Mapped[list] = mapped_column(sa.JSON, default=list)  # the items that failed, as notes
+    # How it ended, as a code with parameters (`app.sync.notes`; words are rendered where shown), and the
+    # technical text behind a failure for the admins' "details for support".
+    outcome: Mapped[str | None] = mapped_column(sa.String(40))
+    outcome_params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    detail: Mapped[str | None] = mapped_column(sa.Text)
     # Push Existing Data's window: only items from this day onward (None: all items).
     items_since: Mapped[date | None]
     # Where a calendar move goes: kept on the run, so its slices, a resumed run and a requeued job all know.
@@ -284,6 +290,13 @@ class SyncRun(db.Model):
     def finished(self) -> bool:
         return RunStatus(self.status).finished
 
+    def count_failure(self, note: dict) -> None:
+        """One item failed (a note: code and parameters, see `app.sync.notes`): counted, and the first
+        MAX_STORED_ERRORS kept for the run's details."""
+        self.failed += 1
+        if len(self.errors) < MAX_STORED_ERRORS:
+            self.errors = [*self.errors, note]
+
     @property
     def percent(self) -> int:
         if self.status == RunStatus.SUCCEEDED:
@@ -294,8 +307,7 @@ class SyncRun(db.Model):
         return {
             "id": self.id, "kind": self.kind, "status": self.status, "total": self.total,
             "done": self.done, "percent": self.percent, "created": self.created, "updated": self.updated,
-            "deleted": self.deleted, "failed": self.failed, "errors": self.errors[-5:],
-            "message": self.message, "finished": self.finished,
+            "deleted": self.deleted, "failed": self.failed, "finished": self.finished,
         }
 
 

@@ -5,24 +5,24 @@ company: no id from the request ever reaches another tenant's rows.
 """
 from __future__ import annotations
 
-import logging
-
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
-from jobs.sync import enqueue_run
+from jobs.admin import disconnect_connections
+from jobs.queueing import enqueue
+from jobs.sync import submit
 
 from ..access import admin_required
 from ..audit import record
 from ..extensions import db
-
-# The normal Delete path: stop the watch channel, revoke the token at Google, remove the connection.
-from ..integrations.health import health_of, plain_words, recent_runs
-from ..models import AuditLog, CalendarConnection, ConnectionStatus, Role, User
+from ..integrations.health import health_of, recent_runs
+from ..integrations.words import live_updates_words, problem_words, run_words, say
+from ..models import AuditLog, CalendarConnection, ConnectionStatus, Role, RunKind, User
 from ..sync.connections import disconnect
-from ..sync.runs import request_sync
+from ..sync.engine import Refused, request_run
+from ..sync.notes import Code
 from . import bp
 from .audit_words import action_label, audit_lines, target_label
 from .forms import (
@@ -34,7 +34,6 @@ from .forms import (
     IntegrationsVisibilityForm,
 )
 
-log = logging.getLogger(__name__)
 AUDIT_ROWS_SHOWN = 20
 
 
@@ -190,30 +189,9 @@ def disconnect_role(role: str):
     if not ids:
         flash(f"No {role_enum.label} has a Google connection.", "info")
         return redirect(url_for(".index"))
-    disconnected, failed = [], []
-    for connection_id in ids:
-        connection = db.session.get(CalendarConnection, connection_id)
-        if connection is None:  # removed meanwhile, e.g. by its user
-            continue
-        summary = connection_summary(connection)
-        try:
-            disconnect(connection, current_user)
-            # One commit per connection: its token is already revoked at Google, keep that even if a later one fails.
-            db.session.commit()
-            disconnected.append(summary)
-        except Exception:
-            db.session.rollback()
-            log.exception("disconnect-all: connection %s could not be disconnected", connection_id)
-            failed.append(summary)
-    record(current_user, "settings.disconnect_all", target=f"role:{role}",
-           before={"connections": [*disconnected, *failed]},
-           after={"disconnected": len(disconnected), "failed": [f["user"] for f in failed]})
-    db.session.commit()
-    if disconnected:
-        flash(f"Disconnected {len(disconnected)} Google connection(s) of role {role_enum.label}.", "success")
-    if failed:
-        flash(f"{len(failed)} connection(s) could not be disconnected ({', '.join(f['user'] for f in failed)}). "
-              "Please try again.", "error")
+    enqueue(disconnect_connections, current_user.id, role, ids)  # two Google calls each: not in this request
+    flash(f"Disconnecting {len(ids)} Google connection(s) of role {role_enum.label}; the activity log below "
+          "says when it is done.", "success")
     return redirect(url_for(".index"))
 
 
@@ -235,9 +213,11 @@ def connections():
         query = query.where(CalendarConnection.status == ConnectionStatus(form.status.data))
     rows = list(db.session.scalars(query))
     runs = recent_runs(rows, limit=min(5 * len(rows), 500))
+    tz = current_user.timezone
     return render_template("settings/connections.html", form=form, connections=rows,
                            filtered=bool(form.role.data or form.status.data),
-                           health=health_of(rows, runs, raw=True), retry_allowed=False, plain_words=plain_words)
+                           health=health_of(rows, runs, tz, raw=True), retry_allowed=False,
+                           problem_words=lambda c: problem_words(c, tz), live_updates_words=live_updates_words)
 
 
 def back_to_connections():
@@ -251,16 +231,17 @@ def back_to_connections():
 def sync_connection(connection_id: int):
     connection = company_connection_or_404(connection_id)
     who = f"{connection.user.name} ({connection.kind.label})"
-    run = request_sync(connection)
-    if run is None:
-        flash(f"{who} cannot sync now: the connection needs its user's attention first.", "warning")
+    try:
+        run = request_run(connection, RunKind.SYNC)  # the same rules as the user's own "Sync now"
+    except Refused as refusal:
+        why = ("the connection needs its user's attention first." if refusal.note.code is Code.NEEDS_ATTENTION
+               else say(refusal.note, current_user.timezone))
+        flash(f"{who} cannot sync now: {why}", "warning")
         return back_to_connections()
-    db.session.commit()  # write the record, then enqueue
-    if enqueue_run(run):
+    if submit(run):
         flash(f"Sync requested for {who}.", "success")
     else:
-        db.session.commit()
-        flash(run.message, "danger")
+        flash(run_words(run, current_user.timezone), "danger")
     return back_to_connections()
 
 

@@ -1,14 +1,19 @@
-"""Connecting and disconnecting Google accounts: used by the Integrations page, Company Settings and jobs."""
+"""Connecting, choosing a calendar and disconnecting: the connection's life, used by views and jobs.
+
+A connection's state (`ConnectionStatus`) is decided in one place, `settle_status`, and its current problem
+(a code, `app.sync.notes`) is set and cleared only through `record_problem` / `clear_problem`.
+"""
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import current_app
 
 from ..crypto import decrypt, encrypt
 from ..extensions import db
 from ..google import client_for, missing_scopes, revoke_token
+from ..google.client import CalendarClient
 from ..models import (
     CalendarConnection,
     ConnectionKind,
@@ -19,13 +24,41 @@ from ..models import (
     SyncFailure,
     User,
 )
+from .notes import Code, Note
 from .runs import cancel_connection_runs
 from .watch import stop_channel
+
+log = logging.getLogger(__name__)
 
 
 def connection_of(user: User, kind: ConnectionKind) -> CalendarConnection | None:
     return db.session.scalar(sa.select(CalendarConnection).where(
         CalendarConnection.user_id == user.id, CalendarConnection.kind == kind))
+
+
+def settle_status(connection: CalendarConnection, revoked: bool = False) -> None:
+    """The connection's state from what it holds: a revoked grant waits for its user to sign in again; then
+    every permission, then a calendar, before it syncs."""
+    if revoked:
+        connection.status = ConnectionStatus.RECONNECT
+    elif missing_scopes(connection.scope_set):
+        connection.status = ConnectionStatus.NEEDS_PERMISSIONS
+    elif connection.calendar_id:
+        connection.status = ConnectionStatus.ACTIVE
+    else:
+        connection.status = ConnectionStatus.NEEDS_CALENDAR
+
+
+def record_problem(connection: CalendarConnection, note: Note, detail: str | None = None) -> None:
+    """The connection's current problem, as a code; a revoked grant also stops its sync until the user acts."""
+    connection.problem, connection.problem_params = note.code.value, dict(note.params)
+    connection.problem_detail = detail
+    if note.code is Code.GRANT_REVOKED:
+        settle_status(connection, revoked=True)
+
+
+def clear_problem(connection: CalendarConnection) -> None:
+    connection.problem, connection.problem_params, connection.problem_detail = None, {}, None
 
 
 def store_grant(user: User, kind: ConnectionKind, token: dict, userinfo: dict) -> CalendarConnection:
@@ -46,20 +79,15 @@ def store_grant(user: User, kind: ConnectionKind, token: dict, userinfo: dict) -
     connection.granted_scopes = " ".join(sorted(set(token.get("scope", "").split())))
     connection.google_email = userinfo.get("email", connection.google_email)
     connection.google_sub = userinfo.get("sub", connection.google_sub)
-    connection.last_error = None
+    clear_problem(connection)
     if previous_email:
-        connection.last_error = (f"You signed in as {connection.google_email} instead of {previous_email}: the "
-                                 f"portal's access to {previous_email} was removed. Choose a calendar to sync with.")
+        record_problem(connection, Note(Code.ACCOUNT_SWITCHED, {"previous": previous_email,
+                                                                "current": connection.google_email}))
     if reconnecting and connection.channel_id:
         # The channel outlived the old grant and still notifies: stop it with the new one before any new channel.
         if stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id):
             connection.forget_channel()
-    if missing_scopes(connection.scope_set):
-        connection.status = ConnectionStatus.NEEDS_PERMISSIONS
-    elif connection.calendar_id:
-        connection.status = ConnectionStatus.ACTIVE
-    else:
-        connection.status = ConnectionStatus.NEEDS_CALENDAR
+    settle_status(connection)
     return connection
 
 
@@ -81,6 +109,20 @@ def _delete_rows(connection: CalendarConnection, *models) -> None:
         db.session.execute(sa.delete(model).where(model.connection_id == connection.id))
 
 
+def choose_calendar(connection: CalendarConnection, calendar_id: str, summary: str,
+                    client: CalendarClient | None = None) -> None:
+    """The calendar the connection syncs with. A different one than before starts over: the old links, Google
+    events, sync token and watch channel describe the old calendar (and live updates get a new chance).
+    Does not commit."""
+    if connection.calendar_id and connection.calendar_id != calendar_id:
+        _delete_rows(connection, EventLink, GoogleEvent, SyncFailure)
+        stop_channel(client or client_for(connection), connection.channel_id, connection.channel_resource_id)
+        connection.sync_token = connection.live_updates_problem = None
+        connection.forget_channel()
+    connection.calendar_id, connection.calendar_summary = calendar_id, summary or calendar_id
+    settle_status(connection)
+
+
 def disconnect(connection: CalendarConnection, actor: User) -> None:
     """Stop the watch channel, revoke the token at Google, remove the connection and its links.
 
@@ -90,15 +132,12 @@ def disconnect(connection: CalendarConnection, actor: User) -> None:
         stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
     revoke_token(decrypt(connection.refresh_token_enc) or decrypt(connection.access_token_enc))
     _delete_rows(connection, EventLink, GoogleEvent, PendingPush, SyncFailure)
-    cancel_connection_runs(connection.id, "Connection deleted.")
-    current_app.logger.info("user %s disconnected connection %s of user %s", actor.id, connection.id,
-                            connection.user_id)
+    cancel_connection_runs(connection.id, Note(Code.CONNECTION_DELETED))
+    log.info("user %s disconnected connection %s of user %s", actor.id, connection.id, connection.user_id)
     db.session.delete(connection)
 
 
-def forget_calendar(connection: CalendarConnection) -> None:
-    """Switching calendars: links, Google events, sync token and watch channel belong to the old one."""
-    _delete_rows(connection, EventLink, GoogleEvent, SyncFailure)
-    stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
-    connection.sync_token = None
-    connection.forget_channel()
+def create_calendar(connection: CalendarConnection, summary: str, time_zone: str) -> tuple[str, str]:
+    """"Create a new calendar for portal items": made at Google now; returns its (id, name)."""
+    created = client_for(connection).create_calendar(summary, time_zone)
+    return created["id"], created.get("summary", summary)

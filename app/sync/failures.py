@@ -1,8 +1,8 @@
 """Items that are not in Google, per connection, and why: recorded by the push, shown with a Retry.
 
-One item's failure never stops the others: the push records it here in plain words and carries on.
-Google being unavailable or busy is retried automatically with growing pauses (the outbox row waits
-until `PendingPush.not_before`); a refusal (a 4xx that retrying cannot fix) or an item that cannot be
+One item's failure never stops the others: the push records it here as a code (`app.sync.notes`) and
+carries on. Google being unavailable or busy is retried automatically with growing pauses (the outbox row
+waits until `PendingPush.not_before`); a refusal (a 4xx that retrying cannot fix) or an item that cannot be
 converted waits for the user's Retry or the item's next edit, so nothing is retried in a loop.
 """
 from __future__ import annotations
@@ -13,46 +13,27 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..google import GoogleError, PermanentError
 from ..models import ITEM_MODELS, CalendarConnection, FailureKind, SyncFailure, User, utcnow
 from ..models.items import PortalItem
-from .outbox import PENDING_KEY, upsert_pending
+from .notes import Note
+from .outbox import keep_pending, queue_push
 
 FIRST_PAUSE = timedelta(minutes=1)
 LONGEST_PAUSE = timedelta(hours=1)
-# Not the item's fault: the whole connection is limited, so the item waits its turn.
-USAGE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded", "dailyLimitExceeded"}
-REFUSALS = {
-    400: "Google refused it as invalid.",
-    403: "Google refused it: this calendar does not allow the change.",
-    404: "Google could not find it or its calendar.",
-    409: "Google refused it because it clashes with an existing event.",
-}
-UNAVAILABLE = "Google was unavailable; it will be tried again automatically."
-LIMITED = "Google asked us to slow down; it will be tried again automatically."
-UNCONVERTIBLE = "it could not be turned into a Google Calendar event."
-
-
-def google_failure(error: GoogleError) -> tuple[FailureKind, str]:
-    """(kind, plain words) for Google's answer to one item: a refusal, or a reason to try again later."""
-    if error.reason in USAGE_REASONS or error.status == 429:
-        return FailureKind.RETRYING, LIMITED
-    if isinstance(error, PermanentError) and error.status != 401 and error.reason != "authError":
-        return FailureKind.REFUSED, REFUSALS.get(error.status or 0, "Google refused it.")
-    return FailureKind.RETRYING, UNAVAILABLE
 
 
 def record_failure(connection: CalendarConnection, item_type: str, item_id: int, kind: FailureKind,
-                   reason: str) -> SyncFailure:
+                   note: Note, detail: str | None = None) -> SyncFailure:
     """Create or update the item's marker for this connection; `attempts` counts the failures in a row."""
     failure = db.session.scalar(sa.select(SyncFailure).where(
         SyncFailure.connection_id == connection.id, SyncFailure.item_type == item_type,
         SyncFailure.item_id == item_id))
     if failure is None:
         failure = SyncFailure(company_id=connection.company_id, connection_id=connection.id, item_type=item_type,
-                              item_id=item_id, kind=kind, reason=reason, attempts=0)
+                              item_id=item_id, kind=kind, attempts=0)
         db.session.add(failure)
-    failure.kind, failure.reason, failure.failed_at = kind, reason[:300], utcnow()
+    failure.kind, failure.failed_at = kind, utcnow()
+    failure.code, failure.params, failure.detail = note.code.value, dict(note.params), (detail or "")[:500] or None
     failure.attempts = (failure.attempts or 0) + 1
     return failure
 
@@ -74,10 +55,8 @@ def clear_failures(connection: CalendarConnection, pairs: Iterable[tuple[str, in
 
 def keep_queued(connection: CalendarConnection, retry_at: dict[tuple[str, int], datetime]) -> None:
     """Outbox rows for items to try again, each not before its time."""
-    if retry_at:
-        upsert_pending(db.session.connection(), [
-            {"connection_id": connection.id, "item_type": kind, "item_id": item_id, "not_before": when}
-            for (kind, item_id), when in retry_at.items()])
+    keep_pending(db.session, [{"connection_id": connection.id, "item_type": kind, "item_id": item_id,
+                               "not_before": when} for (kind, item_id), when in retry_at.items()])
 
 
 def failures_for(user: User, item: PortalItem) -> list[SyncFailure]:
@@ -110,9 +89,6 @@ def failed_items(connections: Sequence[CalendarConnection]) -> dict[int, list[tu
 def retry_failure(failure: SyncFailure) -> None:
     """The user's Retry: queue the item for its connection now. Does not commit; the push is scheduled
     after the caller's commit (the outbox's after-commit hook)."""
-    connection_id = failure.connection_id
-    upsert_pending(db.session.connection(), [{"connection_id": connection_id, "item_type": failure.item_type,
-                                              "item_id": failure.item_id}])
+    queue_push(db.session, [{"connection_id": failure.connection_id, "item_type": failure.item_type,
+                             "item_id": failure.item_id}])
     db.session.delete(failure)
-    db.session.info.setdefault(PENDING_KEY, set()).add(connection_id)
-

@@ -8,14 +8,13 @@ the Meet line of the description (the portal's text changed once the Meet existe
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import Appointment, CalendarConnection, ConnectionStatus
 from ..models.items import PortalItem
 from .mapping import meet_from_event
-from .outbox import PENDING_KEY, upsert_pending
+from .outbox import queue_push
 
 
 def remember_meet(connection: CalendarConnection, item: PortalItem, event: dict) -> None:
@@ -39,7 +38,7 @@ def remember_meet(connection: CalendarConnection, item: PortalItem, event: dict)
     else:  # another connection stored its Meet first: this copy is patched with that one next time
         db.session.refresh(item, ["meet_link", "meet_conference"])
         targets = [connection.id]
-    _queue(db.session, item, targets)
+    queue_push(db.session, [{"connection_id": cid, "item_type": item.kind, "item_id": item.id} for cid in targets])
 
 
 def _other_copies(connection: CalendarConnection, item: Appointment) -> list[int]:
@@ -49,9 +48,3 @@ def _other_copies(connection: CalendarConnection, item: Appointment) -> list[int
         CalendarConnection.calendar_id.is_not(None),
         CalendarConnection.status.in_((ConnectionStatus.ACTIVE, ConnectionStatus.RECONNECT)))))
 
-
-def _queue(session: Session, item: Appointment, connection_ids: list[int]) -> None:
-    if connection_ids:
-        upsert_pending(session.connection(), [{"connection_id": cid, "item_type": item.kind, "item_id": item.id}
-                                              for cid in connection_ids])
-        session.info.setdefault(PENDING_KEY, set()).update(connection_ids)

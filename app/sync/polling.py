@@ -13,16 +13,19 @@ the sweep in `jobs.periodic` plans in batches with no Google call, then enqueues
 """
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from ..extensions import db
 from ..models import CalendarConnection, ConnectionKind, SyncRun, utcnow
+from .settings import SyncSettings
+
+log = logging.getLogger(__name__)
 
 JITTER = 0.2
 RENEW_BEFORE = timedelta(hours=12)  # channels live 7 days and cannot be extended: a fresh one before the end
@@ -36,23 +39,17 @@ class Due:
     at: datetime
 
 
-def poll_interval(healthy: bool) -> timedelta:
-    config = current_app.config
-    return (timedelta(hours=config["POLL_HEALTHY_HOURS"]) if healthy
-            else timedelta(minutes=config["POLL_UNHEALTHY_MINUTES"]))
-
-
-def watch_retry() -> timedelta:
-    return timedelta(hours=current_app.config["WATCH_RETRY_HOURS"])
+def poll_interval(healthy: bool, settings: SyncSettings) -> timedelta:
+    return settings.poll_healthy if healthy else settings.poll_unhealthy
 
 
 def jittered(interval: timedelta) -> timedelta:
     return interval * random.uniform(1 - JITTER, 1 + JITTER)
 
 
-def healthy_now(now: datetime) -> sa.ColumnElement[bool]:
+def healthy_now(now: datetime, settings: SyncSettings) -> sa.ColumnElement[bool]:
     """Trusted until the next rare poll: a channel expiring sooner gets the frequent polls."""
-    return CalendarConnection.channel_healthy(now + poll_interval(True) * (1 + JITTER))
+    return CalendarConnection.channel_healthy(now + settings.poll_healthy * (1 + JITTER))
 
 
 def _pulling() -> sa.ColumnElement[bool]:
@@ -67,7 +64,7 @@ class Plan:
     renewals: list[Due]
 
 
-def plan(now: datetime, window: timedelta) -> Iterator[Plan]:
+def plan(now: datetime, window: timedelta, settings: SyncSettings) -> Iterator[Plan]:
     """The polls and renewals due before now + window, a batch of connections at a time (keyset, by id):
     one SELECT and one UPDATE per batch for both, however many connections there are.
 
@@ -75,7 +72,7 @@ def plan(now: datetime, window: timedelta) -> Iterator[Plan]:
     not enqueue it again; the job sets the true one when it has run.
     """
     horizon = now + window
-    healthy = healthy_now(now)
+    healthy = healthy_now(now, settings)
     last_id = 0
     while True:
         rows = db.session.execute(sa.select(
@@ -90,13 +87,13 @@ def plan(now: datetime, window: timedelta) -> Iterator[Plan]:
         last_id = rows[-1][0]
         batch, updates = Plan([], []), []
         for connection_id, poll_at, watch_at, trusted, expires_at in rows:
-            interval = poll_interval(bool(trusted))
+            interval = poll_interval(bool(trusted), settings)
             # Never planned, or overdue after an outage: a random point of the interval from now (as always
             # within the interval, and 10,000 overdue connections never at once).
             poll_at = _due(batch.polls, connection_id, poll_at if poll_at and poll_at >= now
                            else now + interval * random.random(), now, window, interval)
-            watch_at = _due(batch.renewals, connection_id, watch_at or _first_renewal(now, expires_at),
-                            now, window, watch_retry())
+            watch_at = _due(batch.renewals, connection_id, watch_at or _first_renewal(now, expires_at, settings),
+                            now, window, settings.watch_retry)
             updates.append({"id": connection_id, "next_poll_at": poll_at, "next_watch_at": watch_at})
         db.session.execute(sa.update(CalendarConnection), updates)
         db.session.commit()
@@ -115,9 +112,9 @@ def _due(due: list[Due], connection_id: int, at: datetime, now: datetime, window
     return at + jittered(every)
 
 
-def _first_renewal(now: datetime, expires_at: datetime | None) -> datetime:
+def _first_renewal(now: datetime, expires_at: datetime | None, settings: SyncSettings) -> datetime:
     """Never planned: from the channel's end, or a first try within WATCH_RETRY_HOURS."""
-    return renewal_time(expires_at) if expires_at else now + watch_retry() * random.random()
+    return renewal_time(expires_at) if expires_at else now + settings.watch_retry * random.random()
 
 
 def renewal_time(expires_at: datetime) -> datetime:
@@ -131,11 +128,11 @@ def needs_channel(connection: CalendarConnection, now: datetime) -> bool:
             or connection.channel_expires_at is None or connection.channel_expires_at - now < RENEW_BEFORE)
 
 
-def channel_opened(connection: CalendarConnection) -> None:
+def channel_opened(connection: CalendarConnection, settings: SyncSettings) -> None:
     """A fresh channel is trusted until it misses a change; its renewal is planned from its expiry."""
     connection.channel_missed_at = None
     connection.next_watch_at = (renewal_time(connection.channel_expires_at) if connection.channel_expires_at
-                                else utcnow() + jittered(watch_retry()))
+                                else utcnow() + jittered(settings.watch_retry))
 
 
 def notified(connection: CalendarConnection) -> bool:
@@ -149,7 +146,8 @@ def notified(connection: CalendarConnection) -> bool:
     return True
 
 
-def after_poll(connection: CalendarConnection, run: SyncRun, previous_sync: datetime | None) -> None:
+def after_poll(connection: CalendarConnection, run: SyncRun, previous_sync: datetime | None,
+               settings: SyncSettings) -> None:
     """A poll found `run.total` changes. If none was announced since our previous sync, the channel missed
     them: no longer trusted, renewed at the next sweep. Then the next poll, by the health that holds now."""
     now = utcnow()
@@ -157,9 +155,8 @@ def after_poll(connection: CalendarConnection, run: SyncRun, previous_sync: date
     unannounced = connection.last_notified_at is None or (
         previous_sync is not None and connection.last_notified_at < previous_sync)
     if run.total and connection.channel_id and unannounced:
-        current_app.logger.warning("connection %s: a poll found %s changes its channel did not announce",
-                                   connection.id, run.total)
+        log.warning("connection %s: a poll found %s changes its channel did not announce", connection.id, run.total)
         connection.channel_missed_at = connection.next_watch_at = now
-    healthy = db.session.scalar(sa.select(healthy_now(now)).where(CalendarConnection.id == connection.id)) \
+    healthy = db.session.scalar(sa.select(healthy_now(now, settings)).where(CalendarConnection.id == connection.id)) \
         if connection.channel_missed_at is None else False
-    connection.next_poll_at = now + jittered(poll_interval(bool(healthy)))
+    connection.next_poll_at = now + jittered(poll_interval(bool(healthy), settings))

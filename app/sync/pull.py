@@ -5,8 +5,9 @@ starts again from the old token; every step below is idempotent, so re-applying 
 """
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
-from flask import current_app
 
 from ..extensions import db
 from ..google import SyncTokenExpired
@@ -16,9 +17,11 @@ from ..models import (
     CalendarConnection,
     EventLink,
     GoogleEvent,
+    RunKind,
     SyncRun,
 )
 from ..models.items import PortalItem
+from .context import Sync
 from .mapping import (
     content_hash,
     event_id_for,
@@ -26,9 +29,30 @@ from .mapping import (
     google_timestamp,
     portal_ref,
 )
-from .outbox import SOURCE_KEY
+from .notes import Code, Note
+from .outbox import applying_pull
+from .polling import after_poll
 from .reconcile import settle_conflict, take_google_version, undo_google_change, unlink_after_google_delete
-from .runs import add_error
+from .watch import watch_or_poll
+
+log = logging.getLogger(__name__)
+
+
+def watch_and_pull(sync: Sync, _at: object = None, ask_again: bool = False) -> None:
+    """A pull (2-way only). A connection without a channel (a first pull, a new calendar) asks Google for one
+    first, unless Google refused it (the sweep asks again after WATCH_RETRY_HOURS; a person's "Sync now" at
+    once: `ask_again`). A refused channel never fails the pull: the connection is polled instead."""
+    connection = sync.connection
+    if connection.pulls and not connection.channel_id and (ask_again or not connection.live_updates_problem):
+        watch_or_poll(sync.client, connection, sync.settings)
+    pull_changes(sync.client, connection, sync.run)
+
+
+def poll(sync: Sync, _at: object = None) -> None:
+    """The safety net's pull: Google's changes, then whether the channel missed them and when to poll next."""
+    previous_sync = sync.connection.last_synced_at
+    pull_changes(sync.client, sync.connection, sync.run)
+    after_poll(sync.connection, sync.run, previous_sync, sync.settings)
 
 
 def pull_changes(client: CalendarClient, connection: CalendarConnection, run: SyncRun) -> None:
@@ -38,8 +62,7 @@ def pull_changes(client: CalendarClient, connection: CalendarConnection, run: Sy
         _pull(client, connection, run, connection.sync_token)
     except SyncTokenExpired:
         db.session.rollback()
-        run.kind = "full_resync"
-        run.message = "Google asked for a full resync; done without duplicates."
+        run.kind = RunKind.FULL_RESYNC
         connection.sync_token = None
         _pull(client, connection, run, None)
 
@@ -47,8 +70,7 @@ def pull_changes(client: CalendarClient, connection: CalendarConnection, run: Sy
 def _pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun, sync_token: str | None) -> None:
     full = sync_token is None
     seen_native: set[str] = set()
-    db.session.info[SOURCE_KEY] = connection.id
-    try:
+    with applying_pull(db.session, connection.id):
         for page in client.event_pages(connection.calendar_id, sync_token):
             events = page.get("items", [])
             run.total += len(events)
@@ -61,8 +83,6 @@ def _pull(client: CalendarClient, connection: CalendarConnection, run: SyncRun, 
                 GoogleEvent.connection_id == connection.id, GoogleEvent.google_event_id.not_in(seen_native)))
         connection.sync_token = next_token
         db.session.commit()
-    finally:
-        db.session.info.pop(SOURCE_KEY, None)
 
 
 def _apply_page(connection: CalendarConnection, events: list[dict], run: SyncRun, seen_native: set[str]) -> None:
@@ -81,9 +101,8 @@ def _apply_page(connection: CalendarConnection, events: list[dict], run: SyncRun
 
 def _skip(connection: CalendarConnection, event: dict, run: SyncRun) -> None:
     """The event stays as the portal had it until it next changes in Google; the logs keep the reason."""
-    current_app.logger.exception("connection %s: Google event %s could not be taken in", connection.id, event["id"])
-    title = (event.get("summary") or "").strip() or "An event without a title"
-    add_error(run, f"“{title[:80]}” could not be taken in from Google; it will be when it next changes there.")
+    log.exception("connection %s: Google event %s could not be taken in", connection.id, event["id"])
+    run.count_failure(Note(Code.EVENT_NOT_TAKEN_IN, {"title": (event.get("summary") or "").strip()[:80]}).as_json())
 
 
 def _apply_events(connection: CalendarConnection, events: list[dict], run: SyncRun, seen_native: set[str]) -> None:

@@ -24,7 +24,7 @@ from .mapping import (
     google_timestamp,
     snapshot,
 )
-from .outbox import PENDING_KEY, upsert_pending
+from .outbox import keep_pending, queue_push
 
 
 def undo_google_change(connection: CalendarConnection, item: PortalItem, link: EventLink, event: dict) -> None:
@@ -43,8 +43,7 @@ def _write_back(connection: CalendarConnection, item: PortalItem, link: EventLin
     a difference to write).
     """
     link.etag, link.content_hash = event.get("etag"), content_hash(event)
-    _ensure_pending(connection, item)
-    db.session.info.setdefault(PENDING_KEY, set()).add(connection.id)
+    queue_push(db.session, [_outbox_row(connection, item)])
 
 
 def _portal_body(connection: CalendarConnection, item: PortalItem) -> dict | None:
@@ -70,7 +69,7 @@ def settle_conflict(connection: CalendarConnection, item: PortalItem, link: Even
     if item.updated_at > google_updated:
         _history(connection, item, "conflict_portal_won", {"lost": "deleted" if deleted else _google_version(event)})
         link.etag = event.get("etag")
-        _ensure_pending(connection, item)
+        keep_pending(db.session, [_outbox_row(connection, item)])  # sent by the push that met it, or the next
         return True
     if deleted:
         unlink_after_google_delete(connection, link, item, run)
@@ -113,9 +112,8 @@ def unlink_after_google_delete(connection: CalendarConnection, link: EventLink, 
     _history(connection, item, "trashed_after_google_delete" if alone else "unlinked_after_google_delete", {})
 
 
-def _ensure_pending(connection: CalendarConnection, item: PortalItem) -> None:
-    upsert_pending(db.session.connection(), [{"connection_id": connection.id, "item_type": item.kind,
-                                              "item_id": item.id}])
+def _outbox_row(connection: CalendarConnection, item: PortalItem) -> dict:
+    return {"connection_id": connection.id, "item_type": item.kind, "item_id": item.id}
 
 
 def _history(connection: CalendarConnection, item: PortalItem, action: str, detail: dict) -> None:

@@ -2,28 +2,26 @@
 
 Live updates are an optimisation: when Google refuses a channel (a non-HTTPS address, a fault), the
 connection keeps syncing by polling (`app.sync.polling`: often while it has no trusted channel), the card
-says why in plain words, and the renewal asks again after WATCH_RETRY_HOURS. A refused channel never fails a sync.
+says why (a code on the connection), and the renewal asks again after WATCH_RETRY_HOURS. A refused channel
+never fails a sync.
 """
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import UTC, datetime
-
-from flask import current_app
 
 from ..google import AuthRevoked, GoogleError
 from ..google.client import CalendarClient
 from ..models import CalendarConnection
+from .notes import Code
 from .polling import channel_opened
+from .settings import SyncSettings
 
-POLLING = "Changes made in Google arrive every few minutes instead."
-
-
-def webhook_address() -> str:
-    return current_app.config["WEBHOOK_BASE_URL"].rstrip("/") + "/broker/google/notifications"
+log = logging.getLogger(__name__)
 
 
-def start_watch(client: CalendarClient, connection: CalendarConnection) -> None:
+def start_watch(client: CalendarClient, connection: CalendarConnection, settings: SyncSettings) -> None:
     """Open a new channel (channels cannot be renewed), stopping the old one first: a connection never
     has two live channels, whatever path opens one (renewal, reconnect, "Sync now")."""
     if not stop_channel(client, connection.channel_id, connection.channel_resource_id):
@@ -31,40 +29,39 @@ def start_watch(client: CalendarClient, connection: CalendarConnection) -> None:
     connection.forget_channel()
     channel_id = secrets.token_hex(16)
     token = secrets.token_urlsafe(32)
-    response = client.watch(connection.calendar_id, channel_id, webhook_address(), token,
-                            current_app.config["WATCH_TTL_SECONDS"])
+    response = client.watch(connection.calendar_id, channel_id, settings.webhook_url, token,
+                            settings.watch_ttl_seconds)
     connection.channel_id, connection.channel_token = channel_id, token
     connection.channel_resource_id = response.get("resourceId")
     expiration = response.get("expiration")
     connection.channel_expires_at = (
         datetime.fromtimestamp(int(expiration) / 1000, UTC).replace(tzinfo=None) if expiration else None)
-    channel_opened(connection)
+    channel_opened(connection, settings)
 
 
-def watch_or_poll(client: CalendarClient, connection: CalendarConnection) -> bool:
-    """Open a channel if Google accepts one; otherwise record, in plain words, why we poll instead.
+def watch_or_poll(client: CalendarClient, connection: CalendarConnection, settings: SyncSettings) -> bool:
+    """Open a channel if Google accepts one; otherwise record (a code) why we poll instead.
 
     Only a revoked grant escapes (the whole sync needs the user then); the old channel, if any, stays.
     """
     try:
-        start_watch(client, connection)
+        start_watch(client, connection, settings)
     except AuthRevoked:
         raise
     except GoogleError as exc:
-        current_app.logger.warning("watch refused for connection %s: %s %s %s", connection.id, exc.status,
-                                   exc.reason, exc)
-        connection.live_updates_off = f"Live updates are off: {_why_refused(exc)} {POLLING}"
+        log.warning("watch refused for connection %s: %s %s %s", connection.id, exc.status, exc.reason, exc)
+        connection.live_updates_problem = _why_refused(exc).value
         return False
-    connection.live_updates_off = None
+    connection.live_updates_problem = None
     return True
 
 
-def _why_refused(error: GoogleError) -> str:
+def _why_refused(error: GoogleError) -> Code:
     if error.reason == "push.webhookUrlNotHttps":
-        return "Google only sends them to a secure (https) address."
+        return Code.LIVE_UPDATES_NOT_HTTPS
     if error.status and 400 <= error.status < 500:
-        return "Google did not accept our request for them."
-    return "Google could not be reached to set them up; we will try again within the hour."
+        return Code.LIVE_UPDATES_REFUSED
+    return Code.LIVE_UPDATES_UNREACHABLE
 
 
 def stop_channel(client: CalendarClient, channel_id: str | None, resource_id: str | None) -> bool:
@@ -74,7 +71,6 @@ def stop_channel(client: CalendarClient, channel_id: str | None, resource_id: st
     try:
         client.stop_channel(channel_id, resource_id)
     except GoogleError as exc:
-        current_app.logger.info("stopping channel %s: %s", channel_id, exc)
+        log.info("stopping channel %s: %s", channel_id, exc)
         return exc.status == 404
     return True
-

@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.models import ConnectionKind, ConnectionStatus, FailureKind, Role, SyncRun, utcnow
-from app.sync.failures import REFUSALS, record_failure
+from app.sync.failures import record_failure
+from app.sync.notes import Code, Note
 from tests.browser.screens import check_widths
 from tests.conftest import browser_login
 from testsupport.factories import make_connection, make_items
@@ -26,10 +27,11 @@ def busy_company(users):
     admin, client = users[Role.ADMIN], users[Role.CLIENT]
     items = make_items(client, tasks=2, events=2, appointments=2)
     make_connection(admin, google_email=LONG, calendar_summary="Portal items of the whole sales team, Europe")
-    connection = make_connection(client, google_email=LONG, last_error="Google answered: Rate Limit Exceeded",
+    connection = make_connection(client, google_email=LONG, problem="rate_limited",
+                                 problem_detail="GoogleError 429: Rate Limit Exceeded",
                                  last_synced_at=utcnow() - timedelta(minutes=5))
     make_connection(users[Role.STAFF], kind=ConnectionKind.ONE_WAY, status=ConnectionStatus.RECONNECT,
-                    last_error="Google access was revoked or has expired. Please reconnect.")
+                    problem="grant_revoked")
     make_connection(users[Role.MANAGER], status=ConnectionStatus.NEEDS_PERMISSIONS)
     task, appointment = items[0], items[-1]
     appointment.meet_link = "https://meet.google.com/abc-defg-hij"
@@ -37,10 +39,11 @@ def busy_company(users):
         db.session.add(SyncRun(company_id=client.company_id, user_id=client.id, connection_id=connection.id,
                                kind=("push_existing", "push", "pull", "sync")[n], status=status, total=40, done=40,
                                created=12, updated=3, deleted=1, failed=1 if status == "failed" else 0,
-                               message="AttributeError: 'NoneType' object has no attribute 'isoformat'"
-                               if status == "failed" else "Synchronization complete.",
+                               outcome="unexpected" if status == "failed" else "complete",
+                               detail="AttributeError: 'NoneType' object has no attribute 'isoformat'"
+                               if status == "failed" else None,
                                finished_at=datetime.now()))
-    record_failure(connection, "task", task.id, FailureKind.REFUSED, REFUSALS[400])
+    record_failure(connection, "task", task.id, FailureKind.REFUSED, Note(Code.ITEM_REFUSED, {"status": 400}))
     db.session.commit()
     return items
 

@@ -108,7 +108,7 @@ def stack(app, google, tmp_path):
     def start(workers: int = 2) -> list[Supervised]:
         for n in range(workers):
             started.append(Supervised(f"worker{n}", rq_worker_command(
-                config, "--worker-class", "jobs.worker.SyncWorker", "--with-scheduler", "--worker-ttl", "35",
+                config, "--with-scheduler", "--worker-ttl", "35",
                 "--maintenance-interval", "15"), env, tmp_path))
         started.append(Supervised("cron", rq_cron_command(config), env, tmp_path))
         return started[:workers]

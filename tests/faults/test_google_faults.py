@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import CalendarConnection, ConnectionStatus, GoogleEvent, RunKind, RunStatus, SyncRun, Task
-from app.sync.runs import NEEDS_ATTENTION
+from app.sync.notes import Code
 from jobs.sync import schedule_pull
 from tests.conftest import post_form, run_jobs
 from tests.google_flow import google_user_calendar, sign_in_with_google
@@ -44,7 +44,7 @@ def test_twenty_percent_of_google_calls_fail(client_user, login_as, app, google,
     duplicates, missing = google_copies(google, items)
     line = figure(faults="emulator-20pct-429/403/500/503", items=len(items), duplicates=duplicates, missing=missing,
                   recovery_s=f"{done_at - started:.1f}")
-    assert first_pass.status == RunStatus.SUCCEEDED, (first_pass.message, stack.logs())
+    assert first_pass.status == RunStatus.SUCCEEDED, (first_pass.outcome, stack.logs())
     assert (duplicates, missing) == (0, 0), line
     assert not unfinished_runs()
 
@@ -65,12 +65,13 @@ def test_revoked_refresh_token_ends_every_run_and_reconnecting_pushes_what_waite
     wait_until(lambda: not unfinished_runs(), timeout=60, interval=0.2)
     db.session.expire_all()
     assert db.session.get(CalendarConnection, connection.id).status is ConnectionStatus.RECONNECT
-    everything = [(r.kind, r.status, r.message) for r in db.session.scalars(sa.select(SyncRun).order_by(SyncRun.id))]
-    revoked = [(status, message) for _, status, message in everything if "reconnect" in message.lower()]
+    everything = [(r.kind, r.status, r.outcome) for r in db.session.scalars(sa.select(SyncRun).order_by(SyncRun.id))]
+    revoked = [(status, outcome) for _, status, outcome in everything if outcome == Code.GRANT_REVOKED]
     assert revoked and {status for status, _ in revoked} == {RunStatus.FAILED}, everything  # whoever ran first
     syncs = everything[-2:]
-    assert {(status, message) for _, status, message in syncs} <= {*revoked, (RunStatus.CANCELLED, NEEDS_ATTENTION)}
-    assert syncs[-1][1:] == (RunStatus.CANCELLED, NEEDS_ATTENTION), everything  # returned early, and said so
+    assert {(status, outcome) for _, status, outcome in syncs} <= {
+        *revoked, (RunStatus.CANCELLED, Code.NEEDS_ATTENTION)}
+    assert syncs[-1][1:] == (RunStatus.CANCELLED, Code.NEEDS_ATTENTION), everything  # returned early, and said so
     assert post_form(client, "/integrations/two-way/sync", {}, page="/integrations/").status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncRun)) == len(everything)  # none queued
 

@@ -48,7 +48,7 @@ def test_two_workers_race_for_one_connection(client_user, login_as, app, google,
                   recovery_s=f"{done_at - started:.1f}")
     runs = db.session.scalars(sa.select(SyncRun)).all()
     assert len(runs) >= 5 and {run.status for run in runs} == {RunStatus.SUCCEEDED}, [
-        (run.kind, run.status, run.message) for run in runs]
+        (run.kind, run.status, run.outcome) for run in runs]
     assert most_running[0] == 1, line
     logs = stack.logs(tail=None)
     assert all(f"run={run.id} job=" in logs for run in runs)  # each run's log lines carry its id

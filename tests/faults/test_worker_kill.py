@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import RunKind, RunStatus, SyncRun
-from app.sync.runs import INTERRUPTED_MESSAGE
+from app.sync.notes import Code
 from testsupport.factories import make_items
 from testsupport.helpers import wait_until
 
@@ -53,9 +53,9 @@ def test_worker_killed_three_times_during_push_existing_data(client_user, login_
                   recovery_s=f"{max(recoveries):.1f}")
     killed = db.session.scalars(sa.select(SyncRun).where(SyncRun.id.in_(killed_ids))).all()
     assert {run.status for run in killed} == {RunStatus.INTERRUPTED}, stack.logs()
-    assert {run.message for run in killed} == {INTERRUPTED_MESSAGE}
+    assert {run.outcome for run in killed} == {Code.INTERRUPTED}
     final = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.PUSH_EXISTING)
                               .order_by(SyncRun.id.desc()).limit(1))
-    assert final.status == RunStatus.SUCCEEDED, (final.message, stack.logs())
+    assert final.status == RunStatus.SUCCEEDED, (final.outcome, stack.logs())
     assert (duplicates, missing) == (0, 0), line
     assert max(recoveries) < 60, line

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import CalendarConnection, FailureKind, PendingPush, Role, RunKind, SyncRun
-from app.sync.failures import REFUSALS, record_failure
+from app.sync.failures import record_failure
+from app.sync.notes import Code, Note
 from app.sync.runs import new_run
 from tests.conftest import post_form, run_jobs
 from tests.google_flow import sign_in_with_google
@@ -123,9 +124,11 @@ def test_bad_delete_choice_is_a_400(google, users, login_as, app):
     assert connection_of(user) is not None
 
 
-def failed_run(connection, message: str) -> SyncRun:
+def failed_run(connection, detail: str) -> SyncRun:
+    """A run that crashed on a bug: its code says so, the exception is its detail for support."""
     run = SyncRun(company_id=connection.company_id, user_id=connection.user_id, connection_id=connection.id,
-                  kind="push", status="failed", message=message)
+                  kind="push", status="failed", outcome="unexpected", outcome_params={"by_itself": True},
+                  detail=detail)
     db.session.add(run)
     db.session.commit()
     return run
@@ -133,7 +136,8 @@ def failed_run(connection, message: str) -> SyncRun:
 
 def refused(connection, task) -> None:
     """The marker the push leaves when Google refuses an item (see tests/sync/test_item_isolation.py)."""
-    record_failure(connection, "task", task.id, FailureKind.REFUSED, REFUSALS[400])
+    record_failure(connection, "task", task.id, FailureKind.REFUSED, Note(Code.ITEM_REFUSED, {"status": 400}),
+                   "PermanentError 400 invalid: Invalid time zone definition.")
     db.session.commit()
 
 
@@ -150,7 +154,7 @@ def test_health_names_items_not_in_google_in_plain_words_with_retry(google, user
     health = page.split('class="sync-health', 1)[1].split("</details>\n", 1)[0]
     assert "1 item(s) are not in Google." in health and task.title in health
     assert "Google refused it as invalid." in health
-    assert "An unexpected problem stopped the sync" in page
+    assert "An unexpected error stopped the sync; it will be tried again by itself." in page
     for developer_text in ("AttributeError", "NoneType", f"#{task.id}", "isoformat"):
         assert developer_text not in page, developer_text
     assert f'id="retry-task-{task.id}"' in health

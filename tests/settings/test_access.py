@@ -5,7 +5,7 @@ import pytest
 
 from app.extensions import db
 from app.models import AuditLog, CalendarConnection, ConnectionStatus, Role
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, run_jobs
 from testsupport.factories import make_connection
 
 NON_ADMINS = [Role.MANAGER, Role.STAFF, Role.PROSPECT, Role.CLIENT]
@@ -48,7 +48,7 @@ def test_non_admins_do_not_see_the_settings_menu_entry(users, login_as):
     assert "Company Settings" in html
 
 
-def test_another_companys_admin_sees_and_changes_only_their_own_company(company, users, other_company, login_as):
+def test_another_companys_admin_sees_and_changes_only_their_own_company(app, company, users, other_company, login_as):
     acme, _ = company
     globex, globex_users = other_company
     connection = make_connection(users[Role.CLIENT])
@@ -62,6 +62,7 @@ def test_another_companys_admin_sees_and_changes_only_their_own_company(company,
     client.post("/settings/visibility", data={"csrf_token": token})  # no switch on: hides every role, in Globex
     client.post("/settings/profile", data={"csrf_token": token, "name": "Hijacked", "brand_color": "#000000"})
     client.post("/settings/roles/client/disconnect-all", data={"csrf_token": token})
+    run_jobs(app)
 
     db.session.expire_all()
     assert (acme.name, acme.brand_color, acme.setting("integrations_hidden_roles", [])) == ("Acme", "#2563eb", [])

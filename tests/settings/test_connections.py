@@ -19,7 +19,8 @@ def connections(users, other_company):
         "client": make_connection(users[Role.CLIENT], ConnectionKind.TWO_WAY, calendar_summary="Alex's work",
                                   last_synced_at=datetime(2030, 1, 2, 9, 30)),
         "staff": make_connection(users[Role.STAFF], ConnectionKind.ONE_WAY,
-                                 status=ConnectionStatus.RECONNECT, last_error="Google says the access was revoked."),
+                                 status=ConnectionStatus.RECONNECT, problem="grant_revoked",
+                                 problem_detail="RefreshError: invalid_grant, Token has been expired or revoked."),
         "other": make_connection(other_company[1][Role.CLIENT], google_email="someone@globex.example"),
     }
 
@@ -31,7 +32,8 @@ def test_the_overview_lists_every_connection_of_the_company(users, connections, 
         assert f'data-connection-id="{c.id}"' in html
         assert c.google_email in html and c.user.email in html
     assert "2-WAY" in html and "1-WAY" in html and "Alex&#39;s work" in html
-    assert "Reconnect" in html and "Google says the access was revoked." in html
+    assert "Reconnect" in html and "Google access was revoked or has expired." in html
+    assert "invalid_grant, Token has been expired or revoked." in html  # the admin's details for support
     assert "Wed 02 Jan 2030, 09:30" in html  # in the admin's own time zone (Europe/London)
     assert "someone@globex.example" not in html
     assert f'id="sync-{connections["client"].id}"' in html

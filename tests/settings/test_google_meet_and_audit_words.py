@@ -5,7 +5,7 @@ import re
 
 from app.extensions import db
 from app.models import AuditLog, Role
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, run_jobs
 from tests.settings.test_visibility import save_visibility
 from testsupport.factories import make_connection
 
@@ -33,11 +33,12 @@ def test_google_meet_switch_needs_csrf(company, admin):
     assert admin.post("/settings/google-meet", data={}).status_code == 400
 
 
-def test_audit_trail_speaks_plain_words(company, users, admin):
+def test_audit_trail_speaks_plain_words(app, company, users, admin):
     make_connection(users[Role.STAFF])
     save_visibility(admin, Role.MANAGER, Role.STAFF, Role.PROSPECT)
     admin.post(f"/settings/roles/{Role.STAFF.value}/disconnect-all",
                data={"csrf_token": csrf_token(admin, "/settings/")})
+    run_jobs(app)  # the disconnects run in a job, which writes the audit row
     table = audit_table(admin)
     assert "Integrations hidden from:</span> Client" in table
     assert "(Staff)" in table

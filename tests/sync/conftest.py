@@ -7,10 +7,12 @@ import os
 import pytest
 import sqlalchemy as sa
 from hypothesis import settings
+from rq.job import Job
 
 from app.extensions import db
 from app.models import CalendarConnection, EventLink, Role
-from tests.conftest import post_form, run_jobs
+from app.queues import all_queues, get_redis
+from tests.conftest import BurstWorker, post_form, run_jobs
 from tests.google_flow import google_user_calendar, sign_in_with_google
 
 CALENDAR = "alex@example.com"
@@ -46,7 +48,7 @@ def connect(google, user, login_as, app):
         post_form(client, f"/integrations/{kind}/push", {"calendar_id": CALENDAR}, page="/integrations/")
         run_jobs(app)
         connection = db.session.scalar(sa.select(CalendarConnection).where(CalendarConnection.user_id == user.id))
-        assert connection.can_sync, connection.last_error
+        assert connection.can_sync, connection.problem
         return connection
     return _connect
 
@@ -92,3 +94,21 @@ def pull(app) -> None:
         schedule_pull(connection_id)
     sweep_connections()
     run_jobs(app)
+
+
+@pytest.fixture
+def sliced(monkeypatch):
+    """Bulk runs in slices of 4 items (chunks of 3), so a dozen items take three slices."""
+    from app.sync import bulk
+
+    monkeypatch.setattr(bulk, "CHUNK", 3)
+    monkeypatch.setattr(bulk, "SLICE_ITEMS", 4)
+
+
+def run_one_job() -> str:
+    """One job from the highest-priority non-empty queue, as a real worker picks it; returns its function."""
+    queues = all_queues()
+    waiting = next(queue for queue in queues if queue.count)
+    job_id = waiting.job_ids[0]
+    BurstWorker(queues, connection=get_redis()).work(burst=True, with_scheduler=False, max_jobs=1)
+    return Job.fetch(job_id, connection=get_redis()).func_name.rsplit(".", 1)[-1]

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from rq.job import Job
 
 from app.extensions import db
+from app.integrations.words import run_words
 from app.models import (
     CalendarConnection,
     ConnectionKind,
@@ -22,12 +23,12 @@ from app.models import (
     SyncRun,
     utcnow,
 )
-from app.queues import BULK, PERIODIC, all_queues, get_queue, get_redis
-from tests.conftest import BurstWorker, post_form, run_jobs
+from app.queues import BULK, PERIODIC, get_queue, get_redis
+from tests.conftest import post_form, run_jobs
 from tests.google_flow import sign_in_with_google
 from testsupport.factories import make_items
 
-from .conftest import CALENDAR, pull
+from .conftest import CALENDAR, pull, run_one_job
 
 
 def scheduled_jobs(queue_name: str = PERIODIC) -> Counter:
@@ -141,26 +142,6 @@ def test_a_poll_that_finds_changes_no_notification_announced_distrusts_the_chann
     assert connection.next_poll_at > utcnow() + rare
 
 
-@pytest.fixture
-def sliced(monkeypatch):
-    """Bulk runs in slices of 4 items (chunks of 3), so a dozen items take three slices."""
-    from app.sync import push, relocate
-    from jobs import sync
-
-    monkeypatch.setattr(push, "CHUNK", 3)
-    monkeypatch.setattr(relocate, "CHUNK", 3)
-    monkeypatch.setattr(sync, "SLICE_ITEMS", 4)
-
-
-def run_one_job() -> str:
-    """One job from the highest-priority non-empty queue, as a real worker picks it; returns its function."""
-    queues = all_queues()
-    waiting = next(queue for queue in queues if queue.count)
-    job_id = waiting.job_ids[0]
-    BurstWorker(queues, connection=get_redis()).work(burst=True, with_scheduler=False, max_jobs=1)
-    return Job.fetch(job_id, connection=get_redis()).func_name.rsplit(".", 1)[-1]
-
-
 def test_an_edit_is_pushed_between_two_slices_of_another_users_push_existing_data(
         sliced, users, user, login_as, google, app):
     from jobs.sync import recover_runs
@@ -177,7 +158,7 @@ def test_an_edit_is_pushed_between_two_slices_of_another_users_push_existing_dat
     post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
     run = db.session.scalar(sa.select(SyncRun).where(SyncRun.user_id == user.id,
                                                      SyncRun.kind == RunKind.PUSH_EXISTING).order_by(SyncRun.id.desc()))
-    assert run_one_job() == "push_existing_data"
+    assert run_one_job() == "start_run"
     db.session.refresh(run)
     assert (run.status, run.done, run.total) == (RunStatus.RUNNING, 4, len(bulk))
     assert get_queue(BULK).count == 1  # its next slice waits at the end of the bulk queue
@@ -217,7 +198,7 @@ def test_items_google_refuses_for_now_in_one_slice_stay_queued_after_the_last(sl
     sign_in_with_google(client)
     post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
     google.add_fault(status=503, count=1000, match="insert")  # Google unavailable for the whole first slice
-    assert run_one_job() == "push_existing_data"
+    assert run_one_job() == "start_run"
     google.clear_faults()
     run_jobs(app)  # the other two slices
     run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.PUSH_EXISTING))
@@ -236,12 +217,13 @@ def test_a_sliced_push_stops_at_the_daily_ceiling_and_says_when_it_goes_on(slice
     client = login_as(user)
     sign_in_with_google(client)
     post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
-    assert run_one_job() == "push_existing_data"  # 4 items, then the next slice
+    assert run_one_job() == "start_run"  # 4 items, then the next slice
     run_jobs(app)  # 1 more: the day's ceiling
     run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.PUSH_EXISTING))
     assert (run.status, run.created) == (RunStatus.SUCCEEDED, 5)
-    assert run.message.startswith("5 of 12 items pushed.") and "the other 7 follow in daily instalments" in run.message
-    assert scheduled_jobs(BULK)[("resume_push_existing", run.connection_id)] == 1
+    words = run_words(run)
+    assert words.startswith("5 of 12 items pushed.") and "the other 7 follow in daily instalments" in words
+    assert scheduled_jobs(BULK)[("resume_run", run.id)] == 1  # the rest, as asked for
 
 
 def test_a_calendar_move_beyond_the_daily_ceiling_goes_on_in_instalments(user, login_as, google, app):
@@ -253,12 +235,12 @@ def test_a_calendar_move_beyond_the_daily_ceiling_goes_on_in_instalments(user, l
     app.config["PUSH_DAILY_CEILING"] = 10  # 7 events created today already: room for 3 more
     post_form(client, "/integrations/two-way/calendar", {"calendar_id": "__new__", "new_calendar_name": "Moved"},
               page="/integrations/?change=two-way")
-    assert run_one_job() == "change_calendar"  # on the bulk queue, like Push Existing Data
+    assert run_one_job() == "start_run"  # on the bulk queue, like Push Existing Data
     run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.CHANGE_CALENDAR))
     assert (run.status, run.deleted, run.created) == (RunStatus.SUCCEEDED, 7, 3)
-    assert run.message.startswith("Moved to Moved: 7 removed from the old calendar, 3 in the new one.")
-    assert "the other 4 follow in daily instalments" in run.message
-    assert scheduled_jobs(BULK)[("resume_push_existing", run.connection_id)] == 1
+    assert run_words(run).startswith("Moved to Moved: 7 removed from the old calendar, 3 in the new one.")
+    assert "the other 4 follow in daily instalments" in run_words(run)
+    assert scheduled_jobs(BULK)[("resume_run", run.id)] == 1  # the rest, as asked for
 
 
 def test_a_slice_waits_for_googles_quota_in_the_queue_not_in_a_worker(user, login_as, google, app):
@@ -277,7 +259,7 @@ def test_a_slice_waits_for_googles_quota_in_the_queue_not_in_a_worker(user, logi
     assert run.status == RunStatus.RUNNING and 0 < run.done < 30
     registry = get_queue(BULK).scheduled_job_registry
     (job_id,) = registry.get_job_ids()
-    assert Job.fetch(job_id, connection=get_redis()).func_name == "jobs.sync.continue_bulk_run"
+    assert Job.fetch(job_id, connection=get_redis()).func_name == "jobs.sync.continue_run"
     assert registry.get_scheduled_time(job_id).timestamp() - time.time() > 2  # when the quota has room again
     run_continuations(app, run)
     assert (run.status, run.created) == (RunStatus.SUCCEEDED, 30)
@@ -335,9 +317,9 @@ def test_a_rate_limit_answer_google_still_gives_in_a_slice_is_waited_out_in_the_
 def test_a_slice_that_crosses_item_kinds_cuts_no_batch_short(user, login_as, google, app, monkeypatch):
     """Each kind ends with its one short batch; a slice's end falls between whole batches, so a push costs
     ⌈N/50⌉ per kind however the slices fall."""
-    from jobs import sync
+    from app.sync import bulk
 
-    monkeypatch.setattr(sync, "SLICE_ITEMS", 100)
+    monkeypatch.setattr(bulk, "SLICE_ITEMS", 100)
     make_items(user, tasks=70, events=100)  # the first slice: 70 tasks, then 30 events unless cut to 0
     client = login_as(user)
     sign_in_with_google(client)
@@ -355,7 +337,7 @@ def test_the_users_own_edits_reach_google_between_the_slices_of_their_push_and_i
     client = login_as(user)
     sign_in_with_google(client)
     post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
-    assert run_one_job() == "push_existing_data"  # items 1–4, then the next slice waits on the bulk queue
+    assert run_one_job() == "start_run"  # items 1–4, then the next slice waits on the bulk queue
     for n, task in enumerate(bulk[-3:]):  # not pushed yet: the edits' runs put them in Google first
         task.title = f"Edited during my own push {n}"
         db.session.commit()
@@ -400,7 +382,7 @@ def test_a_calendar_move_runs_in_slices_and_other_users_edits_go_between_them(
     sign_in_with_google(staff_client, email="sam@example.com")
     post_form(staff_client, "/integrations/two-way/push", {"calendar_id": "sam@example.com"}, page="/integrations/")
     bulk, run = moving(user, login_as, app)
-    assert run_one_job() == "change_calendar"
+    assert run_one_job() == "start_run"
     db.session.refresh(run)
     assert (run.status, run.deleted) == (RunStatus.RUNNING, 4)  # the first slice: 4 copies removed
     assert len(live(google, CALENDAR)) == 8
@@ -411,7 +393,7 @@ def test_a_calendar_move_runs_in_slices_and_other_users_edits_go_between_them(
     run_jobs(app)
     db.session.refresh(run)
     assert (run.status, run.deleted, run.created) == (RunStatus.SUCCEEDED, 12, 12)
-    assert run.message.startswith("Moved to Moved: 12 removed from the old calendar, 12 in the new one.")
+    assert run_words(run).startswith("Moved to Moved: 12 removed from the old calendar, 12 in the new one.")
     connection = db.session.get(CalendarConnection, run.connection_id)
     assert live(google, CALENDAR) == [] and len(live(google, connection.calendar_id)) == len(bulk)
 
@@ -419,7 +401,7 @@ def test_a_calendar_move_runs_in_slices_and_other_users_edits_go_between_them(
 def test_the_users_own_edit_waits_for_their_move_and_lands_in_the_new_calendar_only(
         sliced, user, login_as, google, app):
     bulk, run = moving(user, login_as, app)
-    assert run_one_job() == "change_calendar"
+    assert run_one_job() == "start_run"
     bulk[0].title = "Edited during my own move"  # its copy has already left the old calendar
     db.session.commit()
     assert run_one_job() == "push_changes"  # it waits for the move...
@@ -453,7 +435,8 @@ def test_a_move_whose_worker_died_is_resumed_to_the_same_calendar(
 
 
 def test_a_move_whose_job_was_lost_before_it_started_is_queued_again_with_its_calendar(user, login_as, google, app):
-    from jobs.sync import STALE_QUEUED, recover_runs
+    from jobs.recovery import STALE_QUEUED
+    from jobs.sync import recover_runs
 
     bulk, run = moving(user, login_as, app, items=3)
     get_queue(BULK).empty()  # Redis lost the job (a restart without persistence)
@@ -474,7 +457,7 @@ def test_delete_with_removal_runs_in_slices_then_deletes_the_connection(sliced, 
     post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
     run_jobs(app)
     post_form(client, "/integrations/two-way/delete", {"events": "remove"}, page="/integrations/")
-    assert run_one_job() == "remove_events_and_delete"
+    assert run_one_job() == "start_run"
     run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.REMOVE_EVENTS))
     assert (run.status, run.deleted) == (RunStatus.RUNNING, 4) and len(live(google, CALENDAR)) == 6
     assert db.session.get(CalendarConnection, run.connection_id) is not None  # not before the last copy is gone
@@ -490,7 +473,7 @@ def test_while_a_push_runs_its_card_offers_no_action_that_would_wait_behind_it(s
     client = login_as(user)
     sign_in_with_google(client)
     post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
-    assert run_one_job() == "push_existing_data"
+    assert run_one_job() == "start_run"
     page = client.get("/integrations/").get_data(as_text=True)
     assert re.search(r'class="[^"]*card-actions d-none" data-actions>', page)
     assert re.search(r'class="small text-muted mt-2 mb-0" id="two-way-actions-wait"', page)
@@ -511,7 +494,7 @@ def test_delete_with_removal_during_a_push_stops_the_push_instead_of_waiting_for
     client = login_as(user)
     sign_in_with_google(client)
     post_form(client, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
-    assert run_one_job() == "push_existing_data"  # 4 events in Google, the rest to come in slices
+    assert run_one_job() == "start_run"  # 4 events in Google, the rest to come in slices
     post_form(client, "/integrations/two-way/delete", {"events": "remove"}, page="/integrations/")
     run_jobs(app)
     push_run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.PUSH_EXISTING))

@@ -79,7 +79,7 @@ def test_whatever_another_app_writes_comes_in_and_never_stalls_a_pull(data, conn
     gcal.patch(calendarId=CALENDAR, eventId=links[edited.id], body={"summary": f"Edited {len(inserted)}"}).execute()
     pull(app)
 
-    assert last_run().status == "succeeded", last_run().message
+    assert last_run().status == "succeeded", last_run().outcome
     assert db.session.get(Task, edited.id).title == f"Edited {len(inserted)}"  # Google's other changes came in
     assert {task.id: link_for(task).google_event_id for task in tasks} == links  # our events stay ours
     rows = db.session.scalars(sa.select(GoogleEvent)).all()
@@ -94,6 +94,6 @@ def test_whatever_another_app_writes_comes_in_and_never_stalls_a_pull(data, conn
 
     google.reset_counters()
     pull(app)  # taken in once: the next pull lists nothing new, writes nothing, leaves nothing queued
-    assert last_run().status == "succeeded", last_run().message
+    assert last_run().status == "succeeded", last_run().outcome
     assert _writes(google.counters()) == 0
     assert run_jobs(app) == 0

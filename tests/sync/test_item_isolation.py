@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Event, FailureKind, GoogleEvent, PendingPush, SyncFailure, SyncRun, Task, utcnow
+from app.sync.notes import Note
 from tests.conftest import post_form, run_jobs
 from tests.sync.conftest import CALENDAR, database_refuses, link_for, live_events, pull
 from testsupport.factories import make_items
@@ -67,7 +68,7 @@ def test_an_item_google_refuses_fails_alone_and_can_be_retried(connect, user, go
     assert sorted(e["summary"] for e in live_events(google)) == [t.title for t in tasks]
     run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == "push_existing"))
     assert (run.status, run.failed, run.created) == ("succeeded", 1, 2)
-    assert run.errors == ["“Offsite”: Google refused it as invalid."]
+    assert run.errors == [{"code": "item_refused", "params": {"status": 400, "reason": "invalid"}, "title": "Offsite"}]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingPush)) == 0  # no retry loop
     browser = login_as(user)
     page = browser.get(f"/events/{refused.id}").get_data(as_text=True)
@@ -120,7 +121,7 @@ def test_items_google_keeps_failing_during_push_existing_data_stay_queued(connec
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingPush)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncFailure)) == 0
     db.session.refresh(connection)
-    assert connection.last_error is None
+    assert connection.problem is None
 
 
 def test_backoff_grows_and_stays_bounded():
@@ -135,21 +136,25 @@ def test_backoff_grows_and_stays_bounded():
     assert pauses == sorted(pauses) and pauses[0].total_seconds() == 60 and pauses[-1] == LONGEST_PAUSE
 
 
-def test_google_answers_become_plain_words_and_the_right_kind_of_failure():
+def test_google_answers_become_the_right_code_and_kind_of_failure():
     from app.google import GoogleError, PermanentError
-    from app.sync.failures import LIMITED, UNAVAILABLE, google_failure
+    from app.sync.notes import Code, item_problem
 
-    assert google_failure(PermanentError("Invalid time zone definition.", 400, "invalid")) == (
-        FailureKind.REFUSED, "Google refused it as invalid.")
-    assert google_failure(PermanentError("Forbidden", 403, "forbidden"))[0] is FailureKind.REFUSED
-    assert google_failure(PermanentError("Calendar usage limits exceeded.", 403, "quotaExceeded")) == (
-        FailureKind.RETRYING, LIMITED)
-    assert google_failure(GoogleError("Rate Limit Exceeded", 429, "rateLimitExceeded")) == (
-        FailureKind.RETRYING, LIMITED)
-    assert google_failure(PermanentError("Invalid Credentials", 401, "authError")) == (
-        FailureKind.RETRYING, UNAVAILABLE)
-    assert google_failure(GoogleError("Backend Error", 503, "backendError")) == (FailureKind.RETRYING, UNAVAILABLE)
-    assert google_failure(GoogleError("Google unreachable: timed out")) == (FailureKind.RETRYING, UNAVAILABLE)
+    def code(error):
+        kind, note = item_problem(error)
+        return kind, note.code
+
+    assert item_problem(PermanentError("Invalid time zone definition.", 400, "invalid")) == (
+        FailureKind.REFUSED, Note(Code.ITEM_REFUSED, {"status": 400, "reason": "invalid"}))
+    assert code(PermanentError("Forbidden", 403, "forbidden"))[0] is FailureKind.REFUSED
+    assert code(PermanentError("Calendar usage limits exceeded.", 403, "quotaExceeded")) == (
+        FailureKind.RETRYING, Code.RATE_LIMITED)
+    assert code(GoogleError("Rate Limit Exceeded", 429, "rateLimitExceeded")) == (
+        FailureKind.RETRYING, Code.RATE_LIMITED)
+    assert code(PermanentError("Invalid Credentials", 401, "authError")) == (
+        FailureKind.RETRYING, Code.GOOGLE_UNAVAILABLE)
+    assert code(GoogleError("Backend Error", 503, "backendError")) == (FailureKind.RETRYING, Code.GOOGLE_UNAVAILABLE)
+    assert code(GoogleError("Google unreachable: timed out")) == (FailureKind.RETRYING, Code.GOOGLE_UNAVAILABLE)
 
 
 def test_a_copy_of_our_event_made_in_google_blocks_no_pull(connect, user, google, gcal, app):
@@ -162,11 +167,11 @@ def test_a_copy_of_our_event_made_in_google_blocks_no_pull(connect, user, google
     gcal.insert(calendarId=CALENDAR, body=copy).execute()
     gcal.patch(calendarId=CALENDAR, eventId=link_for(second).google_event_id, body={"summary": "From Google"}).execute()
     pull(app)
-    assert last_run().status == "succeeded", last_run().message
+    assert last_run().status == "succeeded", last_run().outcome
     assert db.session.get(Task, second.id).title == "From Google"
     assert link_for(first).google_event_id == ours["id"]
     pull(app)  # and the next one too: nothing is left stuck
-    assert last_run().status == "succeeded", last_run().message
+    assert last_run().status == "succeeded", last_run().outcome
 
 
 def test_a_google_event_the_portal_cannot_take_in_holds_back_no_other(connect, user, google, gcal, app, login_as):
@@ -181,7 +186,7 @@ def test_a_google_event_the_portal_cannot_take_in_holds_back_no_other(connect, u
     gcal.patch(calendarId=CALENDAR, eventId=link_for(task).google_event_id, body={"summary": "From Google"}).execute()
     pull(app)
     run = last_run()
-    assert run.status == "succeeded" and run.failed == 1, (run.status, run.message, run.errors)
+    assert run.status == "succeeded" and run.failed == 1, (run.status, run.outcome, run.errors)
     assert sorted(db.session.scalars(sa.select(GoogleEvent.summary))) == ["After it", "Before it"]
     assert db.session.get(Task, task.id).title == "From Google"
     card = login_as(user).get("/integrations/").get_data(as_text=True)

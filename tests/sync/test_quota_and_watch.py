@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from rq.job import Job
 
 from app.extensions import db
+from app.integrations.words import run_words
 from app.models import CalendarConnection, Event, EventLink, PendingPush, SyncRun, Task, utcnow
 from app.queues import all_queues, get_redis
 from tests.conftest import post_form, run_jobs
@@ -55,7 +56,7 @@ def test_pacing_under_a_lowered_quota_draws_no_rate_limit_answer(connect, user, 
     counters = google.counters()
     assert counters["rate_limited"] == 0, counters
     assert counters["batch_requests"] >= 3  # a batch never carries more calls than one window holds
-    assert connection.last_error is None
+    assert connection.problem is None
 
 
 def test_the_request_budget_is_shared_by_workers_and_counts_the_user_and_the_project(app):
@@ -90,7 +91,7 @@ def test_a_rate_limit_answer_that_still_arrives_is_waited_out_not_an_item_failur
     connection = connect()
     run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == "push_existing"))
     assert (run.status, run.created, run.failed) == ("succeeded", 5, 0), run.errors
-    assert len(live_events(google)) == 5 and connection.last_error is None
+    assert len(live_events(google)) == 5 and connection.problem is None
 
 
 def test_a_use_limit_pauses_writes_keeps_the_items_and_resumes_by_itself(connect, user, google, app, login_as):
@@ -102,7 +103,7 @@ def test_a_use_limit_pauses_writes_keeps_the_items_and_resumes_by_itself(connect
     run_jobs(app)
     run = db.session.scalars(sa.select(SyncRun).order_by(SyncRun.id.desc())).first()
     db.session.refresh(connection)
-    assert run.kind == "push" and run.failed == 0 and run.message.startswith(PAUSED)
+    assert run.kind == "push" and run.failed == 0 and run_words(run).startswith(PAUSED)
     assert connection.writes_paused_until > utcnow() + timedelta(hours=2, minutes=59)
     assert db.session.scalar(sa.select(PendingPush.item_id)) == task.id  # nothing lost
     local = connection.writes_paused_until.replace(tzinfo=UTC).astimezone(ZoneInfo(user.timezone)).strftime("%H:%M")
@@ -116,7 +117,7 @@ def test_a_use_limit_pauses_writes_keeps_the_items_and_resumes_by_itself(connect
     google.clear_faults()
     connection.writes_paused_until = utcnow() - timedelta(seconds=1)  # the hours have passed
     db.session.commit()
-    (due,) = run_scheduled_jobs(app, "jobs.sync.push_changes")
+    (due,) = run_scheduled_jobs(app, "jobs.sync.resume_run")  # its work again: the outbox's push
     assert abs((due - run.finished_at).total_seconds() - 3 * 3600) < 60
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingPush)) == 0
     assert any(e["summary"] == task.title for e in live_events(google))
@@ -138,7 +139,7 @@ def test_a_refused_watch_falls_back_to_polling_and_sync_now_still_succeeds(conne
     post_form(login_as(user), "/integrations/two-way/sync", {}, page="/integrations/")
     run_jobs(app)
     run = db.session.scalars(sa.select(SyncRun).order_by(SyncRun.id.desc())).first()
-    assert (run.kind, run.status) == ("sync", "succeeded"), run.message
+    assert (run.kind, run.status) == ("sync", "succeeded"), run.outcome
     link = db.session.scalar(sa.select(EventLink))
     gcal.patch(calendarId=CALENDAR, eventId=link.google_event_id, body={"summary": "Edited in Google"}).execute()
     pull(app)  # polling: the periodic pull brings Google's change
@@ -148,7 +149,7 @@ def test_a_refused_watch_falls_back_to_polling_and_sync_now_still_succeeds(conne
     app.config["WEBHOOK_BASE_URL"] = "http://127.0.0.1:1"  # an address Google accepts (locally)
     renew_channel(connection.id)  # the renewal the sweep plans after WATCH_RETRY_HOURS tries again
     db.session.refresh(connection)
-    assert connection.channel_id and connection.live_updates_off is None
+    assert connection.channel_id and connection.live_updates_problem is None
     assert "Live updates are off" not in card(login_as, user)
 
 
@@ -162,7 +163,7 @@ def test_a_move_stopped_by_a_use_limit_goes_on_by_itself_when_the_limit_has_pass
     run_jobs(app)
     stopped = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == "change_calendar"))
     db.session.refresh(connection)
-    assert stopped.status == "failed" and stopped.message.startswith(PAUSED)
+    assert stopped.status == "failed" and run_words(stopped).startswith(PAUSED)
     assert connection.calendar_summary == "Moved" and live_events(google, connection.calendar_id) == []
 
     google.clear_faults()
@@ -185,17 +186,17 @@ def test_push_existing_data_goes_in_daily_instalments_above_the_ceiling(google, 
     run_jobs(app)
     first = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == "push_existing"))
     assert (first.status, first.created, first.total) == ("succeeded", 5, 12)
-    assert first.message.startswith("5 of 12 items pushed.") and "the other 7 follow in daily instalments" in \
-        first.message
+    assert run_words(first).startswith("5 of 12 items pushed.")
+    assert "the other 7 follow in daily instalments" in run_words(first)
     assert len(live_events(google)) == 5
     for created in (10, 12):  # each following day (a new day's count), the next instalment
         get_redis().delete(*get_redis().keys(f"{app.config['REDIS_NAMESPACE']}:google-creations:*"))
-        (due,) = run_scheduled_jobs(app, "jobs.sync.resume_push_existing")
+        (due,) = run_scheduled_jobs(app, "jobs.sync.resume_run")
         assert due.date() == utcnow().date() + timedelta(days=1)
         assert len(live_events(google)) == created
     last = db.session.scalars(sa.select(SyncRun).where(SyncRun.kind == "push_existing")
                               .order_by(SyncRun.id.desc())).first()
-    assert last.message.startswith("Synchronization complete")
+    assert run_words(last).startswith("Synchronization complete")
     assert db.session.scalar(sa.select(CalendarConnection)).can_sync
 
 

@@ -6,11 +6,13 @@ import sqlalchemy as sa
 from redis import Redis
 
 from app.extensions import db
+from app.integrations.words import run_words
 from app.models import ConnectionStatus, PendingPush, RunKind, RunStatus, SyncRun, utcnow
 from app.queues import get_queue
-from app.sync.runs import CRASHED, INTERRUPTED_MESSAGE, NEEDS_ATTENTION, WORKERS_UNAVAILABLE, new_run
-from app.sync.scheduling import claim, connection_lock
-from jobs.sync import enqueue_run, recover_runs, sync_now
+from app.sync.notes import Code
+from app.sync.runs import new_run
+from jobs.locks import claim, connection_lock
+from jobs.sync import recover_runs, start_run, submit
 from tests.conftest import post_form, run_jobs
 from testsupport.factories import make_items
 
@@ -35,7 +37,7 @@ def test_sweep_ends_a_dead_workers_run_as_interrupted_and_resumes_it(connect, us
 
     assert recover_runs() == 1
     db.session.refresh(dead)
-    assert (dead.status, dead.message) == (RunStatus.INTERRUPTED, INTERRUPTED_MESSAGE)
+    assert (dead.status, dead.outcome) == (RunStatus.INTERRUPTED, Code.INTERRUPTED)
     assert dead.finished_at is not None
     resumed = db.session.scalar(sa.select(SyncRun).where(SyncRun.id > dead.id))
     assert (resumed.kind, resumed.status) == (RunKind.PUSH_EXISTING, RunStatus.QUEUED)
@@ -73,7 +75,7 @@ def test_sync_now_on_a_connection_that_lost_its_grant_meanwhile_ends_cancelled(c
     db.session.commit()
     run_jobs(app)
     run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.SYNC))
-    assert (run.status, run.message) == (RunStatus.CANCELLED, NEEDS_ATTENTION)
+    assert (run.status, run.outcome) == (RunStatus.CANCELLED, Code.NEEDS_ATTENTION)
     assert run.finished_at is not None
 
 
@@ -110,21 +112,20 @@ def test_sync_now_without_redis_ends_failed_in_plain_words(connect, user, login_
     client = login_as(user)
     monkeypatch.setitem(app.extensions, "redis", Redis.from_url("redis://127.0.0.1:1/0"))  # nothing listens there
     response = post_form(client, "/integrations/two-way/sync", {}, page="/integrations/", follow_redirects=True)
-    assert WORKERS_UNAVAILABLE in response.get_data(as_text=True)
+    assert "The background workers are unavailable right now." in response.get_data(as_text=True)
     run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.SYNC))
-    assert (run.status, run.message) == (RunStatus.FAILED, WORKERS_UNAVAILABLE)
+    assert (run.status, run.outcome) == (RunStatus.FAILED, Code.WORKERS_UNAVAILABLE)
 
 
 def test_a_duplicate_job_of_a_finished_run_does_nothing(connect, app):
     connection = connect()
     run = new_run(connection, RunKind.SYNC)
-    db.session.commit()
-    enqueue_run(run)
+    submit(run)
     run_jobs(app)
     finished_at = db.session.get(SyncRun, run.id).finished_at
     connection.status = ConnectionStatus.RECONNECT  # nothing a late copy of the job may change now
     db.session.commit()
-    sync_now(run.id)
+    start_run(run.id)
     db.session.refresh(run)
     assert (run.status, run.finished_at) == (RunStatus.SUCCEEDED, finished_at)
 
@@ -149,13 +150,14 @@ def test_a_crash_ends_its_run_saying_truly_who_tries_again(connect, user, google
     db.session.commit()
     run_jobs(app)
     crashed = db.session.scalar(sa.select(SyncRun).order_by(SyncRun.id.desc()))
-    assert (crashed.kind, crashed.status, crashed.message) == (RunKind.PUSH, RunStatus.FAILED, CRASHED[True])
+    assert (crashed.kind, crashed.status, crashed.outcome) == (RunKind.PUSH, RunStatus.FAILED, Code.UNEXPECTED)
+    assert run_words(crashed) == "An unexpected error stopped the sync; it will be tried again by itself."
     browser = login_as(user)
     post_form(browser, "/integrations/two-way/push", {"calendar_id": CALENDAR}, page="/integrations/")
     run_jobs(app)
     crashed = db.session.scalar(sa.select(SyncRun).order_by(SyncRun.id.desc()))
     assert (crashed.kind, crashed.status) == (RunKind.PUSH_EXISTING, RunStatus.FAILED)
-    assert "Please try again" in crashed.message
+    assert "Please try again" in run_words(crashed)
     assert "Please try again" in browser.get("/integrations/").get_data(as_text=True)
 
     database_accepts("event_link")

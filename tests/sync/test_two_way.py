@@ -277,7 +277,7 @@ def test_rate_limits_are_retried_with_backoff(connect, user, google, app):
     google.add_fault(status=429, count=2, retry_after=0)
     connection = connect()
     assert len(live_events(google)) == 3
-    assert connection.last_error is None
+    assert connection.problem is None
 
 
 def test_rerun_after_a_crash_before_links_were_saved_creates_no_duplicates(connect, user, google, app):
@@ -285,16 +285,14 @@ def test_rerun_after_a_crash_before_links_were_saved_creates_no_duplicates(conne
     connection = connect()
     db.session.execute(sa.delete(EventLink))  # as if the worker died after Google's writes
     db.session.commit()
-    from app.models import PendingPush
-    from app.sync.runs import request_sync
-    from jobs.sync import enqueue_run
+    from app.models import PendingPush, RunKind
+    from app.sync.engine import request_run
+    from jobs.sync import submit
 
     for item in db.session.scalars(sa.select(Task)):
         db.session.add(PendingPush(connection_id=connection.id, item_type="task", item_id=item.id))
     db.session.commit()
-    run = request_sync(connection)
-    db.session.commit()
-    enqueue_run(run)
+    submit(request_run(connection, RunKind.SYNC))
     run_jobs(app)
     assert len(live_events(google)) == 5
     assert db.session.scalar(sa.select(sa.func.count()).select_from(EventLink)) >= 3

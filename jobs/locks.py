@@ -1,9 +1,8 @@
-"""The per-connection Redis lock (one sync job per connection at a time) and the coalescing keys.
+"""The per-connection Redis lock (one sync job per connection at a time) and the coalescing marks.
 
 The lock doubles as the running job's heartbeat: it lives `SYNC_LOCK_SECONDS` (20 s by default) and a
 thread of the job renews it every third of that, so a dead worker's lock is gone within 20 s
-and a "running" run whose connection holds no lock has lost its worker (see `jobs.sync.recover_runs`).
-Enqueueing lives with the jobs themselves, in `jobs.sync`.
+and a "running" run whose connection holds no lock has lost its worker (see `jobs.recovery`).
 """
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from flask import current_app
 from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 
-from ..queues import get_redis, redis_key
+from app.queues import get_redis, redis_key
 
 COALESCE_SECONDS = 60  # a "scheduled" mark outlives a lost job by at most this long
 

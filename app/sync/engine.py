@@ -1,0 +1,144 @@
+"""The engine's front door: asking for a run, and performing one.
+
+`request_run` is the one path every person's request takes (the user's card, an admin's Company Settings,
+a reconnect), so every caller obeys the same rules. `perform` runs a run's body (`app.sync.kinds`) and
+turns whatever happens into a true ending: the run's status and outcome (a code), the connection's state
+and problem, and a `Next` value that tells the job boundary what follows: the next slice of a bulk run, the
+same work again later (Google's use limit, the day's creation ceiling), or nothing.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..extensions import db
+from ..google import GoogleError
+from ..models import CalendarConnection, RunKind, RunStatus, SyncRun, utcnow
+from .bulk import Cursor, Stopped
+from .connections import clear_problem, disconnect, record_problem
+from .context import Sync
+from .kinds import BULK_KINDS, RUN_KINDS
+from .limits import next_instalment_at, pause_writes
+from .notes import Code, Note, detail_of, google_problem
+from .runs import cancel_connection_runs, finish, new_run, start, unfinished_run_of
+
+log = logging.getLogger(__name__)
+
+
+class Refused(Exception):
+    """A request the engine turns down; `note` says why (a code: words are rendered where shown)."""
+
+    def __init__(self, note: Note) -> None:
+        super().__init__(note.code.value)
+        self.note = note
+
+
+@dataclass(frozen=True)
+class Next:
+    """What follows a run's job: its next slice (the run stays "running"), its work again later, a run that
+    follows it at once under the same lock (2-way: the pull after a push), or nothing."""
+
+    slice_at: Cursor | None = None
+    after_seconds: float = 0
+    again_at: datetime | None = None
+    follow_up: SyncRun | None = None
+
+
+def bulk_run_of(connection_id: int) -> SyncRun | None:
+    """The connection's unfinished bulk run, if any: while it goes on, the card offers no other action."""
+    return unfinished_run_of(connection_id, BULK_KINDS)
+
+
+def request_run(connection: CalendarConnection, kind: RunKind, **fields) -> SyncRun:
+    """A person's request for a run of `kind`, queued (the caller commits, then enqueues).
+
+    Refused while the connection needs its user, and while a bulk run goes on: another push, a move or
+    "Sync now" would only wait behind it for hours. A removal stops such a run instead of waiting for it.
+    """
+    if not connection.can_sync:
+        raise Refused(Note(Code.NEEDS_ATTENTION))
+    if RUN_KINDS[kind].stops_bulk:
+        cancel_connection_runs(connection.id, Note(Code.BEING_DELETED))
+    else:
+        refuse_while_bulk(connection)
+    return new_run(connection, kind, **fields)
+
+
+def refuse_while_bulk(connection: CalendarConnection) -> None:
+    """Raises `Refused` while a bulk run of the connection goes on (checked before a calendar is chosen)."""
+    if (bulk := bulk_run_of(connection.id)) is not None:
+        raise Refused(Note(Code.BULK_UNDER_WAY, {"kind": bulk.kind.value}))
+
+
+def waits_behind(kind: RunKind, bulk_runs: Sequence[SyncRun]) -> bool:
+    """Whether work of `kind` waits for the connection's bulk runs under way. Pulls and polls do (a bulk run's
+    end pulls). The user's own edits go on between the slices of their Push Existing Data (both are idempotent
+    upserts under the same event ids) and wait for a move or a removal, which would take them out again."""
+    if kind is RunKind.PUSH:
+        return any(RUN_KINDS[run.kind].edits_wait for run in bulk_runs)
+    return bool(bulk_runs)
+
+
+def perform(sync: Sync, at: Cursor | None = None) -> Next:
+    """Run `sync.run`'s body (from `at`, for a bulk run's later slice) and end it truthfully.
+
+    Google's failures end the run "failed" with a code and set the connection's state; anything else is a
+    bug: logged, the run ended "failed", and the exception raised again so the job shows as failed.
+    """
+    run, connection = sync.run, sync.connection
+    log.info("%s run %s started for connection %s", run.kind, run.id, connection.id)
+    paused_until = connection.writes_paused_until
+    start(run)
+    try:
+        stopped = RUN_KINDS[run.kind].body(sync, at)
+    except GoogleError as exc:
+        db.session.rollback()
+        _google_failed(sync, exc)
+        if connection.writes_paused_until != paused_until:  # Google's use limit began: the work goes on then
+            return Next(again_at=connection.writes_paused_until)
+        return Next()
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("sync run %s crashed", run.id)
+        note = Note(Code.UNEXPECTED, {"by_itself": RUN_KINDS[run.kind].by_itself})
+        record_problem(connection, note, detail_of(exc))
+        finish(run, RunStatus.FAILED, note, detail_of(exc))
+        raise
+    if stopped is not None and not stopped.ceiling:
+        db.session.commit()  # the run goes on in its next slice
+        return Next(slice_at=stopped.cursor, after_seconds=stopped.wait_seconds)
+    return _succeeded(sync, stopped)
+
+
+def _google_failed(sync: Sync, error: GoogleError) -> None:
+    log.info("%s run %s failed at Google: %s", sync.run.kind, sync.run.id, detail_of(error))
+    note = google_problem(error)
+    if note.code is Code.USE_LIMIT:  # not a problem of the connection: the card shows the pause
+        until = pause_writes(sync.connection, sync.settings.use_limit_pause)
+        note = Note(Code.USE_LIMIT, {"until": until.isoformat()})
+    else:
+        record_problem(sync.connection, note, detail_of(error))
+    finish(sync.run, RunStatus.FAILED, note, detail_of(error))
+
+
+def _succeeded(sync: Sync, stopped: Stopped | None) -> Next:
+    """The run's work is done, or done for today (the creation ceiling: the rest in daily instalments); what
+    its kind does then follows."""
+    run, connection = sync.run, sync.connection
+    connection.last_synced_at = utcnow()
+    clear_problem(connection)
+    instalment_at = next_instalment_at() if stopped is not None else None
+    finish(run, RunStatus.SUCCEEDED, Note(Code.COMPLETE) if instalment_at is None else Note(
+        Code.INSTALMENTS, {"left": max(run.total - run.done, 0), "at": instalment_at.isoformat()}))
+    log.info("%s run %s ended %s (%s)", run.kind, run.id, run.status, run.outcome)
+    spec = RUN_KINDS[run.kind]
+    follow_up = None
+    if spec.deletes_connection:
+        disconnect(connection, connection.user)
+        db.session.commit()
+    elif spec.then is not None and connection.pulls:
+        follow_up = new_run(connection, spec.then)
+        db.session.commit()
+    return Next(again_at=instalment_at, follow_up=follow_up)

@@ -21,6 +21,7 @@ from ..models import (
     EventLink,
     GoogleEvent,
     RunKind,
+    RunStatus,
     SyncRun,
     utcnow,
 )
@@ -137,7 +138,7 @@ def index():
                            run_words=lambda run: run_words(run, tz), problem_words=lambda c: problem_words(c, tz),
                            live_updates_words=live_updates_words, paused_words=lambda c: say(
                                Note(Code.USE_LIMIT, {"until": c.writes_paused_until.isoformat()}), tz),
-                           slug_of=SLUGS.get, Status=ConnectionStatus,
+                           slug_of=SLUGS.get, Status=ConnectionStatus, RunStatus=RunStatus,
                            daily_ceiling=current_app.config["PUSH_DAILY_CEILING"])
 
 

@@ -6,7 +6,7 @@ change itself, so an audited change and its audit row succeed or fail as one.
 from __future__ import annotations
 
 from .extensions import db
-from .models import AuditLog, User
+from .models import AuditLog, CalendarConnection, User
 
 
 def record(actor: User, action: str, target: str | None = None, before: dict | None = None,
@@ -15,3 +15,10 @@ def record(actor: User, action: str, target: str | None = None, before: dict | N
                      before=before, after=after)
     db.session.add(entry)
     return entry
+
+
+def connection_summary(connection: CalendarConnection) -> dict:
+    """What the audit trail keeps of a connection that goes: whose, which account, in which state."""
+    return {"user": connection.user.email, "role": connection.user.role.value, "kind": connection.kind.value,
+            "google_email": connection.google_email, "status": connection.status.value,
+            "calendar": connection.calendar_summary}

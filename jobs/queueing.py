@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from rq import Queue, get_current_job
 from rq.job import Job
 
@@ -30,6 +31,11 @@ def enqueue(func: JobFunction, *args: object, queue: str = INTERACTIVE, job_id: 
     if delay:
         return target.enqueue_in(timedelta(seconds=delay), func, *args, **options)
     return target.enqueue(func, *args, **options)
+
+
+def run_job_id(run_id: int) -> str:
+    """The RQ job id of a run's job: operators find the run from RQ's views, and RQ's from the run."""
+    return f"{current_app.config['REDIS_NAMESPACE']}-run-{run_id}"
 
 
 def retry_later(func: JobFunction, *args: object) -> None:

@@ -1,16 +1,15 @@
 """The sync jobs RQ runs, and how each is asked for.
 
-Each job is a thin entry point: it loads ids, takes its connection's lock (`jobs.locks`), ends what a dead
-worker left there (`jobs.recovery`), lets the engine perform the run (`app.sync.engine`) and acts on the
-`Next` value the engine returns: the next slice of a bulk run, or the same work again later. A job that
-finds its connection busy asks to run again shortly; one that may not do its work ends its run in a code.
-
-Views and the broker ask for work through `submit`, `schedule_push` and `schedule_pull`; `create_app`
-installs the after-commit push of the outbox (`install_push_after_commit`).
+Each job loads ids, takes its connection's lock (`jobs.locks`), ends what a dead worker left there
+(`jobs.recovery`), lets the engine perform the run (`app.sync.engine`) and acts on the `Next` it returns: the
+next slice of a bulk run, the same work again later, a follow-up run. A busy connection's job runs again
+shortly. Views and the broker ask through `submit`, `schedule_push` and `schedule_pull`; `create_app`
+installs the outbox's after-commit push (`install_push_after_commit`).
 """
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
@@ -19,7 +18,6 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.google import client_for
 from app.models import CalendarConnection, PendingPush, RunKind, RunStatus, SyncRun, utcnow
 from app.queues import BULK, INTERACTIVE
 from app.sync.bulk import Cursor
@@ -33,7 +31,7 @@ from app.sync.settings import SyncSettings
 
 from . import recovery
 from .locks import claim, connection_lock, release_claim
-from .queueing import RETRY_SECONDS, enqueue, retry_later
+from .queueing import RETRY_SECONDS, enqueue, retry_later, run_job_id
 from .runtime import run_logging
 
 log = logging.getLogger(__name__)
@@ -54,11 +52,6 @@ def submit(run: SyncRun) -> bool:
         db.session.commit()
         return False
     return True
-
-
-def run_job_id(run_id: int) -> str:
-    """The RQ job id of a run's job: operators find the run from RQ's views, and RQ's from the run."""
-    return f"{current_app.config['REDIS_NAMESPACE']}-run-{run_id}"
 
 
 def schedule_push(connection_id: int) -> bool:
@@ -133,11 +126,11 @@ def continue_run(run_id: int, at: Cursor) -> None:
                 _perform(connection, run, at)
 
 
-def resume_run(run_id: int) -> None:
-    """A run's work again, as it was asked for: after Google's use limit, or the next daily instalment."""
+def resume_run(run_id: int, kind: RunKind) -> None:
+    """A run's work again, as `kind`: after Google's use limit, or the next daily instalment."""
     run = db.session.get(SyncRun, run_id)
     if run is not None:
-        _resume(run)
+        _resume(run, kind)
 
 
 def push_changes(connection_id: int) -> None:
@@ -190,6 +183,21 @@ def recover_runs() -> int:
     return len(dead)
 
 
+# Jobs queued under their names before the run layer's redesign (Dec 2026) still run after the upgrade.
+push_existing_data = sync_now = change_calendar = remove_events_and_delete = start_run
+
+
+def continue_bulk_run(run_id: int, kind: str, after_id: int) -> None:
+    continue_run(run_id, Cursor(kind, after_id))
+
+
+def resume_push_existing(connection_id: int, items_since: str | None) -> None:
+    connection = db.session.get(CalendarConnection, connection_id)
+    if connection is not None and connection.can_sync:
+        submit(new_run(connection, RunKind.PUSH_EXISTING,
+                       items_since=date.fromisoformat(items_since) if items_since else None))
+
+
 # -- what a job does around the engine ------------------------------------------------------------------------
 
 def _syncable(run: SyncRun) -> CalendarConnection | None:
@@ -204,7 +212,7 @@ def _syncable(run: SyncRun) -> CalendarConnection | None:
 
 def _perform(connection: CalendarConnection, run: SyncRun, at: Cursor | None = None) -> None:
     """The engine performs the run (holding the connection's lock); then what it says follows."""
-    after = perform(Sync(client_for(connection), connection, run, SyncSettings.from_config(current_app.config)), at)
+    after = perform(Sync(connection, run, SyncSettings.from_config(current_app.config)), at)
     _continue_later(run, after)
     if after.follow_up is not None:
         with run_logging(after.follow_up.id):
@@ -218,23 +226,22 @@ def _continue_later(run: SyncRun, after: Next) -> None:
         job = enqueue(continue_run, run.id, after.slice_at, queue=BULK, delay=after.after_seconds)
         recovery.note_continuation(run.id, job)
     elif after.again_at is not None:
-        enqueue(resume_run, run.id, queue=RUN_KINDS[run.kind].queue, at=after.again_at)
+        enqueue(resume_run, run.id, after.again_as, queue=RUN_KINDS[after.again_as].queue, at=after.again_at)
 
 
 def _resume_all(runs: list[SyncRun]) -> None:
     for run in runs:
-        _resume(run)
+        _resume(run, run.kind)
 
 
-def _resume(run: SyncRun) -> None:
-    """The work of an ended run again (every step of it is idempotent, so what was done is not done twice): a
-    person's request is made again as they asked for it; the rest is asked for again by the outbox or a pull."""
+def _resume(run: SyncRun, kind: RunKind) -> None:
+    """The work of an ended run again, as `kind` (every step is idempotent, so what was done is not done twice):
+    a person's request is made again with the run's parameters; the rest is asked of the outbox or a pull."""
     connection = db.session.get(CalendarConnection, run.connection_id) if run.connection_id else None
     if connection is None or not connection.can_sync:
         return
-    spec = RUN_KINDS[run.kind]
-    if not spec.by_itself:
-        submit(new_run(connection, run.kind, items_since=run.items_since, calendar_id=run.calendar_id,
-                       calendar_summary=run.calendar_summary))
+    if not RUN_KINDS[kind].by_itself:
+        target = {"calendar_id": run.calendar_id, "calendar_summary": run.calendar_summary} if kind == run.kind else {}
+        submit(new_run(connection, kind, items_since=run.items_since, **target))
     else:
-        enqueue(push_changes if run.kind is RunKind.PUSH else pull_changes, connection.id, queue=INTERACTIVE)
+        enqueue(push_changes if kind is RunKind.PUSH else pull_changes, connection.id, queue=INTERACTIVE)

@@ -226,7 +226,7 @@ def start(run: SyncRun, words: str) -> None:
 def target_calendar(connection: CalendarConnection, form: PushExistingDataForm) -> tuple[str, str]:
     """(calendar id, name) of the chosen calendar; "Create a new calendar" creates it now, with its name."""
     if form.calendar_id.data != NEW_CALENDAR:
-        return form.calendar_id.data, dict(form.calendar_id.choices).get(form.calendar_id.data, "")
+        return form.calendar_id.data, dict(form.calendar_id.choices).get(form.calendar_id.data) or form.calendar_id.data
     return create_calendar(connection, form.new_calendar_summary(f"{current_user.company.name} portal"),
                            current_user.timezone)
 

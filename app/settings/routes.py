@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from redis.exceptions import RedisError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from jobs.admin import disconnect_connections
@@ -15,7 +16,7 @@ from jobs.queueing import enqueue
 from jobs.sync import submit
 
 from ..access import admin_required
-from ..audit import record
+from ..audit import connection_summary, record
 from ..extensions import db
 from ..integrations.health import health_of, recent_runs
 from ..integrations.words import live_updates_words, problem_words, run_words, say
@@ -169,29 +170,31 @@ def company_connection_or_404(connection_id: int) -> CalendarConnection:
     return connection
 
 
-def connection_summary(connection: CalendarConnection) -> dict:
-    return {"user": connection.user.email, "role": connection.user.role.value, "kind": connection.kind.value,
-            "google_email": connection.google_email, "status": connection.status.value,
-            "calendar": connection.calendar_summary}
-
-
 @bp.post("/roles/<role>/disconnect-all")
 @admin_required
 def disconnect_role(role: str):
     if role not in {r.value for r in HIDEABLE_ROLES}:
         abort(404, "Unknown role.")
     role_enum = Role(role)
-    ids = list(db.session.scalars(
-        sa.select(CalendarConnection.id).join(User, CalendarConnection.user_id == User.id)
+    connections = list(db.session.scalars(
+        sa.select(CalendarConnection).join(User, CalendarConnection.user_id == User.id)
         .where(CalendarConnection.company_id == current_user.company_id,
                User.company_id == current_user.company_id, User.role == role_enum)
         .order_by(CalendarConnection.id)))
-    if not ids:
+    if not connections:
         flash(f"No {role_enum.label} has a Google connection.", "info")
         return redirect(url_for(".index"))
-    enqueue(disconnect_connections, current_user.id, role, ids)  # two Google calls each: not in this request
-    flash(f"Disconnecting {len(ids)} Google connection(s) of role {role_enum.label}; the activity log below "
-          "says when it is done.", "success")
+    # Audited now, with what is to go; the job (two Google calls a connection: not in this request) adds how it went.
+    entry = record(current_user, "settings.disconnect_all", target=f"role:{role}",
+                   before={"connections": [connection_summary(c) for c in connections]}, after=None)
+    db.session.commit()
+    try:
+        enqueue(disconnect_connections, entry.id, [c.id for c in connections])
+    except RedisError:
+        flash("The background workers are unavailable right now. Please try again in a few minutes.", "danger")
+        return redirect(url_for(".index"))
+    flash(f"Disconnecting {len(connections)} Google connection(s) of role {role_enum.label}; the activity log "
+          "below says when it is done.", "success")
     return redirect(url_for(".index"))
 
 

@@ -123,7 +123,7 @@ def choose_calendar(connection: CalendarConnection, calendar_id: str, summary: s
     settle_status(connection)
 
 
-def disconnect(connection: CalendarConnection, actor: User) -> None:
+def disconnect(connection: CalendarConnection, actor: User | None) -> None:
     """Stop the watch channel, revoke the token at Google, remove the connection and its links.
 
     Events already in Google stay there; nothing in the portal is deleted. Does not commit.
@@ -133,7 +133,7 @@ def disconnect(connection: CalendarConnection, actor: User) -> None:
     revoke_token(decrypt(connection.refresh_token_enc) or decrypt(connection.access_token_enc))
     _delete_rows(connection, EventLink, GoogleEvent, PendingPush, SyncFailure)
     cancel_connection_runs(connection.id, Note(Code.CONNECTION_DELETED))
-    log.info("user %s disconnected connection %s of user %s", actor.id, connection.id, connection.user_id)
+    log.info("user %s disconnected connection %s of user %s", actor and actor.id, connection.id, connection.user_id)
     db.session.delete(connection)
 
 

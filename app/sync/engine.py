@@ -43,6 +43,7 @@ class Next:
     slice_at: Cursor | None = None
     after_seconds: float = 0
     again_at: datetime | None = None
+    again_as: RunKind | None = None  # the run asked for at `again_at`, of the run's parameters
     follow_up: SyncRun | None = None
 
 
@@ -96,8 +97,9 @@ def perform(sync: Sync, at: Cursor | None = None) -> Next:
     except GoogleError as exc:
         db.session.rollback()
         _google_failed(sync, exc)
-        if connection.writes_paused_until != paused_until:  # Google's use limit began: the work goes on then
-            return Next(again_at=connection.writes_paused_until)
+        if connection.writes_paused_until != paused_until:  # Google's use limit began: the work goes on then,
+            spec = RUN_KINDS[run.kind]  # a bulk run as it was, anything else as the outbox's push
+            return Next(again_at=connection.writes_paused_until, again_as=run.kind if spec.bulk else RunKind.PUSH)
         return Next()
     except Exception as exc:
         db.session.rollback()
@@ -141,4 +143,6 @@ def _succeeded(sync: Sync, stopped: Stopped | None) -> Next:
     elif spec.then is not None and connection.pulls:
         follow_up = new_run(connection, spec.then)
         db.session.commit()
-    return Next(again_at=instalment_at, follow_up=follow_up)
+    # The next instalment pushes what is left into the connection's calendar, whatever stopped (a push, a move).
+    return Next(again_at=instalment_at, again_as=RunKind.PUSH_EXISTING if instalment_at else None,
+                follow_up=follow_up)

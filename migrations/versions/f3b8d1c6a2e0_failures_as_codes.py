@@ -26,6 +26,11 @@ def upgrade():
     op.execute("UPDATE sync_run SET detail = message, outcome = CASE status "
                "WHEN 'succeeded' THEN 'complete' WHEN 'cancelled' THEN 'connection_deleted' "
                "WHEN 'interrupted' THEN 'interrupted' WHEN 'failed' THEN 'unexpected' END, outcome_params = '{}'")
+    # A crash's words say who tries again: the outbox and pulls by themselves, a person's requests not.
+    op.execute("""UPDATE sync_run SET outcome_params = '{"by_itself": true}' WHERE status = 'failed' """
+               "AND kind IN ('push', 'pull', 'full_resync')")
+    op.execute("""UPDATE sync_run SET outcome_params = '{"by_itself": false}' WHERE status = 'failed' """
+               "AND kind NOT IN ('push', 'pull', 'full_resync')")
     with op.batch_alter_table('sync_run', schema=None) as batch_op:
         batch_op.alter_column('outcome_params', existing_type=sa.JSON(), nullable=False)
         batch_op.drop_column('message')
@@ -35,11 +40,14 @@ def upgrade():
         batch_op.add_column(sa.Column('problem_params', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('problem_detail', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('live_updates_problem', sa.String(length=40), nullable=True))
-    op.execute("UPDATE calendar_connection SET problem_detail = last_error, problem = CASE "
-               "WHEN status = 'reconnect' THEN 'grant_revoked' WHEN last_error IS NOT NULL THEN 'unexpected' END, "
-               "problem_params = '{}'")
-    op.execute("UPDATE calendar_connection SET live_updates_problem = 'live_updates_refused' "
-               "WHERE live_updates_off IS NOT NULL")
+    # Only a revoked grant is a problem for certain; the rest (items' failures, a notice) the next run says again.
+    # Enum columns hold the members' names.
+    op.execute("UPDATE calendar_connection SET problem_detail = last_error, problem_params = '{}', problem = CASE "
+               "WHEN status = 'RECONNECT' THEN 'grant_revoked' END")
+    op.execute("UPDATE calendar_connection SET live_updates_problem = CASE "
+               "WHEN live_updates_off LIKE '%secure (https)%' THEN 'live_updates_not_https' "
+               "WHEN live_updates_off LIKE '%could not be reached%' THEN 'live_updates_unreachable' "
+               "ELSE 'live_updates_refused' END WHERE live_updates_off IS NOT NULL")
     with op.batch_alter_table('calendar_connection', schema=None) as batch_op:
         batch_op.alter_column('problem_params', existing_type=sa.JSON(), nullable=False)
         batch_op.drop_column('last_error')
@@ -49,8 +57,11 @@ def upgrade():
         batch_op.add_column(sa.Column('code', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('params', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('detail', sa.String(length=500), nullable=True))
-    op.execute("UPDATE sync_failure SET detail = reason, code = CASE kind WHEN 'not_synced' THEN 'no_due_date' "
-               "WHEN 'refused' THEN 'item_refused' ELSE 'google_unavailable' END, params = '{}'")
+    op.execute("UPDATE sync_failure SET detail = reason, params = '{}', code = CASE "
+               "WHEN kind = 'NOT_SYNCED' THEN 'no_due_date' "
+               "WHEN kind = 'REFUSED' AND reason LIKE '%turned into a Google Calendar event%' THEN 'item_unconvertible' "
+               "WHEN kind = 'REFUSED' THEN 'item_refused' "
+               "WHEN reason LIKE '%slow down%' THEN 'rate_limited' ELSE 'google_unavailable' END")
     with op.batch_alter_table('sync_failure', schema=None) as batch_op:
         batch_op.alter_column('code', existing_type=sa.String(length=40), nullable=False)
         batch_op.alter_column('params', existing_type=sa.JSON(), nullable=False)
@@ -58,6 +69,7 @@ def upgrade():
 
 
 def downgrade():
+    op.execute("UPDATE sync_run SET kind = 'pull' WHERE kind = 'poll'")  # the safety net's runs were pulls
     with op.batch_alter_table('sync_failure', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reason', sa.String(length=300), nullable=False, server_default=''))
         batch_op.drop_column('detail')

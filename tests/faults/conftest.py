@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import CalendarConnection, Role, RunStatus, SyncRun
 from app.queues import BULK, get_queue
 from app.sync.mapping import portal_ref
-from jobs.sync import run_job_id
+from jobs.queueing import run_job_id
 from tests.conftest import post_form
 from tests.google_flow import sign_in_with_google
 from testsupport.helpers import wait_until

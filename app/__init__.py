@@ -6,6 +6,7 @@ import os
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from config import Config, ProductionConfig, config_from_env
 
@@ -23,6 +24,7 @@ def create_app(config: type[Config] | None = None, *, broker_only: bool = False,
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(os.path.dirname(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///"):]), exist_ok=True)
 
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
     register_extensions(app)
     register_sync_hooks()
     register_blueprints(app, broker_only)
@@ -30,6 +32,15 @@ def create_app(config: type[Config] | None = None, *, broker_only: bool = False,
     register_commands(app)
     register_template_helpers(app)
     return app
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in a route matches only ids the database can hold (its 32-bit integer keys): a larger number
+    names no row, so it is a 404 like any unknown id rather than a query the database refuses (a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def register_extensions(app: Flask) -> None:

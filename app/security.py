@@ -10,6 +10,7 @@ from flask import Flask, Response, abort, current_app, request
 from flask_limiter.util import get_remote_address
 
 from .extensions import limiter
+from .tenancy import host_company
 
 # No inline script or style anywhere (templates load app/static/ files): an injected <script> or
 # style attribute does nothing. Bootstrap's CSS draws its icons from data: SVGs, hence img-src.
@@ -85,9 +86,13 @@ def login_ip_key() -> str:
 
 
 def login_account_key() -> str:
-    """The account named in the form, normalised as the login query matches it (case-insensitive)."""
+    """The account named in the form, in the company it signs in to: the host's own company, or on the shared
+    portal the company code given (if any). So guessing one company's passwords never locks out a person of
+    another company with the same address. The email is normalised as the login query matches it."""
     email = request.form.get("email", "")[:254].strip().lower()
-    return namespaced(f"account:{email}")
+    company = host_company(request.host)
+    tenant = company.slug if company else "shared:" + request.form.get("company", "")[:60].strip().lower()
+    return namespaced(f"account:{tenant}:{email}")
 
 
 def failed_login(response: Response) -> bool:

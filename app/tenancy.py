@@ -42,3 +42,10 @@ def companies_signing_in_on(host: str) -> sa.ColumnElement[bool]:
     claimant = aliased(Company)
     return sa.or_(Company.portal_url.in_(forms),
                   sa.and_(Company.portal_url.is_(None), ~sa.exists().where(claimant.portal_url.in_(forms))))
+
+
+def host_company(host: str) -> Company | None:
+    """The company that claims this host as its own portal, if any (the shared portal: None)."""
+    from .extensions import db
+
+    return db.session.scalar(sa.select(Company).where(Company.portal_url.in_(portal_url_forms(host))))

@@ -286,6 +286,8 @@ class SyncRun(db.Model):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None] = mapped_column(index=True)  # old runs are pruned by it
 
+    user: Mapped[User] = relationship()
+
     @property
     def finished(self) -> bool:
         return RunStatus(self.status).finished

@@ -1,83 +1,59 @@
-"""The operator page: queues, workers, scheduled and failed jobs, read from RQ's own registries.
+"""Company Settings → Background jobs: the admin's own company's background work, in words.
 
-A small page of our own rather than rq-dashboard: an admin here is a company's admin, and one
-deployment serves many companies. Counts and workers are infrastructure (no tenant data) and are
-shown whole; a job is listed (name, times, error) only when the run or connection it names
-belongs to the admin's company, so no other tenant's details or error texts are ever shown.
+One deployment serves many companies, so a company's admin sees only their company: its runs waiting or
+under way, its jobs scheduled for later, and what failed, each in words with a reference support can look
+up in the logs (`run=<id>`, `job=<id>` stamp every log line). Platform-wide figures (queue lengths, workers)
+belong to the operators' metrics and logs, not to a tenant's page. Jobs are read from RQ's registries and
+kept only when the run, connection or audit entry they name belongs to the admin's company; nothing of a
+job's exception is shown (it is in the log).
 """
 from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import render_template
 from flask_login import current_user
-from redis import Redis
-from rq import Queue, Worker
 from rq.job import Job
+from sqlalchemy.orm import joinedload
 
 from ..access import admin_required
 from ..extensions import db
-from ..models import CalendarConnection, SyncRun
+from ..integrations.health import run_kind_label, run_status_label
+from ..integrations.words import run_words
+from ..models import AuditLog, CalendarConnection, RunStatus, SyncRun, User, utcnow
 from ..queues import all_queues, get_redis
 from . import bp
 
 JOBS_LISTED = 50
+RUNS_LISTED = 20
+FAILED_RUNS_SINCE = timedelta(days=7)
 # What a job's first argument names, by the job function's parameter name.
-OWNER_MODELS = {"run_id": SyncRun, "connection_id": CalendarConnection}
-
-
-@dataclass(frozen=True)
-class QueueFigures:
-    name: str
-    queued: int
-    running: int
-    scheduled: int
-    failed: int
-
-
-@dataclass(frozen=True)
-class WorkerRow:
-    name: str
-    state: str
-    current_job: str | None
-    last_heartbeat: datetime | None
+OWNER_MODELS = {"run_id": SyncRun, "connection_id": CalendarConnection, "audit_id": AuditLog}
+# What each job does, in words (the job functions of `jobs.sync`, `jobs.periodic` and `jobs.admin`).
+JOB_WORDS = {
+    "start_run": "A synchronization someone asked for", "continue_run": "The next part of a long synchronization",
+    "resume_run": "A synchronization continuing after Google's limit", "push_changes": "Portal changes sent to Google",
+    "pull_changes": "Google changes received", "poll_connection": "Regular check for changes made in Google",
+    "renew_channel": "Live updates from Google renewed", "disconnect_connections": "Google connections removed",
+}
 
 
 @dataclass(frozen=True)
 class JobRow:
-    id: str
-    function: str
+    what: str
+    whose: str
     when: datetime | None
-    error: str | None
-
-
-@dataclass(frozen=True)
-class JobList:
-    rows: list[JobRow]
-    not_listed: int  # jobs of other companies, or system-wide ones, counted but not shown
-
-
-def queue_figures(queue: Queue) -> QueueFigures:
-    return QueueFigures(queue.name, queue.count, queue.started_job_registry.count,
-                        queue.scheduled_job_registry.count, queue.failed_job_registry.count)
-
-
-def worker_rows(queue: Queue) -> list[WorkerRow]:
-    def state(worker: Worker) -> str:
-        value = worker.get_state()  # an enum for this process's workers, a plain string read back from Redis
-        return getattr(value, "value", value)
-
-    return [WorkerRow(w.name, state(w), w.get_current_job_id(), w.last_heartbeat) for w in Worker.all(queue=queue)]
+    reference: str
 
 
 def job_owner(job: Job) -> tuple[type, int] | None:
-    """(model, id) of the run or connection a job works on, from its function's first parameter."""
+    """(model, id) of the run, connection or audit entry a job works on, from its function's first parameter."""
     try:
         first = next(iter(inspect.signature(job.func).parameters), None)
-    except Exception:  # a job whose function no longer imports is still listed as someone's
+    except Exception:  # a job whose function no longer imports names nothing we can check: not listed
         return None
     model = OWNER_MODELS.get(first)
     if model is None or not job.args or not isinstance(job.args[0], int):
@@ -85,39 +61,56 @@ def job_owner(job: Job) -> tuple[type, int] | None:
     return model, job.args[0]
 
 
-def company_jobs(job_ids: list[str], connection: Redis, company_id: int, when, newest_first: bool = False) -> JobList:
-    """The jobs among `job_ids` that belong to `company_id`, in the order of `when(job)`, the time shown."""
-    jobs = [job for job in Job.fetch_many(job_ids, connection=connection) if job is not None]
+def owners_in_company(owners: set[tuple[type, int]], company_id: int) -> dict[tuple[type, int], str]:
+    """Of these (model, id) pairs, those of `company_id`, each with whose work it is (one query per model)."""
+    found: dict[tuple[type, int], str] = {}
+    for model in {model for model, _ in owners}:
+        ids = [row_id for m, row_id in owners if m is model]
+        person = model.actor_id if model is AuditLog else model.user_id
+        for row_id, name in db.session.execute(sa.select(model.id, User.name).outerjoin(User, User.id == person)
+                                               .where(model.id.in_(ids), model.company_id == company_id)):
+            found[model, row_id] = name or ""
+    return found
+
+
+def company_jobs(job_ids: list[str], company_id: int, when) -> list[JobRow]:
+    """The jobs among `job_ids` that belong to `company_id`, in words, soonest first."""
+    jobs = [job for job in Job.fetch_many(job_ids, connection=get_redis()) if job is not None]
     owners = {job.id: job_owner(job) for job in jobs}
-    ids_by_model: dict[type, set[int]] = {}
-    for owner in filter(None, owners.values()):
-        ids_by_model.setdefault(owner[0], set()).add(owner[1])
-    ours = {(model, row_id) for model, ids in ids_by_model.items()
-            for row_id in db.session.scalars(sa.select(model.id).where(model.id.in_(ids),
-                                                                      model.company_id == company_id))}
-    rows = sorted((JobRow(job.id, job.func_name or "?", when(job), failure(job))
-                   for job in jobs if owners[job.id] in ours),
-                  key=lambda row: row.when or datetime.max, reverse=newest_first)
-    return JobList(rows[:JOBS_LISTED], len(job_ids) - len(rows))
+    ours = owners_in_company({owner for owner in owners.values() if owner}, company_id)
+    rows = [JobRow(JOB_WORDS.get((job.func_name or "").rsplit(".", 1)[-1], "Background work"),
+                   ours[owners[job.id]], _aware(when(job)), job.id)
+            for job in jobs if owners[job.id] in ours]
+    return sorted(rows, key=lambda row: (row.when is None, row.when or datetime.min.replace(tzinfo=UTC)))[:JOBS_LISTED]
 
 
-def failure(job: Job) -> str | None:
-    """The exception line of a failed job's traceback: enough to recognise it; the log has the rest."""
-    result = job.latest_result()
-    lines = [line for line in ((result and result.exc_string) or "").splitlines() if line.strip()]
-    return lines[-1] if lines else None
+def _aware(moment: datetime | None) -> datetime | None:
+    """RQ gives aware times, or naive ones meaning UTC: all aware, so they sort together."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def company_runs(company_id: int) -> tuple[list[SyncRun], list[SyncRun]]:
+    """(runs waiting or under way, runs that failed in the last week) of the company, newest first."""
+    query = sa.select(SyncRun).options(joinedload(SyncRun.user)).where(SyncRun.company_id == company_id)
+    unfinished = db.session.scalars(query.where(SyncRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)))
+                                    .order_by(SyncRun.id.desc()).limit(RUNS_LISTED)).all()
+    failed = db.session.scalars(query.where(SyncRun.status == RunStatus.FAILED,
+                                            SyncRun.queued_at > utcnow() - FAILED_RUNS_SINCE)
+                                .order_by(SyncRun.id.desc()).limit(RUNS_LISTED)).all()
+    return list(unfinished), list(failed)
 
 
 @bp.get("/operations")
 @admin_required
 def operations():
-    queues, redis = all_queues(), get_redis()
+    queues = all_queues()
     scheduled = {queue.name: queue.scheduled_job_registry for queue in queues}
-    scheduled_ids = [job_id for registry in scheduled.values() for job_id in registry.get_job_ids()]
-    failed_ids = [job_id for queue in queues for job_id in queue.failed_job_registry.get_job_ids(desc=True)]
+    unfinished, failed = company_runs(current_user.company_id)
     return render_template(
-        "settings/operations.html", queues=[queue_figures(queue) for queue in queues],
-        workers=worker_rows(queues[0]),  # every worker listens to every queue, in priority order
-        scheduled=company_jobs(scheduled_ids, redis, current_user.company_id,
-                               lambda job: scheduled[job.origin].get_scheduled_time(job)),
-        failed=company_jobs(failed_ids, redis, current_user.company_id, lambda job: job.ended_at, newest_first=True))
+        "settings/operations.html", unfinished=unfinished, failed_runs=failed,
+        scheduled=company_jobs([job_id for registry in scheduled.values() for job_id in registry.get_job_ids()],
+                               current_user.company_id, lambda job: scheduled[job.origin].get_scheduled_time(job)),
+        failed_jobs=company_jobs([job_id for queue in queues for job_id in queue.failed_job_registry.get_job_ids()],
+                                 current_user.company_id, lambda job: job.ended_at),
+        run_kind_label=run_kind_label, run_status_label=run_status_label,
+        run_words=lambda run: run_words(run, current_user.timezone))

@@ -2,9 +2,11 @@
 and the answer takes as long for an unknown email as for a known one (no account enumeration)."""
 from __future__ import annotations
 
+import re
 import statistics
 import time
 
+from app.extensions import db
 from app.models import Role
 from app.queues import get_redis
 from app.security import THROTTLED_MESSAGE
@@ -29,7 +31,7 @@ def test_fifty_wrong_passwords_for_one_account_are_throttled(app, client, users)
     assert THROTTLED_MESSAGE in page and "per 1 minute" not in page
     assert throttled.headers["Content-Type"].startswith("text/html")
     # Counted in the suite's Redis, under this app's namespace: shared by every web process.
-    assert get_redis().keys(f"*{app.config['REDIS_NAMESPACE']}:login:account:{user.email}*")
+    assert get_redis().keys(f"*{app.config['REDIS_NAMESPACE']}:login:account:*:{user.email}*")
     # Another account is not affected.
     assert attempt(client, users[Role.CLIENT].email, PASSWORD, ip="10.0.2.2").status_code == 302
 
@@ -62,3 +64,25 @@ def test_unknown_and_known_emails_take_the_same_time(client, users):
             assert response.status_code == 400
     ratio = statistics.median(known) / statistics.median(unknown)
     assert 0.5 < ratio < 2, (known, unknown)
+
+
+def test_one_companys_throttle_never_locks_out_another_companys_user_with_the_same_address(
+        app, client, company, other_company):
+    """Two companies on their own hosts, a person in each with the same email: guessing on Acme's host locks
+    Acme's account only; the per-address limit stays (here from other addresses)."""
+    acme, globex = company[0], other_company[0]
+    acme.portal_url, globex.portal_url = "http://acme.test", "http://globex.test"
+    acme_user, globex_user = company[1][Role.CLIENT], other_company[1][Role.CLIENT]
+    globex_user.email = acme_user.email = "sam@shared.test"
+    db.session.commit()
+
+    def on(host: str, password: str, ip: str) -> int:
+        html = client.get("/login", base_url=f"http://{host}").get_data(as_text=True)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+        return client.post("/login", base_url=f"http://{host}", environ_base={"REMOTE_ADDR": ip},
+                           data={"email": "sam@shared.test", "password": password, "csrf_token": token}).status_code
+
+    statuses = [on("acme.test", "wrong password", f"10.0.5.{n}") for n in range(30)]
+    assert set(statuses[5:]) == {429}, statuses
+    assert on("acme.test", PASSWORD, "10.0.6.1") == 429  # Acme's account waits
+    assert on("globex.test", PASSWORD, "10.0.6.2") == 302  # Globex's person signs in

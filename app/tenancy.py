@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import aliased
 
+from .extensions import db
 from .models import Company
 
 
@@ -46,6 +47,10 @@ def companies_signing_in_on(host: str) -> sa.ColumnElement[bool]:
 
 def host_company(host: str) -> Company | None:
     """The company that claims this host as its own portal, if any (the shared portal: None)."""
-    from .extensions import db
-
     return db.session.scalar(sa.select(Company).where(Company.portal_url.in_(portal_url_forms(host))))
+
+
+def serves(host: str, company_id: int) -> bool:
+    """Whether this host is (one of) the company's portal: its own host, or the shared one if it has none."""
+    return db.session.scalar(sa.select(Company.id).where(Company.id == company_id,
+                                                         companies_signing_in_on(host))) is not None

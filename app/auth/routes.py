@@ -1,23 +1,52 @@
+"""Signing in and out. Sessions live on the server (`UserSession`): the cookie holds a random token, which
+is valid only while its row says so and only on the host (the company's portal) it was issued on."""
 import functools
 import secrets
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, login_manager
-from ..models import Company, User
+from ..models import Company, User, UserSession, utcnow
 from ..security import throttle_login
 from ..tenancy import companies_signing_in_on
 from . import bp
-from .forms import LoginForm
+from .forms import ChangePasswordForm, LoginForm
+
+SESSION_KEY = "sid"
+SESSION_LIFETIME = timedelta(days=14)  # a browser left signed in signs in again after this
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """The user of this browser's live session on this host (one query), or nobody."""
+    token = session.get(SESSION_KEY)
+    if not user_id.isdigit() or not isinstance(token, str):
+        return None
+    return db.session.scalar(sa.select(User).join(UserSession, UserSession.user_id == User.id).where(
+        User.id == int(user_id), UserSession.token == token, UserSession.ended_at.is_(None),
+        UserSession.host == request.host.lower(), UserSession.created_at > utcnow() - SESSION_LIFETIME))
+
+
+def start_session(user: User) -> None:
+    """A new server-side session for this browser on this host (a fresh cookie: nothing carried over)."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(token=token, user_id=user.id, host=request.host.lower()))
+    db.session.commit()
+    session.clear()
+    session[SESSION_KEY] = token
+    login_user(user)
+
+
+def end_sessions(user: User, only: str | None = None) -> None:
+    """End one of the user's sessions (`only`: its token) or all of them, on the server. Commits."""
+    query = sa.update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    db.session.execute((query.where(UserSession.token == only) if only else query).values(ended_at=utcnow()))
+    db.session.commit()
 
 
 def safe_next(target: str | None) -> str:
@@ -61,7 +90,7 @@ def login():
     if form.validate_on_submit():
         user, error = find_login_user(form.email.data, form.password.data, form.company.data, request.host)
         if user:
-            login_user(user)
+            start_session(user)
             return redirect(safe_next(form.next.data))
         form.password.errors.append(error)
     status = 400 if request.method == "POST" else 200
@@ -71,6 +100,39 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    end_sessions(current_user, only=session.get(SESSION_KEY))
+    return signed_out("You are signed out.")
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """Every browser and device this person signed in on, this one included."""
+    end_sessions(current_user)
+    return signed_out("You are signed out on every device.")
+
+
+def signed_out(words: str):
     logout_user()
-    flash("You are signed out.", "info")
+    session.pop(SESSION_KEY, None)
+    flash(words, "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """A new password signs the person out everywhere else (a stolen session ends with the old password)."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current_password.data):
+            form.current_password.errors.append("This is not your current password.")
+        else:
+            user = current_user._get_current_object()
+            user.set_password(form.new_password.data)
+            end_sessions(user)
+            start_session(user)
+            flash("Your password is changed, and you are signed out on every other device.", "success")
+            return redirect(url_for("main.dashboard"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/change_password.html", form=form), status

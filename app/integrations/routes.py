@@ -167,7 +167,8 @@ def google_handoff():
     `connect` (a CSRF-checked POST) put in this session stand in for the CSRF token.
     """
     try:
-        kind, outcome = claim_handoff(request.args.get("ticket", ""), current_user, session.get(NONCES_KEY, []))
+        kind, outcome = claim_handoff(request.args.get("ticket", ""), current_user, session.get(NONCES_KEY, []),
+                                      request.host)
     except SignInRefused as refusal:
         abort(400, str(refusal))
     except RedisError:

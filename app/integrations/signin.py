@@ -28,7 +28,7 @@ from ..crypto import decrypt, encrypt
 from ..google.company_client import sign_in_client
 from ..models import CalendarConnection, Company, ConnectionKind, ConnectionStatus, User
 from ..queues import get_redis, redis_key
-from ..tenancy import portal_base
+from ..tenancy import portal_base, serves
 
 STATE_MAX_AGE = 600  # seconds from "Sign in with Google" to Google's answer reaching the broker
 HANDOFF_MAX_AGE = 120  # seconds from the broker to the portal: one redirect
@@ -111,8 +111,9 @@ def handoff_url(company: Company, sign_in: SignIn) -> str:
     return portal_base(company) + HANDOFF_PATH.lstrip("/") + "?" + urlencode({"ticket": ticket})
 
 
-def claim_handoff(ticket: str, user: User, started: list[str]) -> tuple[ConnectionKind, dict]:
-    """(kind, outcome) of a sign-in this user started in this session; refused otherwise.
+def claim_handoff(ticket: str, user: User, started: list[str], host: str) -> tuple[ConnectionKind, dict]:
+    """(kind, outcome) of a sign-in this user started in this session, claimed on its company's portal host;
+    refused otherwise.
 
     Only the right session consumes the outcome, so a ticket tried in another user's browser first does
     not spoil it for its owner; the claim itself is one atomic GETDEL, so it succeeds once.
@@ -125,6 +126,8 @@ def claim_handoff(ticket: str, user: User, started: list[str]) -> tuple[Connecti
         raise SignInRefused(f"This sign-in was started by someone else. {START_AGAIN}")
     if data.get("n") not in started:
         raise SignInRefused(f"This sign-in was not started in this browser. {START_AGAIN}")
+    if not serves(host, data["c"]):
+        raise SignInRefused(f"This sign-in belongs to another portal address. {START_AGAIN}")
     sealed = get_redis().getdel(redis_key("google-sign-in", "outcome", data["n"]))
     outcome = decrypt(sealed.decode()) if sealed else None
     if outcome is None:

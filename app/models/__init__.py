@@ -1,5 +1,5 @@
 """The data model. Every row belongs to exactly one company (tenant)."""
-from .core import AuditLog, Company, Role, User, utcnow
+from .core import AuditLog, Company, Role, User, UserSession, utcnow
 from .items import ITEM_MODELS, Appointment, Event, Task
 from .sync import (
     CalendarConnection,
@@ -19,5 +19,5 @@ from .sync import (
 __all__ = [
     "Appointment", "AuditLog", "CalendarConnection", "Company", "ConnectionKind", "ConnectionStatus",
     "Event", "EventLink", "FailureKind", "GoogleEvent", "ITEM_MODELS", "PendingPush", "Role", "RunKind", "RunStatus",
-    "SyncFailure", "SyncHistory", "SyncRun", "Task", "User", "utcnow",
+    "SyncFailure", "SyncHistory", "SyncRun", "Task", "User", "UserSession", "utcnow",
 ]

@@ -122,6 +122,19 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role.value}>"
 
 
+class UserSession(db.Model):
+    """One signed-in browser: the cookie carries only `token`. A session is valid while its row says so, on the
+    host it was opened on, so signing out (or out everywhere, or a password change) ends it on the server, and
+    a cookie replayed after that, or on another company's host, signs nobody in."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    host: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+
 class AuditLog(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(sa.ForeignKey("company.id"), index=True)

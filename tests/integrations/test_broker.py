@@ -170,3 +170,14 @@ def test_without_redis_the_callback_says_so_plainly(google, users, login_as, app
         app.extensions["redis"] = redis
     assert response.status_code == 503 and "Please try again in a minute" in response.get_data(as_text=True)
     assert client.get(callback_url).status_code == 302  # nothing was used up: it works once Redis is back
+
+
+def test_a_handoff_is_claimed_only_on_its_companys_portal_host(google, users, login_as, company):
+    """The ticket names its company: a host that does not serve that company (another company's, or the shared
+    one once the company has its own) refuses it, whatever session comes with it."""
+    client = login_as(users[Role.CLIENT])
+    handoff = path_of(through_the_broker(client))
+    company[0].portal_url = "http://acme.test"  # the company moved to its own host meanwhile
+    db.session.commit()
+    assert refused(client.get(handoff), "belongs to another portal address")
+    assert connection_of(users[Role.CLIENT]) is None

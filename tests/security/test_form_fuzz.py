@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from wtforms import BooleanField, DateField, FileField, SelectMultipleField, TimeField
 from wtforms.fields.core import UnboundField
 
-from app.auth.forms import LoginForm
+from app.auth.forms import ChangePasswordForm, LoginForm
 from app.extensions import db
 from app.integrations.forms import ChangeCalendarForm, DeleteConnectionForm, PushExistingDataForm
 from app.models import Role
@@ -40,6 +40,7 @@ FORM_ROUTES = [
     (DeleteConnectionForm, "POST", "/integrations/two-way/delete", Role.CLIENT),
     (GoogleMeetForm, "POST", "/settings/google-meet", Role.ADMIN),
     (ConnectionFilterForm, "GET", "/settings/connections", Role.ADMIN),
+    (ChangePasswordForm, "POST", "/account/password", Role.CLIENT),
 ]
 ROUTE_IDS = [f"{form.__name__}-{url}" for form, _, url, _ in FORM_ROUTES]
 # Query strings read by views without a form class.
@@ -118,7 +119,9 @@ def valid_submission(form_class: type[FlaskForm], users) -> dict:
     return {LoginForm: {"email": users[Role.STAFF].email, "password": PASSWORD},
             CompanyProfileForm: {"name": "Acme Ltd", "brand_color": "#123456"},
             IntegrationsVisibilityForm: {"visible_staff": "y"},
-            ConnectionFilterForm: {"role": "staff"}}.get(form_class, {})
+            ConnectionFilterForm: {"role": "staff"},
+            ChangePasswordForm: {"current_password": PASSWORD, "new_password": "another long password",
+                                 "confirm": "another long password"}}.get(form_class, {})
 
 
 def send(senders, method: str, url: str, role, data: dict):

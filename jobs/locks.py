@@ -1,76 +1,136 @@
-"""The per-connection Redis lock (one sync job per connection at a time) and the coalescing marks.
+"""One sync job per connection at a time (a lease in the database), and the coalescing marks (in Redis).
 
-The lock doubles as the running job's heartbeat: it lives `SYNC_LOCK_SECONDS` (20 s by default) and a
-thread of the job renews it every third of that, so a dead worker's lock is gone within 20 s
-and a "running" run whose connection holds no lock has lost its worker (see `jobs.recovery`).
+The lease is a `SyncLease` row: a random token and an expiry `SYNC_LOCK_SECONDS` (20 s) ahead, taken with one
+conditional upsert (atomic on SQLite and PostgreSQL alike) and renewed by a thread of the job every third of
+that: its heartbeat. So a dead worker's connection is free within 20 s, and a "running" run whose connection
+holds no lease has lost its worker (see `jobs.recovery`). It lives in the database, not in Redis, because a
+Redis that restarts empty must not let a second job in beside a running one. A job whose lease was taken
+over (its heartbeat could not renew it in time, or its connection was deleted) stops without writing: its
+next commit raises `Superseded`, which the lock swallows after rolling back.
+
+The coalescing marks ("a push is already scheduled") stay in Redis: losing one costs a duplicate job, which
+waits for the lease and finds its work done.
 """
 from __future__ import annotations
 
+import logging
+import secrets
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import current_app
-from redis.exceptions import LockError, RedisError
-from redis.lock import Lock
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from app.extensions import db
+from app.models import SyncLease, utcnow
 from app.queues import get_redis, redis_key
+from app.sync.runs import Superseded
 
+log = logging.getLogger(__name__)
 COALESCE_SECONDS = 60  # a "scheduled" mark outlives a lost job by at most this long
+POLL_SECONDS = 0.25  # how often a job waiting for a connection asks again
 
 
-def _lock_key(connection_id: int) -> str:
-    return redis_key("sync-lock", connection_id)
+@dataclass
+class Lease:
+    """A job's hold on its connection; `lost` is set once its heartbeat finds the lease gone to another."""
+
+    connection_id: int
+    token: str = field(default_factory=lambda: secrets.token_hex(16))
+    lost: threading.Event = field(default_factory=threading.Event)
+
+    def refuse_commit_once_lost(self, _session: Session) -> None:
+        if self.lost.is_set():
+            raise Superseded(f"the lease on connection {self.connection_id} went to another job")
 
 
 @contextmanager
-def connection_lock(connection_id: int, wait: float | None = None) -> Iterator[bool]:
-    """One sync job per connection at a time, across workers and machines.
-
-    Yields whether the lock was acquired (within `wait` seconds, by default SYNC_LOCK_WAIT_SECONDS).
-    """
-    seconds = current_app.config["SYNC_LOCK_SECONDS"]
-    lock = get_redis().lock(_lock_key(connection_id), timeout=seconds, thread_local=False,
-                            blocking_timeout=current_app.config["SYNC_LOCK_WAIT_SECONDS"] if wait is None else wait)
-    acquired = lock.acquire(blocking=wait != 0)
+def connection_lock(connection_id: int, wait: float | None = None) -> Iterator[Lease | None]:
+    """The connection's lease for the block, or None if another job holds it beyond `wait` seconds (by default
+    SYNC_LOCK_WAIT_SECONDS)."""
+    config, engine = current_app.config, db.engine
+    life = timedelta(seconds=config["SYNC_LOCK_SECONDS"])
+    deadline = time.monotonic() + (config["SYNC_LOCK_WAIT_SECONDS"] if wait is None else wait)
+    lease = Lease(connection_id)
+    while not _take(engine, lease, life):
+        if time.monotonic() >= deadline:
+            yield None
+            return
+        time.sleep(POLL_SECONDS)
     done = threading.Event()
-    if acquired:
-        threading.Thread(target=_keep_renewing, args=(lock, done, seconds / 3), daemon=True,
-                         name=f"sync-lock-{connection_id}").start()
+    threading.Thread(target=_keep_renewing, args=(engine, lease, life, done), daemon=True,
+                     name=f"sync-lease-{connection_id}").start()
+    session = db.session()
+    event.listen(session, "before_commit", lease.refuse_commit_once_lost)
     try:
-        yield acquired
+        yield lease
+    except Superseded:
+        db.session.rollback()
+        log.warning("connection %s: another job took over; this one stopped without writing", connection_id)
     finally:
         done.set()
-        if acquired:
-            try:
-                lock.release()
-            except LockError:  # expired meanwhile: another job may hold it now; nothing to release
-                current_app.logger.warning("sync lock for connection %s expired before release", connection_id)
-            except RedisError:  # Redis is down: the lock expires by itself
-                current_app.logger.warning("could not release the sync lock of connection %s", connection_id)
+        event.remove(session, "before_commit", lease.refuse_commit_once_lost)
+        _release(engine, lease)
 
 
-def _keep_renewing(lock: Lock, done: threading.Event, every: float) -> None:
-    """The heartbeat: while the job lives its lock does too, however long a push of 100,000 items takes.
+def _take(engine: Engine, lease: Lease, life: timedelta) -> bool:
+    """Insert the lease, or take over one that expired; False while another job's lease is alive."""
+    now = utcnow()
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(SyncLease).values(connection_id=lease.connection_id, token=lease.token,
+                                              expires_at=now + life)
+    upsert = insert.on_conflict_do_update(index_elements=["connection_id"], where=SyncLease.expires_at < now,
+                                          set_={"token": insert.excluded.token,
+                                                "expires_at": insert.excluded.expires_at})
+    try:
+        with engine.begin() as connection:
+            return connection.execute(upsert).rowcount == 1
+    except IntegrityError:  # the connection is gone: nothing to sync
+        return False
 
-    A Redis hiccup shorter than the lock's life costs nothing; a lost lock ends the heartbeat.
-    """
-    while not done.wait(every):
+
+def _keep_renewing(engine: Engine, lease: Lease, life: timedelta, done: threading.Event) -> None:
+    """The heartbeat: while the job lives its lease does too, however long a push of 100,000 items takes. A
+    database busy for a moment costs nothing (the lease outlives it); a lease found gone ends the heartbeat."""
+    while not done.wait(life.total_seconds() / 3):
         try:
-            lock.reacquire()
-        except LockError:
-            return
-        except RedisError:
+            with engine.begin() as connection:
+                renewed = connection.execute(sa.update(SyncLease).where(
+                    SyncLease.connection_id == lease.connection_id, SyncLease.token == lease.token)
+                    .values(expires_at=utcnow() + life)).rowcount
+        except SQLAlchemyError:
+            log.warning("could not renew the lease of connection %s for now", lease.connection_id)
             continue
+        if not renewed:
+            lease.lost.set()
+            return
+
+
+def _release(engine: Engine, lease: Lease) -> None:
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.delete(SyncLease).where(SyncLease.connection_id == lease.connection_id,
+                                                          SyncLease.token == lease.token))
+    except SQLAlchemyError:  # it expires by itself
+        log.warning("could not release the lease of connection %s", lease.connection_id)
 
 
 def locked_connections(connection_ids: Iterable[int]) -> set[int]:
-    """Which of these connections a live job is working on right now (one round trip)."""
+    """Which of these connections a live job is working on right now (one query)."""
     ids = list(connection_ids)
     if not ids:
         return set()
-    held = get_redis().mget([_lock_key(i) for i in ids])
-    return {i for i, value in zip(ids, held, strict=True) if value is not None}
+    return set(db.session.scalars(sa.select(SyncLease.connection_id).where(
+        SyncLease.connection_id.in_(ids), SyncLease.expires_at > utcnow())))
 
 
 def claim(action: str, connection_id: int, seconds: int = COALESCE_SECONDS) -> bool:
@@ -81,4 +141,3 @@ def claim(action: str, connection_id: int, seconds: int = COALESCE_SECONDS) -> b
 def release_claim(action: str, connection_id: int) -> None:
     """Called as the job starts, so changes made while it runs schedule the next one."""
     get_redis().delete(redis_key(f"{action}-scheduled", connection_id))
-

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -26,7 +27,7 @@ from app.sync.engine import Next, perform, waits_behind
 from app.sync.kinds import RUN_KINDS
 from app.sync.notes import Code, Note
 from app.sync.outbox import pushes_after_commit
-from app.sync.runs import end_unstarted, new_run
+from app.sync.runs import end_orphans, end_unstarted, new_run
 from app.sync.settings import SyncSettings
 
 from . import recovery
@@ -103,7 +104,8 @@ def start_run(run_id: int) -> None:
             if run.status != RunStatus.QUEUED:
                 return
             continuing, dead = recovery.settle_runs_of(connection)
-            _resume_all(dead)
+            for ended in dead:
+                _resume(ended, ended.kind)
             if continuing:
                 return retry_later(start_run, run_id)
             _perform(connection, run)
@@ -161,21 +163,27 @@ def run_for_connection(connection_id: int, kind: RunKind, job: object) -> None:
         if not locked:
             return retry_later(job, connection_id)
         continuing, dead = recovery.settle_runs_of(connection)
-        _resume_all(dead)
+        for ended in dead:
+            _resume(ended, ended.kind)
         if waits_behind(kind, continuing):
             return retry_later(job, connection_id)
         run = new_run(connection, kind)
-        db.session.commit()
+        try:
+            db.session.commit()
+        except IntegrityError:  # the connection was deleted a moment ago: nothing to do
+            return db.session.rollback()
         with run_logging(run.id):
             _perform(connection, run)
 
 
 def recover_runs() -> int:
-    """Cron, every 15 s: end the runs dead workers left behind and resume their work; re-enqueue lost jobs and
-    missed pushes. Duplicates are harmless: each job takes the connection's lock and finds its work done.
-    Returns how many runs it ended."""
+    """Cron, every 15 s: end the runs dead workers (or a deleted connection) left and resume their work; re-enqueue
+    lost jobs and missed pushes (a duplicate finds its work done). Returns how many runs it ended."""
     dead = recovery.dead_runs()
-    _resume_all(dead)
+    for run in dead:
+        _resume(run, run.kind)
+    end_orphans()
+    db.session.commit()
     for run in recovery.lost_queued_runs():
         submit(run)
     for connection_id in recovery.overdue_pushes():
@@ -227,11 +235,6 @@ def _continue_later(run: SyncRun, after: Next) -> None:
         recovery.note_continuation(run.id, job)
     elif after.again_at is not None:
         enqueue(resume_run, run.id, after.again_as, queue=RUN_KINDS[after.again_as].queue, at=after.again_at)
-
-
-def _resume_all(runs: list[SyncRun]) -> None:
-    for run in runs:
-        _resume(run, run.kind)
 
 
 def _resume(run: SyncRun, kind: RunKind) -> None:

@@ -30,8 +30,16 @@ def run_kind_label(kind: RunKind) -> str:
     return RUN_KINDS[RunKind(kind)].label
 
 
-def run_status_label(status: RunStatus) -> str:
-    return RUN_STATUSES[RunStatus(status)]
+def run_says_more(run: SyncRun) -> bool:
+    """Whether the history shows the run's words under its status: it failed, or not every item went through."""
+    return run.status == RunStatus.FAILED or run.outcome == Code.PARTIAL
+
+
+def run_status_label(run: SyncRun) -> str:
+    """A run that did its work but not for every item is not simply "Done"."""
+    if run.status == RunStatus.SUCCEEDED and run.outcome == Code.PARTIAL:
+        return "Partly done"
+    return RUN_STATUSES[RunStatus(run.status)]
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,7 @@ def run_counts(run: SyncRun) -> str:
 
 def run_for_page(run: SyncRun, tz: str) -> dict:
     """The run as the page's script reads it: numbers plus the same words the page renders."""
-    return {**run.as_dict(), "kind_label": run_kind_label(run.kind), "status_label": run_status_label(run.status),
+    return {**run.as_dict(), "kind_label": run_kind_label(run.kind), "status_label": run_status_label(run),
+            "complete": run.status == RunStatus.SUCCEEDED and run.outcome != Code.PARTIAL,
             "counts_text": run_counts(run), "message": run_words(run, tz),
             "reloads_card": RUN_KINDS[run.kind].reloads_card}

@@ -21,7 +21,6 @@ from ..models import (
     EventLink,
     GoogleEvent,
     RunKind,
-    RunStatus,
     SyncRun,
     utcnow,
 )
@@ -39,7 +38,15 @@ from .forms import (
     DeleteConnectionForm,
     PushExistingDataForm,
 )
-from .health import active_runs, health_of, run_counts, run_for_page, run_kind_label, run_status_label
+from .health import (
+    active_runs,
+    health_of,
+    run_counts,
+    run_for_page,
+    run_kind_label,
+    run_says_more,
+    run_status_label,
+)
 from .signin import (
     HANDOFF_PATH,
     NONCES_KEY,
@@ -138,7 +145,7 @@ def index():
                            run_words=lambda run: run_words(run, tz), problem_words=lambda c: problem_words(c, tz),
                            live_updates_words=live_updates_words, paused_words=lambda c: say(
                                Note(Code.USE_LIMIT, {"until": c.writes_paused_until.isoformat()}), tz),
-                           slug_of=SLUGS.get, Status=ConnectionStatus, RunStatus=RunStatus,
+                           slug_of=SLUGS.get, Status=ConnectionStatus, run_says_more=run_says_more,
                            daily_ceiling=current_app.config["PUSH_DAILY_CEILING"])
 
 

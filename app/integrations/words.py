@@ -63,6 +63,14 @@ def _under_way(params: Mapping) -> str:
     return f"{doing}; Sync now and the other actions are back when that has ended."
 
 
+def _partial(params: Mapping) -> str:
+    parts = [f"{int(params.get(key, 0)):,} {words}" for key, words in (
+        ("waiting", "wait for Google and are sent again automatically"),
+        ("refused", "were refused (see “Not in Google”)"),
+        ("other", "could not be synced (see the sync details)")) if params.get(key)]
+    return f"{int(params.get('reached', 0)):,} change(s) went through; {'; '.join(parts)}."
+
+
 def _not_taken_in(params: Mapping) -> str:
     title = params.get("title") or ""
     named = f"“{title}”" if title else "An event without a title"
@@ -88,6 +96,7 @@ WORDS: dict[Code, Callable[[Mapping, str], str]] = {
                                              "Please try again in a few minutes."),
     Code.UNEXPECTED: lambda p, tz: _unexpected(p),
     Code.COMPLETE: lambda p, tz: "Synchronization complete.",
+    Code.PARTIAL: lambda p, tz: _partial(p),
     Code.INSTALMENTS: lambda p, tz: (
         f"Google limits how many events a calendar may receive in a day, so the other {int(p.get('left', 0)):,} "
         f"follow in daily instalments, the next at {_at(p, 'at', tz)}."),

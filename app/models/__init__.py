@@ -13,11 +13,12 @@ from .sync import (
     RunStatus,
     SyncFailure,
     SyncHistory,
+    SyncLease,
     SyncRun,
 )
 
 __all__ = [
     "Appointment", "AuditLog", "CalendarConnection", "Company", "ConnectionKind", "ConnectionStatus",
     "Event", "EventLink", "FailureKind", "GoogleEvent", "ITEM_MODELS", "PendingPush", "Role", "RunKind", "RunStatus",
-    "SyncFailure", "SyncHistory", "SyncRun", "Task", "User", "UserSession", "utcnow",
+    "SyncFailure", "SyncHistory", "SyncLease", "SyncRun", "Task", "User", "UserSession", "utcnow",
 ]

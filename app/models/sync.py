@@ -157,6 +157,21 @@ class CalendarConnection(db.Model):
         return sa.and_(cls.status == ConnectionStatus.ACTIVE, cls.calendar_id.is_not(None))
 
 
+class SyncLease(db.Model):
+    """Which job works on a connection right now: one at a time, across workers and machines (`jobs.locks`).
+
+    In the database rather than in Redis alone, so a Redis that restarts empty (or fails over to a replica
+    without the key) cannot let a second job in beside a running one. The running job renews `expires_at`
+    (its heartbeat); a job whose lease expired and was taken by another stops without writing (its token no
+    longer matches). Goes with its connection.
+    """
+
+    connection_id: Mapped[int] = mapped_column(sa.ForeignKey("calendar_connection.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(32))
+    expires_at: Mapped[datetime]
+
+
 class EventLink(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("connection_id", "item_type", "item_id"),

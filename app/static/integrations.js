@@ -37,7 +37,7 @@
     }
     text.textContent = run.message;
     bar.classList.remove("progress-bar-animated", "progress-bar-striped");
-    bar.classList.add(run.status === "succeeded" ? "bg-success" : "bg-danger");
+    bar.classList.add(run.complete ? "bg-success" : run.status === "succeeded" ? "bg-warning" : "bg-danger");
     box.id = "sync-finished";
     box.dataset.status = run.status;
     const card = box.closest(".integration-card");  // the actions that waited for a bulk run are back

@@ -19,10 +19,11 @@ from ..models import CalendarConnection, RunKind, RunStatus, SyncRun, utcnow
 from .bulk import Cursor, Stopped
 from .connections import clear_problem, disconnect, record_problem
 from .context import Sync
+from .failures import failures_since
 from .kinds import BULK_KINDS, RUN_KINDS
 from .limits import next_instalment_at, pause_writes
 from .notes import Code, Note, detail_of, google_problem
-from .runs import cancel_connection_runs, finish, new_run, start, unfinished_run_of
+from .runs import Superseded, cancel_connection_runs, finish, new_run, start, unfinished_run_of
 
 log = logging.getLogger(__name__)
 
@@ -85,33 +86,51 @@ def waits_behind(kind: RunKind, bulk_runs: Sequence[SyncRun]) -> bool:
 def perform(sync: Sync, at: Cursor | None = None) -> Next:
     """Run `sync.run`'s body (from `at`, for a bulk run's later slice) and end it truthfully.
 
-    Google's failures end the run "failed" with a code and set the connection's state; anything else is a
-    bug: logged, the run ended "failed", and the exception raised again so the job shows as failed.
+    Google's failures end the run "failed" with a code and set the connection's state. A connection deleted
+    while its run goes on (Disconnect, Delete) ends it "cancelled", however the body met that. Anything else
+    is a bug: logged, the run ended "failed", and the exception raised again so the job shows as failed.
     """
     run, connection = sync.run, sync.connection
-    log.info("%s run %s started for connection %s", run.kind, run.id, connection.id)
-    paused_until = connection.writes_paused_until
-    start(run)
+    run_id, connection_id, paused_until = run.id, connection.id, connection.writes_paused_until
+    if not start(run):
+        return Next()  # ended meanwhile: cancelled with its connection, or stopped by a removal
+    log.info("%s run %s started for connection %s", run.kind, run_id, connection_id)
     try:
         stopped = RUN_KINDS[run.kind].body(sync, at)
-    except GoogleError as exc:
-        db.session.rollback()
-        _google_failed(sync, exc)
-        if connection.writes_paused_until != paused_until:  # Google's use limit began: the work goes on then,
-            spec = RUN_KINDS[run.kind]  # a bulk run as it was, anything else as the outbox's push
-            return Next(again_at=connection.writes_paused_until, again_as=run.kind if spec.bulk else RunKind.PUSH)
-        return Next()
+        if stopped is not None and not stopped.ceiling:
+            db.session.commit()  # the run goes on in its next slice
+            return Next(slice_at=stopped.cursor, after_seconds=stopped.wait_seconds)
+        return _succeeded(sync, stopped)
+    except Superseded:
+        raise  # another job holds the connection now: not a word more from this one
     except Exception as exc:
         db.session.rollback()
-        log.exception("sync run %s crashed", run.id)
-        note = Note(Code.UNEXPECTED, {"by_itself": RUN_KINDS[run.kind].by_itself})
-        record_problem(connection, note, detail_of(exc))
-        finish(run, RunStatus.FAILED, note, detail_of(exc))
-        raise
-    if stopped is not None and not stopped.ceiling:
-        db.session.commit()  # the run goes on in its next slice
-        return Next(slice_at=stopped.cursor, after_seconds=stopped.wait_seconds)
-    return _succeeded(sync, stopped)
+        if db.session.get(CalendarConnection, connection_id) is None:
+            log.info("run %s: its connection %s was deleted while it ran", run_id, connection_id)
+            return Next()  # the deletion cancelled the run (and `end_orphans` any that slipped past it)
+        if not isinstance(exc, GoogleError):
+            log.exception("sync run %s crashed", run_id)
+            note = Note(Code.UNEXPECTED, {"by_itself": RUN_KINDS[run.kind].by_itself})
+            record_problem(connection, note, detail_of(exc))
+            finish(run, RunStatus.FAILED, note, detail_of(exc))
+            raise
+        _google_failed(sync, exc)
+    if connection.writes_paused_until != paused_until:  # Google's use limit began: the work goes on then,
+        spec = RUN_KINDS[run.kind]  # a bulk run as it was, anything else as the outbox's push
+        return Next(again_at=connection.writes_paused_until, again_as=run.kind if spec.bulk else RunKind.PUSH)
+    return Next()
+
+
+def _ending(run: SyncRun, instalment_at: datetime | None) -> Note:
+    """How a run that did its work ended: complete, complete for today, or with items that did not make it
+    (how many wait for Google and are sent again by themselves, how many Google refused)."""
+    if instalment_at is not None:
+        return Note(Code.INSTALMENTS, {"left": max(run.total - run.done, 0), "at": instalment_at.isoformat()})
+    if not run.failed:
+        return Note(Code.COMPLETE)
+    waiting, refused = failures_since(run.connection_id, run.started_at)
+    return Note(Code.PARTIAL, {"reached": run.created + run.updated + run.deleted, "waiting": waiting,
+                               "refused": refused, "other": max(run.failed - waiting - refused, 0)})
 
 
 def _google_failed(sync: Sync, error: GoogleError) -> None:
@@ -132,8 +151,7 @@ def _succeeded(sync: Sync, stopped: Stopped | None) -> Next:
     connection.last_synced_at = utcnow()
     clear_problem(connection)
     instalment_at = next_instalment_at() if stopped is not None else None
-    finish(run, RunStatus.SUCCEEDED, Note(Code.COMPLETE) if instalment_at is None else Note(
-        Code.INSTALMENTS, {"left": max(run.total - run.done, 0), "at": instalment_at.isoformat()}))
+    finish(run, RunStatus.SUCCEEDED, _ending(run, instalment_at))
     log.info("%s run %s ended %s (%s)", run.kind, run.id, run.status, run.outcome)
     spec = RUN_KINDS[run.kind]
     follow_up = None

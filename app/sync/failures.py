@@ -59,6 +59,13 @@ def keep_queued(connection: CalendarConnection, retry_at: dict[tuple[str, int], 
                                "not_before": when} for (kind, item_id), when in retry_at.items()])
 
 
+def failures_since(connection_id: int, since: datetime) -> tuple[int, int]:
+    """(items waiting to be sent again, items refused) that failed on this connection since `since`."""
+    counts = dict(db.session.execute(sa.select(SyncFailure.kind, sa.func.count()).where(
+        SyncFailure.connection_id == connection_id, SyncFailure.failed_at >= since).group_by(SyncFailure.kind)).all())
+    return counts.get(FailureKind.RETRYING, 0), counts.get(FailureKind.REFUSED, 0)
+
+
 def failures_for(user: User, item: PortalItem) -> list[SyncFailure]:
     """The markers of the user's own connections for this item (nobody sees another user's Google)."""
     return list(db.session.scalars(sa.select(SyncFailure).join(CalendarConnection).where(

@@ -32,6 +32,7 @@ class Code(str, enum.Enum):
     UNEXPECTED = "unexpected"  # by_itself: whether the work is asked for again without anyone
     # How a run ended, when not by finishing its work.
     COMPLETE = "complete"
+    PARTIAL = "partial"  # reached, waiting, refused, other: how many changes went through, and which did not
     INSTALMENTS = "instalments"  # left, at: how many items follow in daily instalments, and when the next
     NEEDS_ATTENTION = "needs_attention"
     CONNECTION_DELETED = "connection_deleted"

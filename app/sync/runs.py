@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 UNFINISHED = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
+class Superseded(Exception):  # noqa: N818  not an error of ours: another job holds the connection now
+    """This job's hold on its connection went to another job: it stops without writing (see `jobs.locks`)."""
+
+
 def new_run(connection: CalendarConnection, kind: RunKind, **fields) -> SyncRun:
     """A queued run of `kind` (with its parameters: `items_since`, `calendar_id`, ...). Does not commit."""
     run = SyncRun(company_id=connection.company_id, user_id=connection.user_id, connection_id=connection.id,
@@ -28,15 +32,24 @@ def new_run(connection: CalendarConnection, kind: RunKind, **fields) -> SyncRun:
     return run
 
 
-def start(run: SyncRun) -> None:
-    """The run's job begins (or a bulk run's next slice: it keeps its first start)."""
-    run.status, run.started_at = RunStatus.RUNNING, run.started_at or utcnow()
+def start(run: SyncRun) -> bool:
+    """The run's job begins (or a bulk run's next slice: it keeps its first start). False when the run ended
+    meanwhile (its connection was deleted, a removal stopped it): then there is nothing to do."""
+    started = db.session.execute(sa.update(SyncRun).where(SyncRun.id == run.id, SyncRun.status.in_(UNFINISHED))
+                                 .values(status=RunStatus.RUNNING, started_at=sa.func.coalesce(
+                                     SyncRun.started_at, utcnow()))).rowcount
     db.session.commit()
+    db.session.refresh(run)
+    return bool(started)
 
 
 def finish(run: SyncRun, status: RunStatus, note: Note, detail: str | None = None) -> None:
-    end_unstarted(run, status, note, detail)
+    """The run's true ending, unless it already has one (cancelled while its job ran: that stands). Commits."""
+    db.session.execute(sa.update(SyncRun).where(SyncRun.id == run.id, SyncRun.status == RunStatus.RUNNING)
+                       .values(status=status, finished_at=utcnow(), outcome=note.code.value,
+                               outcome_params=dict(note.params), detail=detail))
     db.session.commit()
+    db.session.refresh(run)
 
 
 def end_unstarted(run: SyncRun, status: RunStatus, note: Note, detail: str | None = None) -> None:
@@ -54,6 +67,15 @@ def cancel_connection_runs(connection_id: int, note: Note) -> None:
                                                 SyncRun.status.in_(UNFINISHED))
                        .values(status=RunStatus.CANCELLED, finished_at=utcnow(), outcome=note.code.value,
                                outcome_params=dict(note.params)))
+
+
+def end_orphans() -> int:
+    """Runs left unfinished by a connection that is gone (a job that started one as it was deleted): they end
+    "cancelled". Returns how many. Does not commit."""
+    return db.session.execute(sa.update(SyncRun).where(SyncRun.connection_id.is_(None),
+                                                       SyncRun.status.in_(UNFINISHED))
+                              .values(status=RunStatus.CANCELLED, finished_at=utcnow(),
+                                      outcome=Code.CONNECTION_DELETED.value, outcome_params={})).rowcount
 
 
 def unfinished_run_of(connection_id: int, kinds: Collection[RunKind]) -> SyncRun | None:

@@ -80,19 +80,21 @@ def test_webhook_refuses_unknown_channels_and_bad_tokens(connect, app):
 
 
 def test_a_busy_connection_makes_jobs_wait_their_turn_not_fail(connect, user, app, google):
-    from app.queues import get_queue, get_redis, redis_key
+    from app.models import SyncLease
+    from app.queues import get_queue
 
     (task,) = make_items(user, tasks=1)
     connection = connect()
-    held = get_redis().lock(redis_key("sync-lock", connection.id), timeout=60)
-    assert held.acquire(blocking=False)  # another worker is syncing this connection
+    held = SyncLease(connection_id=connection.id, token="another-worker", expires_at=utcnow() + timedelta(minutes=1))
+    db.session.add(held)  # another worker is syncing this connection
     task.title = "while busy"
     db.session.commit()
     run_jobs(app)
     queue = get_queue()
     assert queue.failed_job_registry.count == 0
     assert queue.scheduled_job_registry.count == 1  # will run again shortly
-    held.release()
+    db.session.delete(held)
+    db.session.commit()
     from jobs.sync import push_changes
 
     push_changes(connection.id)  # what the retry does

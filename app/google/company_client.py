@@ -7,12 +7,18 @@ same choice; changing a company's client therefore asks its people to reconnect.
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
 from authlib.integrations.flask_client import FlaskOAuth2App
 from flask import current_app
 
 from ..crypto import decrypt
 from ..models import Company
 from .oauth import oauth
+
+
+def client_id_of_company() -> sa.ColumnElement[str]:
+    """`client_credentials(company)[0]` as SQL on `Company`: the OAuth client its people's grants belong to."""
+    return sa.func.coalesce(Company.google_client_id, current_app.config["GOOGLE_CLIENT_ID"])
 
 
 def client_credentials(company: Company) -> tuple[str, str]:

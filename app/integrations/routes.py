@@ -25,8 +25,8 @@ from ..models import (
     utcnow,
 )
 from ..sync.bulk import count_pushable
-from ..sync.connections import choose_calendar, connection_of, create_calendar, disconnect, record_problem, store_grant
-from ..sync.engine import Refused, refuse_while_bulk, request_run
+from ..sync.connections import connection_of, create_calendar, disconnect, record_problem, store_grant
+from ..sync.engine import Refused, refuse_while_bulk, request_push, request_run
 from ..sync.kinds import RUN_KINDS
 from ..sync.notes import Code, Note, detail_of, google_problem
 from . import bp
@@ -212,10 +212,10 @@ def push_existing(kind_slug: str):
     if not form.validate_on_submit():
         abort(400, "Choose one of your own Google calendars from the list.")
     try:
-        refuse_while_bulk(connection)
-        choose_calendar(connection, *target_calendar(connection, form))
-        start(request_run(connection, RunKind.PUSH_EXISTING, items_since=window_start(form.since.data)),
-              "Synchronization started.")
+        refuse_while_bulk(connection)  # before a new calendar is made for nothing
+        run = request_push(connection, *target_calendar(connection, form), window_start(form.since.data))
+        start(run, "Synchronization started." if run.kind is RunKind.PUSH_EXISTING else
+              f"Moving your portal items to {run.calendar_summary}…")
     except GoogleError as exc:
         flash(f"Google refused to create the calendar. {say(google_problem(exc), current_user.timezone)}", "danger")
     except Refused as refusal:

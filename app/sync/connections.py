@@ -14,8 +14,10 @@ from ..crypto import decrypt, encrypt
 from ..extensions import db
 from ..google import client_for, missing_scopes, revoke_token
 from ..google.client import CalendarClient
+from ..google.company_client import client_credentials, client_id_of_company
 from ..models import (
     CalendarConnection,
+    Company,
     ConnectionKind,
     ConnectionStatus,
     EventLink,
@@ -97,11 +99,30 @@ def release_previous_account(connection: CalendarConnection) -> None:
     whose calendars are not the old ones. Does not commit."""
     if connection.channel_id and connection.access_token_enc:
         stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
-    revoke_token(decrypt(connection.refresh_token_enc) or decrypt(connection.access_token_enc))
+    _revoke_unless_shared(connection)
     _delete_rows(connection, EventLink, GoogleEvent, PendingPush, SyncFailure)
     connection.refresh_token_enc = connection.sync_token = None
     connection.calendar_id = connection.calendar_summary = None
     connection.forget_channel()
+
+
+def _revoke_unless_shared(connection: CalendarConnection) -> None:
+    """Revoke the connection's grant at Google, unless another connection (of anyone, in any company) holds a
+    grant of the same OAuth client for the same Google account: Google keeps ONE grant per client and
+    account, and revoking any of its tokens revokes them all. Then this connection only forgets its tokens."""
+    token = decrypt(connection.refresh_token_enc) or decrypt(connection.access_token_enc)
+    if not (connection.google_sub or connection.google_email):
+        revoke_token(token)
+        return
+    account = (CalendarConnection.google_sub == connection.google_sub if connection.google_sub
+               else sa.func.lower(CalendarConnection.google_email) == connection.google_email.lower())
+    shared = db.session.scalar(sa.select(CalendarConnection.id).join(Company).where(
+        CalendarConnection.id != connection.id, account, CalendarConnection.refresh_token_enc.is_not(None),
+        client_id_of_company() == client_credentials(connection.company)[0]).limit(1))
+    if shared is not None:
+        log.info("connection %s: the grant stays at Google, connection %s still uses it", connection.id, shared)
+        return
+    revoke_token(token)
 
 
 def _delete_rows(connection: CalendarConnection, *models) -> None:
@@ -130,7 +151,7 @@ def disconnect(connection: CalendarConnection, actor: User | None) -> None:
     """
     if connection.channel_id and connection.access_token_enc:
         stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
-    revoke_token(decrypt(connection.refresh_token_enc) or decrypt(connection.access_token_enc))
+    _revoke_unless_shared(connection)
     _delete_rows(connection, EventLink, GoogleEvent, PendingPush, SyncFailure)
     cancel_connection_runs(connection.id, Note(Code.CONNECTION_DELETED))
     log.info("user %s disconnected connection %s of user %s", actor and actor.id, connection.id, connection.user_id)

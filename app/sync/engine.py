@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from ..extensions import db
 from ..google import GoogleError
-from ..models import CalendarConnection, RunKind, RunStatus, SyncRun, utcnow
+from ..models import CalendarConnection, ConnectionStatus, RunKind, RunStatus, SyncRun, utcnow
 from .bulk import Cursor, Stopped
-from .connections import clear_problem, disconnect, record_problem
+from .connections import choose_calendar, clear_problem, disconnect, record_problem
 from .context import Sync
 from .failures import failures_since
 from .kinds import BULK_KINDS, RUN_KINDS
@@ -66,6 +66,17 @@ def request_run(connection: CalendarConnection, kind: RunKind, **fields) -> Sync
     else:
         refuse_while_bulk(connection)
     return new_run(connection, kind, **fields)
+
+
+def request_push(connection: CalendarConnection, calendar_id: str, summary: str, items_since: date | None) -> SyncRun:
+    """Push Existing Data into a calendar: the first choice of one, or the same one again. Into another calendar
+    than the one an active connection syncs with, it is a move (as Change calendar does), so no copy stays
+    behind in the old calendar, cut off from sync. Does not commit."""
+    refuse_while_bulk(connection)
+    if connection.status is ConnectionStatus.ACTIVE and connection.calendar_id not in (None, calendar_id):
+        return request_run(connection, RunKind.CHANGE_CALENDAR, calendar_id=calendar_id, calendar_summary=summary)
+    choose_calendar(connection, calendar_id, summary)
+    return request_run(connection, RunKind.PUSH_EXISTING, items_since=items_since)
 
 
 def refuse_while_bulk(connection: CalendarConnection) -> None:

@@ -121,12 +121,16 @@ def stack(app, google, tmp_path):
 
 
 def busy_worker(workers: list[Supervised], run: SyncRun) -> Supervised:
-    """The supervised worker whose RQ worker is executing `run`'s job right now (not a cron job)."""
-    job_id = run_job_id(run.id)
+    """The supervised worker whose RQ worker is executing `run`'s job right now: its first job, or one of the
+    slices that continue it (not a cron job)."""
+
+    def runs_it(job) -> bool:
+        return job is not None and (job.id == run_job_id(run.id) or (
+            job.func_name == "jobs.sync.continue_run" and job.args and job.args[0] == run.id))
 
     def find():
         for worker in Worker.all(queue=get_queue()):
-            if worker.get_current_job_id() == job_id:
+            if runs_it(worker.get_current_job()):
                 for supervised in workers:
                     if worker.pid in descendants(supervised.proc.pid):
                         return supervised

@@ -12,6 +12,7 @@ from app.sync.notes import Code, Note
 from app.sync.runs import new_run
 from tests.conftest import post_form, run_jobs
 from tests.google_flow import sign_in_with_google
+from tests.sync.conftest import live_events as live
 from testsupport.factories import make_items
 
 CALENDAR = "alex@example.com"
@@ -196,3 +197,22 @@ def test_the_one_way_card_does_not_call_a_broken_two_way_active(google, users, l
     page = client.get("/integrations/").get_data(as_text=True)
     assert 'id="two-way-attention"' in page
     assert "Not needed" not in page and "Not available while you have the 2-WAY Sync" in page
+
+
+def test_push_existing_data_into_another_calendar_moves_the_events_and_leaves_no_copy_behind(
+        google, users, login_as, app):
+    user = users[Role.CLIENT]
+    tasks = make_items(user, tasks=3)
+    client = login_as(user)
+    connection = connected(user, client, app)
+    assert len(live(google, CALENDAR)) == 3
+    response = post_form(client, "/integrations/two-way/push", {"calendar_id": "__new__",
+                                                                "new_calendar_name": "Portal items"},
+                         page="/integrations/", follow_redirects=True)
+    assert "Moving your portal items to Portal items" in response.get_data(as_text=True)
+    run_jobs(app)
+    db.session.refresh(connection)
+    run = db.session.scalar(sa.select(SyncRun).order_by(SyncRun.id.desc()).where(SyncRun.kind != RunKind.PULL))
+    assert run.kind is RunKind.CHANGE_CALENDAR and connection.calendar_summary == "Portal items"
+    assert live(google, CALENDAR) == []  # nothing left behind, cut off from sync
+    assert sorted(e["summary"] for e in live(google, connection.calendar_id)) == sorted(t.title for t in tasks)

@@ -24,7 +24,7 @@ INTERRUPTIONS = ("disconnect", "delete-keep", "delete-remove", "hide-role")
 TRIES = 2
 
 
-def act(action: str, client, connection: CalendarConnection, gcal) -> None:
+def act(action: str, client, connection: CalendarConnection, google, app) -> None:
     if action == "sync":
         post_form(client, "/integrations/two-way/sync", {}, page="/integrations/")
     elif action == "push":
@@ -33,6 +33,7 @@ def act(action: str, client, connection: CalendarConnection, gcal) -> None:
         post_form(client, "/integrations/two-way/calendar", {"calendar_id": "__new__", "new_calendar_name": "Moved"},
                   page="/integrations/?change=two-way")
     else:  # a change in Google, and the pull its notification asks for
+        gcal = google_user_calendar(google, app)  # a token of the grant as it stands (a Delete may revoke it)
         for n in range(1, 21):
             day = {"start": {"date": f"2031-05-{n:02d}"}, "end": {"date": f"2031-05-{n + 1:02d}"}}
             gcal.insert(calendarId=CALENDAR, body={"summary": f"Made in Google {n}", **day}).execute()
@@ -56,7 +57,6 @@ def test_every_run_ends_truthfully_whatever_an_admin_or_the_user_does_meanwhile(
     google.set_quota(0)  # this test measures the endings, not pacing
     google.set_latency(0, batch_inner_ms=15)
     make_items(client_user, tasks=40)
-    gcal = google_user_calendar(google, app)
     admin = login_as(users[Role.ADMIN])
     stack(workers=2)
     for interruption in INTERRUPTIONS:
@@ -67,23 +67,24 @@ def test_every_run_ends_truthfully_whatever_an_admin_or_the_user_does_meanwhile(
             settled(timeout=120)
             connection = db.session.scalar(sa.select(CalendarConnection).where(
                 CalendarConnection.user_id == client_user.id))
+            connection_id = connection.id
             first_run = db.session.scalar(sa.select(sa.func.max(SyncRun.id)))
-            act(action, client, connection, gcal)
+            act(action, client, connection, google, app)
             pause = random.uniform(0, 0.6)  # anywhere from before the job starts to the middle of its run
             time.sleep(pause)
-            interrupt(interruption, client, admin, connection.id)
+            interrupt(interruption, client, admin, connection_id)
             settled(timeout=120)
             ended = db.session.scalars(sa.select(SyncRun).where(SyncRun.id > first_run)).all()
             where = f"{action}, {interruption} {pause:.2f} s later: {[(r.kind, r.status, r.outcome) for r in ended]}"
             assert all(run.finished for run in ended), where
             assert not [run for run in ended if run.outcome == "unexpected"], where
-            gone = db.session.get(CalendarConnection, connection.id) is None
+            gone = db.session.get(CalendarConnection, connection_id) is None
             if gone:
                 assert {run.status for run in ended} <= {RunStatus.SUCCEEDED, RunStatus.CANCELLED}, where
                 cancelled = [run for run in ended if run.status == RunStatus.CANCELLED]
                 assert all(run_words(run) for run in cancelled), where
             assert sum(queue.failed_job_registry.count for queue in all_queues()) == 0, (where, stack.logs())
-            _clean_up(client, admin, connection.id, interruption)
+            _clean_up(client, admin, connection_id, interruption)
 
 
 def _clean_up(client, admin, connection_id: int, interruption: str) -> None:

@@ -15,6 +15,7 @@ from jobs.locks import claim, connection_lock
 from jobs.sync import recover_runs, start_run, submit
 from tests.conftest import post_form, run_jobs
 from testsupport.factories import make_items
+from testsupport.helpers import wait_until
 
 from .conftest import CALENDAR, database_accepts, database_refuses, live_events, pull
 
@@ -163,3 +164,22 @@ def test_a_crash_ends_its_run_saying_truly_who_tries_again(connect, user, google
     database_accepts("event_link")
     pull(app)  # the sweep: nobody asked again, yet the edit reaches Google
     assert [e["summary"] for e in live_events(google)] == ["Edited while the database refused"]
+
+
+def test_a_job_whose_connection_went_to_another_job_stops_without_writing(connect, app):
+    """Its lease expired and another job took the connection (a stalled process, a database away too long):
+    at its next commit the first job finds out, rolls back and stops; what it had not committed is not written."""
+    from app.models import CalendarConnection, SyncLease
+
+    app.config["SYNC_LOCK_SECONDS"] = 1.5  # the heartbeat renews every half second
+    connection = connect()
+    with connection_lock(connection.id) as lease:
+        db.session.execute(sa.update(SyncLease).values(token="another job"))  # the other job took it over
+        db.session.commit()
+        wait_until(lease.lost.is_set, timeout=10)
+        connection.calendar_summary = "Written by a job that lost its connection"
+        db.session.commit()
+        raise AssertionError("a replaced job went on after its commit")
+    db.session.expire_all()
+    assert db.session.get(CalendarConnection, connection.id).calendar_summary != (
+        "Written by a job that lost its connection")

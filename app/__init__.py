@@ -157,10 +157,10 @@ def register_commands(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from .integrations.words import failure_words
+    from .integrations.words import count_of, failure_words
     from .menu import menu_for
     from .timefmt import register as register_time_filters
 
-    app.context_processor(lambda: {"menu_for": menu_for})
+    app.context_processor(lambda: {"menu_for": menu_for, "count_of": count_of})
     app.add_template_filter(failure_words)  # "Not in Google: …" on item pages and the cards
     register_time_filters(app)

@@ -118,6 +118,10 @@ def build_demo_items(company: Company, users: dict[Role, User]) -> list:
             event.start_at, event.end_at = at(day, 10 + n % 5), at(day, 11 + n % 5, 30)
         items.append(event)
 
+    # The client's own event: theirs to change, in the portal and so in Google too (README, "Try it").
+    items.append(Event(company=company, title="Call with my accountant", description="Made by the client (demo).",
+                       location="Phone", timezone=DEMO_TZ, created_by_id=client.id, attendees=[client],
+                       start_at=at(2, 16), end_at=at(2, 16, 30)))
     for n in range(10):
         contact = client if n % 2 == 0 else prospect
         start = at(n * 3 + 2, 9 + n % 7)
@@ -163,6 +167,7 @@ def seed_company(demo: DemoCompany, portal_url: str) -> tuple[Company, bool]:
             db.session.add(user)
         users[role] = user
     if created:
+        db.session.flush()  # the people's ids: the client's own event names its maker
         db.session.add_all(build_demo_items(company, users))
     if created and demo is DEMO_COMPANIES[0]:
         # A legacy 1-way connection so the "switch to 2-way" flow can be tried at once.

@@ -13,12 +13,22 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import CalendarConnection, PendingPush, RunKind, RunStatus, SyncFailure, SyncRun
+from ..models import (
+    CalendarConnection,
+    EventLink,
+    FailureKind,
+    GoogleEvent,
+    PendingPush,
+    RunKind,
+    RunStatus,
+    SyncFailure,
+    SyncRun,
+)
 from ..models.items import PortalItem
 from ..sync.failures import failed_items
 from ..sync.kinds import PROGRESS_KINDS, RUN_KINDS
 from ..sync.notes import Code, Note
-from .words import run_words, say
+from .words import count_of, run_words, say
 
 RUN_ONLY_PROBLEMS = (Code.EVENT_NOT_TAKEN_IN, Code.COPY_NOT_DELETED)
 
@@ -64,7 +74,9 @@ class Health:
 
     @property
     def good(self) -> bool:
-        return not (self.not_in_google or self.recent_errors or self.last_run_problems or self.connection.problem)
+        """Nothing needs a look: a task without a due date is kept out of Google on purpose (its line says so)."""
+        needing_a_look = [failure for failure, _ in self.not_in_google if failure.kind is not FailureKind.NOT_SYNCED]
+        return not (needing_a_look or self.recent_errors or self.last_run_problems or self.connection.problem)
 
 
 def recent_runs(connections: Sequence[CalendarConnection], limit: int = 10) -> list[SyncRun]:
@@ -126,6 +138,49 @@ def _run_problems(run: SyncRun) -> list[str]:
     return [say(note) for note in notes if note is not None and note.code in RUN_ONLY_PROBLEMS]
 
 
+def connection_counts(connection_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """(portal items in Google, Google events shown in the portal) per connection: two grouped queries."""
+    counts = {connection_id: [0, 0] for connection_id in connection_ids}
+    for n, model in enumerate((EventLink, GoogleEvent)):
+        for connection_id, count in db.session.execute(sa.select(model.connection_id, sa.func.count()).where(
+                model.connection_id.in_(list(counts))).group_by(model.connection_id)) if counts else ():
+            counts[connection_id][n] = count
+    return {connection_id: (pushed, shown) for connection_id, (pushed, shown) in counts.items()}
+
+
+def counts_line(connection: CalendarConnection, pushed: int, shown: int) -> str:
+    """What a card says it holds: "8 portal items in Google · 3 Google events shown in your portal calendar"."""
+    line = f"{count_of(pushed, 'portal item')} in Google"
+    return line + (f" · {count_of(shown, 'Google event')} shown in your portal calendar" if connection.pulls else "")
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    run: SyncRun  # the newest of the row
+    repeats: int = 1  # runs of the same kind in a row that changed nothing, folded into this line
+
+
+def changed_nothing(run: SyncRun) -> bool:
+    return (run.status == RunStatus.SUCCEEDED and run.outcome == Code.COMPLETE
+            and not (run.created or run.updated or run.deleted or run.failed))
+
+
+def history_rows(runs: Sequence[SyncRun], length: int) -> list[HistoryRow]:
+    """The history's lines, newest first: runs of one kind in a row that changed nothing are one line (each push
+    is followed by a pull of its own echo, and the safety net polls all day)."""
+    rows: list[HistoryRow] = []
+    for run in runs:
+        last = rows[-1] if rows else None
+        if last and changed_nothing(run) and changed_nothing(last.run) and run_kind_label(run.kind) == \
+                run_kind_label(last.run.kind):
+            rows[-1] = HistoryRow(last.run, last.repeats + 1)
+        elif len(rows) < length:
+            rows.append(HistoryRow(run))
+        else:
+            break
+    return rows
+
+
 def run_counts(run: SyncRun) -> str:
     """"3 created · 1 failed": what a run did, in words ("—" while nothing is known yet)."""
     parts = [f"{count} {label}" for count, label in ((run.created, "created"), (run.updated, "updated"),
@@ -134,8 +189,14 @@ def run_counts(run: SyncRun) -> str:
 
 
 def run_for_page(run: SyncRun, tz: str) -> dict:
-    """The run as the page's script reads it: numbers plus the same words the page renders."""
-    return {**run.as_dict(), "kind_label": run_kind_label(run.kind), "status_label": run_status_label(run),
+    """The run as the page's script reads it: numbers plus the same words the page renders; once it has ended,
+    what its card now holds, so the card is current without a reload."""
+    card = {}
+    if run.finished and run.connection_id is not None:
+        connection = db.session.get(CalendarConnection, run.connection_id)
+        pushed, shown = connection_counts([run.connection_id])[run.connection_id]
+        card = {"card_counts": counts_line(connection, pushed, shown), "pushed_events": count_of(pushed, "event")}
+    return {**run.as_dict(), **card, "kind_label": run_kind_label(run.kind), "status_label": run_status_label(run),
             "complete": run.status == RunStatus.SUCCEEDED and run.outcome != Code.PARTIAL,
             "counts_text": run_counts(run), "message": run_words(run, tz),
             "reloads_card": RUN_KINDS[run.kind].reloads_card}

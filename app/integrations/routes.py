@@ -18,8 +18,6 @@ from ..models import (
     CalendarConnection,
     ConnectionKind,
     ConnectionStatus,
-    EventLink,
-    GoogleEvent,
     RunKind,
     SyncRun,
     utcnow,
@@ -40,7 +38,10 @@ from .forms import (
 )
 from .health import (
     active_runs,
+    connection_counts,
+    counts_line,
     health_of,
+    history_rows,
     run_counts,
     run_for_page,
     run_kind_label,
@@ -57,12 +58,12 @@ from .signin import (
     new_sign_in,
     remember_nonce,
 )
-from .words import live_updates_words, problem_words, run_words, say
+from .words import count_of, live_updates_words, problem_words, run_words, say
 
 KINDS = {"two-way": ConnectionKind.TWO_WAY, "one-way": ConnectionKind.ONE_WAY}
 SLUGS = {kind: slug for slug, kind in KINDS.items()}
 HISTORY_LENGTH = 5
-HEALTH_RUNS = 10  # the history shows the first HISTORY_LENGTH; health reads a few more for recent problems
+HEALTH_RUNS = 20  # the history shows HISTORY_LENGTH lines (runs that changed nothing fold); health reads all
 
 
 def kind_from_url(slug: str) -> ConnectionKind:
@@ -105,8 +106,8 @@ def window_start(choice: str) -> date | None:
 def window_choices() -> list[tuple[str, str]]:
     """The window choices, each with how many items it would push: the confirmation before the push."""
     counts = count_pushable(current_user, [window_start(choice) for choice in WINDOW_MONTHS])
-    labels = [f"{count:,} item(s): all my tasks, events and appointments" if months is None else
-              f"{count:,} item(s) from {months} month(s) ago onward"
+    labels = [f"{count_of(count, 'item')}: all my tasks, events and appointments" if months is None else
+              f"{count_of(count, 'item')} from {count_of(months, 'month')} ago onward"
               for count, months in zip(counts, WINDOW_MONTHS.values(), strict=True)]
     return list(zip(WINDOW_MONTHS, labels, strict=True))
 
@@ -118,10 +119,7 @@ def index():
         CalendarConnection.user_id == current_user.id))}
     runs = db.session.scalars(sa.select(SyncRun).where(SyncRun.user_id == current_user.id)
                               .order_by(SyncRun.id.desc()).limit(HEALTH_RUNS)).all()
-    ids = [c.id for c in connections.values()]
-    counts = {model: dict(db.session.execute(sa.select(model.connection_id, sa.func.count()).where(
-        model.connection_id.in_(ids)).group_by(model.connection_id)).all()) if ids else {}
-        for model in (EventLink, GoogleEvent)}
+    counts = connection_counts([c.id for c in connections.values()])
     forms, load_errors = {}, {}
     changing = KINDS.get(request.args.get("change", ""))  # "Change calendar" asks Google for the list
     for kind, connection in connections.items():
@@ -135,11 +133,11 @@ def index():
         load_errors[kind] = load_choices(forms[kind], connection)
     tz = current_user.timezone
     return render_template("integrations/index.html", two_way=connections.get(ConnectionKind.TWO_WAY),
-                           one_way=connections.get(ConnectionKind.ONE_WAY), runs=runs[:HISTORY_LENGTH],
+                           one_way=connections.get(ConnectionKind.ONE_WAY), history=history_rows(runs, HISTORY_LENGTH),
                            forms=forms, load_errors=load_errors, delete_form=DeleteConnectionForm(),
                            active_runs=active_runs(current_user.id), run_kinds=RUN_KINDS,
                            health=health_of(list(connections.values()), runs, tz),
-                           pushed_counts=counts[EventLink], google_counts=counts[GoogleEvent],
+                           counts=counts, counts_line=lambda c: counts_line(c, *counts[c.id]),
                            missing_labels=lambda c: [SCOPE_LABELS[s] for s in missing_scopes(c.scope_set)],
                            run_kind_label=run_kind_label, run_status_label=run_status_label, run_counts=run_counts,
                            run_words=lambda run: run_words(run, tz), problem_words=lambda c: problem_words(c, tz),

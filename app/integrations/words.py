@@ -34,6 +34,11 @@ GOOGLE_REASONS = {
 LIVE_UPDATES = "Changes made in Google arrive every few minutes instead."
 
 
+def count_of(number: int, singular: str, plural: str | None = None) -> str:
+    """"1 portal item", "2 portal items": never "item(s)"."""
+    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
+
+
 def when(moment: datetime, tz: str) -> str:
     """HH:MM in the viewer's time zone, with the day when it is not within the next day."""
     fmt = "%H:%M" if moment - utcnow() < timedelta(hours=20) else "%a %d %b, %H:%M"
@@ -68,7 +73,7 @@ def _partial(params: Mapping) -> str:
         ("waiting", "wait for Google and are sent again automatically"),
         ("refused", "were refused (see “Not in Google”)"),
         ("other", "could not be synced (see the sync details)")) if params.get(key)]
-    return f"{int(params.get('reached', 0)):,} change(s) went through; {'; '.join(parts)}."
+    return f"{count_of(int(params.get('reached', 0)), 'change')} went through; {'; '.join(parts)}."
 
 
 def _not_taken_in(params: Mapping) -> str:

@@ -29,6 +29,16 @@ ACTION_LABELS = {
 }
 
 
+# The item's fields as its pages name them (the engine records column names).
+FIELD_LABELS = {"start_at": "start", "end_at": "end", "start_date": "start date", "end_date": "end date",
+                "due_at": "due", "due_date": "due date", "all_day": "all day", "timezone": "time zone",
+                "meeting_link": "meeting link", "meet_link": "Google Meet"}
+
+
+def field_label(name: str) -> str:
+    return FIELD_LABELS.get(name, str(name).replace("_", " "))
+
+
 @dataclass(frozen=True)
 class HistoryLine:
     when: datetime
@@ -58,7 +68,7 @@ def plain(value, tz: str = "UTC") -> str:
     if value is None or value == "":
         return "(empty)"
     if isinstance(value, dict):
-        return ", ".join(f"{key.replace('_', ' ')} {quoted(plain(v, tz))}" for key, v in value.items())
+        return ", ".join(f"{field_label(key)} {quoted(plain(v, tz))}" for key, v in value.items())
     if isinstance(value, (list, tuple)):
         return ", ".join(plain(v, tz) for v in value)
     return str(value)
@@ -100,12 +110,13 @@ def describe_changes(detail: dict, tz: str = "UTC") -> str:
         return ""
     parts = []
     for name, pair in pairs.items():
+        label = field_label(name)
         if pair and len(pair) == 2:
-            parts.append(f"{name} {quoted(plain(pair[0], tz))} → {quoted(plain(pair[1], tz))}")
+            parts.append(f"{label} {quoted(plain(pair[0], tz))} → {quoted(plain(pair[1], tz))}")
         elif pair:
-            parts.append(f"{name} (was {quoted(plain(pair[0], tz))})")
+            parts.append(f"{label} (was {quoted(plain(pair[0], tz))})")
         else:
-            parts.append(str(name))
+            parts.append(label)
     return ", ".join(parts)
 
 

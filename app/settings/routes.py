@@ -19,7 +19,7 @@ from ..access import admin_required
 from ..audit import connection_summary, record
 from ..extensions import db
 from ..integrations.health import health_of, recent_runs
-from ..integrations.words import live_updates_words, problem_words, run_words, say
+from ..integrations.words import count_of, live_updates_words, problem_words, run_words, say
 from ..models import AuditLog, CalendarConnection, ConnectionStatus, Role, RunKind, User
 from ..sync.connections import disconnect
 from ..sync.engine import Refused, request_run
@@ -193,8 +193,8 @@ def disconnect_role(role: str):
     except RedisError:
         flash("The background workers are unavailable right now. Please try again in a few minutes.", "danger")
         return redirect(url_for(".index"))
-    flash(f"Disconnecting {len(connections)} Google connection(s) of role {role_enum.label}; the activity log "
-          "below says when it is done.", "success")
+    flash(f"Disconnecting {count_of(len(connections), 'Google connection')} of role {role_enum.label}; the "
+          "activity log below says when it is done.", "success")
     return redirect(url_for(".index"))
 
 

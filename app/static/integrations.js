@@ -40,7 +40,12 @@
     bar.classList.add(run.complete ? "bg-success" : run.status === "succeeded" ? "bg-warning" : "bg-danger");
     box.id = "sync-finished";
     box.dataset.status = run.status;
-    const card = box.closest(".integration-card");  // the actions that waited for a bulk run are back
+    const card = box.closest(".integration-card");  // what the card holds now, with no reload
+    if (run.card_counts) {  // not when the connection itself is gone (a removal): the page reloads then
+      card.querySelectorAll("[data-card-counts]").forEach((line) => { line.textContent = run.card_counts; });
+      card.querySelectorAll("[data-pushed-events]").forEach((count) => { count.textContent = run.pushed_events; });
+    }
+    // The actions that waited for a bulk run are back.
     card.querySelectorAll("[data-actions]").forEach((actions) => actions.classList.remove("d-none"));
     card.querySelectorAll("[data-actions-wait]").forEach((words) => words.classList.add("d-none"));
     if (box.dataset.reloadWhenDone === "yes") setTimeout(() => window.location.reload(), 1500);

@@ -53,7 +53,8 @@ def _moved(run: SyncRun) -> str:
 
 
 def _removed(run: SyncRun) -> str:
-    return (f"{run.deleted} event(s) removed from Google; the connection is deleted."
+    removed = f"{run.deleted:,} event{'' if run.deleted == 1 else 's'}"
+    return (f"{removed} removed from Google; the connection is deleted."
             + (f" {run.failed} could not be removed." if run.failed else ""))
 
 

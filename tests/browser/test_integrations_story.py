@@ -126,6 +126,9 @@ def test_client_connects_google_and_pushes_existing_data(page, users, google, wo
     expect(bar).to_have_text("100 %")
     expect(finished.locator(".progress")).to_have_attribute("aria-valuenow", "100")
     expect(page.locator("#sync-progress-text")).to_have_text("Synchronization complete: 8 created, 0 updated.")
+    # The card says what it holds now, without a reload: the counts and the Delete dialog's number.
+    expect(page.locator("#two-way-counts")).to_contain_text("8 portal items in Google")
+    expect(page.locator("#delete-dialog-two-way [data-pushed-events]")).to_have_text("8 events")
     # The card's other actions waited for the push (they would only have queued behind it); now they are back.
     expect(page.locator("#two-way-sync-now")).to_be_visible()
     expect(page.locator("#two-way-actions-wait")).to_be_hidden()

@@ -153,7 +153,7 @@ def test_health_names_items_not_in_google_in_plain_words_with_retry(google, user
     failed_run(connection, "AttributeError: 'NoneType' object has no attribute 'isoformat'")
     page = client.get("/integrations/").get_data(as_text=True)
     health = page.split('class="sync-health', 1)[1].split("</details>\n", 1)[0]
-    assert "1 item(s) are not in Google." in health and task.title in health
+    assert "1 item is not in Google." in health and task.title in health
     assert "Google refused it as invalid." in health
     assert "An unexpected error stopped the sync; it will be tried again by itself." in page
     for developer_text in ("AttributeError", "NoneType", f"#{task.id}", "isoformat"):
@@ -185,7 +185,7 @@ def test_admin_sees_each_connections_health_with_the_details(google, users, logi
     refused(connection, task)
     failed_run(connection, "AttributeError: 'NoneType' object has no attribute 'isoformat'")
     page = login_as(users[Role.ADMIN]).get("/settings/connections").get_data(as_text=True)
-    assert "item(s) are not in Google" in page and task.title in page
+    assert "item is not in Google" in page and task.title in page
     assert "AttributeError" in page.split("Details for support", 1)[1]  # for support, behind the disclosure
     assert f'id="retry-task-{task.id}"' not in page  # Retry is the user's own
 

@@ -165,6 +165,6 @@ def test_sync_history_shows_times_in_the_viewers_zone_not_iso_stamps(acme, users
     ])
     db.session.commit()
     history = login_as(staff).get(f"/tasks/{task.id}").get_data(as_text=True).split('id="sync-history"')[1]
-    assert "due_at &#39;Wed 02 Jan 2030, 10:00&#39; → &#39;Thu 03 Jan 2030, 10:30&#39;" in history
+    assert "due &#39;Wed 02 Jan 2030, 10:00&#39; → &#39;Thu 03 Jan 2030, 10:30&#39;" in history
     assert "start &#39;Fri 04 Jan 2030, 03:00&#39;" in history
-    assert "2030-01" not in history and "dateTime" not in history
+    assert "2030-01" not in history and "dateTime" not in history and "due_at" not in history  # no field names

@@ -110,7 +110,7 @@ def test_the_page_counts_users_with_active_connections_per_role(users, admin):
     assert counts == {"manager": "0", "staff": "1", "prospect": "0", "client": "1"}
     # A role with any connection (even one that is not active) can be disconnected; one with none cannot.
     assert 'id="disconnect-all-prospect"' in html and 'id="disconnect-all-manager"' not in html
-    assert 'data-confirm="Disconnect all 2 Google connection(s) of Client users?' in html
+    assert 'data-confirm="Disconnect all 2 Google connections of Client users?' in html
 
 
 def test_disconnect_all_removes_the_roles_connections_in_a_job_and_is_audited(app, company, users, other_company,
@@ -123,7 +123,7 @@ def test_disconnect_all_removes_the_roles_connections_in_a_job_and_is_audited(ap
 
     response = admin.post("/settings/roles/client/disconnect-all", data={"csrf_token": csrf_token(admin, "/settings/")})
     assert response.status_code == 302
-    assert "Disconnecting 2 Google connection(s) of role Client" in admin.get("/settings/").get_data(as_text=True)
+    assert "Disconnecting 2 Google connections of role Client" in admin.get("/settings/").get_data(as_text=True)
     assert run_jobs(app) == 1  # two Google calls per connection: outside the admin's request
     db.session.expire_all()
     assert [db.session.get(CalendarConnection, i) for i in ids] == [None, None]

@@ -74,7 +74,7 @@ def test_an_item_google_refuses_fails_alone_and_can_be_retried(connect, user, go
     page = browser.get(f"/events/{refused.id}").get_data(as_text=True)
     assert "Not in Google:</strong> Google refused it as invalid." in page and f'id="retry-event-{refused.id}"' in page
     integrations = browser.get("/integrations/").get_data(as_text=True)
-    assert "1 item(s) are not in Google." in integrations
+    assert "1 item is not in Google." in integrations
     assert "Offsite</a>: Google refused it as invalid." in integrations
     assert "Mars" not in integrations  # Google's own message stays in the logs
 

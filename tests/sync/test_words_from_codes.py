@@ -10,12 +10,13 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import CalendarConnection, ConnectionStatus, Event, Role, RunKind, RunStatus, SyncRun
+from app.integrations.words import run_words
+from app.models import CalendarConnection, ConnectionStatus, Event, Role, RunKind, RunStatus, SyncRun, Task
 from tests.conftest import post_form, run_jobs
 from tests.google_flow import sign_in_with_google
 from testsupport.factories import make_items
 
-from .conftest import CALENDAR, live_events, run_one_job
+from .conftest import CALENDAR, live_events, pull, run_one_job
 
 # Titles that once made the card speak of the connection (a regular expression over text with the title in it).
 TITLES = ["Revoked contracts review", "Call about the quota", "Room 503 booking", "Permission slip for the trip",
@@ -49,7 +50,7 @@ def test_an_items_title_never_chooses_the_words_of_its_refusal(refused_title, co
     assert (connection.status, connection.problem) == (ConnectionStatus.ACTIVE, None)
     card = browser.get("/integrations/").get_data(as_text=True).replace("&#39;", "'")
     assert 'id="two-way-active"' in card and 'id="two-way-problem"' not in card
-    assert "1 item(s) are not in Google." in card
+    assert "1 item is not in Google." in card
     assert f">{refused_title}</a>: Google refused it as invalid." in card.replace("&amp;", "&")
     for words in CONNECTION_WORDS:
         assert words not in card, words
@@ -86,3 +87,35 @@ def test_the_admins_sync_now_during_a_users_push_is_refused_in_words_as_the_user
     response = post_form(admin, f"/settings/connections/{connection.id}/sync", {}, page="/settings/connections",
                          follow_redirects=True)
     assert "Sync requested for" in response.get_data(as_text=True)
+
+
+def test_a_run_whose_items_did_not_reach_google_does_not_read_complete(connect, user, google, app, login_as):
+    """Google down for every write of a push: the run says how many changes went through and how many wait (and
+    are sent again by themselves), in words; the history does not call it simply "Done"."""
+    connect()
+    tasks = make_items(user, tasks=3)
+    google.add_fault(status=503, count=1000, match="insert")
+    run_jobs(app)
+    google.clear_faults()
+    push = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.PUSH).order_by(SyncRun.id.desc()))
+    assert (push.status, push.failed) == (RunStatus.SUCCEEDED, len(tasks))
+    words = "0 changes went through; 3 wait for Google and are sent again automatically."
+    assert run_words(push) == words
+    history = login_as(user).get("/integrations/").get_data(as_text=True).split('id="sync-history"')[1]
+    assert "Partly done" in history and words in history and "Synchronization complete" not in history
+
+
+def test_a_task_without_a_due_date_is_no_reason_for_a_look_and_quiet_runs_are_one_line(
+        connect, user, app, login_as):
+    connect()
+    make_items(user, tasks=1)
+    undated = Task(company_id=user.company_id, title="Someday", assignees=[user])
+    db.session.add(undated)
+    db.session.commit()
+    run_jobs(app)  # its push: kept out of Google on purpose
+    for _ in range(4):
+        pull(app)  # the safety net finds nothing
+    card = login_as(user).get("/integrations/").get_data(as_text=True)
+    assert "Sync health: all good" in card and "it has no due date" in card
+    history = card.split('id="sync-history"')[1].split("</table>")[0]
+    assert "No changes (4 checks)" in history  # one line for the four quiet pulls in a row

@@ -83,6 +83,7 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True  # Retry-After on a 429
     SECURITY_HSTS = False  # Strict-Transport-Security; production only (set where HTTPS is certain)
+    REQUIRE_HTTPS_PORTALS = False  # a company's own portal address must be https (production)
 
 
 class DevelopmentConfig(Config):
@@ -98,6 +99,7 @@ class TestConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     SECURITY_HSTS = True
+    REQUIRE_HTTPS_PORTALS = True
 
     @classmethod
     def check(cls) -> None:

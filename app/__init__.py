@@ -143,8 +143,11 @@ def register_errorhandlers(app: Flask) -> None:
     expired = "Your form expired or was not sent from this site. Please reload the page and try again."
     app.register_error_handler(CSRFError, lambda e: render_error(e, expired))
     app.register_error_handler(429, lambda e: render_error(e, THROTTLED_MESSAGE))
+    too_large = (f"The file is too large: the limit is {app.config['MAX_CONTENT_LENGTH'] // (1024 * 1024)} MB. "
+                 "Nothing was changed.")
+    app.register_error_handler(413, lambda e: render_error(e, too_large))
     app.register_error_handler(500, server_error)
-    for code in (400, 403, 405, 409, 413, 503):
+    for code in (400, 403, 405, 409, 503):
         app.register_error_handler(code, render_error)
     app.register_error_handler(404, not_found)
 
@@ -157,10 +160,11 @@ def register_commands(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from .branding import current_brand
     from .integrations.words import count_of, failure_words
     from .menu import menu_for
     from .timefmt import register as register_time_filters
 
-    app.context_processor(lambda: {"menu_for": menu_for, "count_of": count_of})
+    app.context_processor(lambda: {"menu_for": menu_for, "count_of": count_of, "brand": current_brand()})
     app.add_template_filter(failure_words)  # "Not in Google: …" on item pages and the cards
     register_time_filters(app)

@@ -10,6 +10,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..branding import current_brand
 from ..extensions import db, login_manager
 from ..models import Company, User, UserSession, utcnow
 from ..security import throttle_login
@@ -87,8 +88,11 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = LoginForm(next=request.args.get("next", ""))
+    if current_brand().company is not None:
+        del form.company  # the host says whose portal this is: nobody is asked for a company code
     if form.validate_on_submit():
-        user, error = find_login_user(form.email.data, form.password.data, form.company.data, request.host)
+        company_code = form.company.data if "company" in form else None
+        user, error = find_login_user(form.email.data, form.password.data, company_code, request.host)
         if user:
             start_session(user)
             return redirect(safe_next(form.next.data))

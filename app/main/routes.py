@@ -1,8 +1,7 @@
-from flask import Response, abort, redirect, render_template, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..extensions import db
-from ..models import Company
+from ..branding import current_brand, logo_etag
 from . import bp
 
 
@@ -26,16 +25,21 @@ def dashboard():
 
 @bp.route("/favicon.ico")
 def favicon():
-    """Browsers ask for /favicon.ico whatever the page says: send them to the real icon."""
-    return redirect(url_for("static", filename="favicon.svg"), 301)
+    """Browsers ask for /favicon.ico whatever the page says: the company's logo where it has one."""
+    target = url_for("main.brand_logo") if current_brand().has_logo else url_for("static", filename="favicon.svg")
+    return redirect(target, 302)
 
 
-@bp.route("/company/<int:company_id>/logo")
-@login_required
-def company_logo(company_id: int):
-    # Only one's own company's: counting through ids must not reveal which brands the platform serves.
-    company = db.session.get(Company, company_id) if company_id == current_user.company_id else None
-    if not company or not company.logo:
+@bp.route("/brand/logo")
+def brand_logo():
+    """The logo of this page's brand: the signed-in person's company, else the company whose host this is (its
+    sign-in page is branded too). No id in the URL: nobody can count through the brands the platform serves.
+    Cached by the browser, and revalidated cheaply by its ETag once changed."""
+    brand = current_brand()
+    if not brand.has_logo:
         abort(404)
-    return Response(company.logo, mimetype=company.logo_mimetype,
-                    headers={"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"})
+    response = Response(brand.company.logo, mimetype=brand.company.logo_mimetype,
+                        headers={"Cache-Control": "private, max-age=3600, must-revalidate",
+                                 "X-Content-Type-Options": "nosniff", "Vary": "Cookie, Host"})
+    response.set_etag(logo_etag(brand.company.logo))
+    return response.make_conditional(request)

@@ -14,7 +14,7 @@ FIELD_LABELS = {
     "name": "Name", "brand_color": "Brand colour", "logo": "Logo", "hidden_roles": "Integrations hidden from",
     "google_meet": "Google Meet on appointments", "connections": "Connections", "disconnected": "Disconnected",
     "failed": "Could not disconnect", "user": "User", "role": "Role", "kind": "Sync", "google_email": "Google account",
-    "status": "Status", "calendar": "Calendar",
+    "status": "Status", "calendar": "Calendar", "portal_url": "Portal address",
 }
 ENUM_LABELS = {
     **{role.value: role.label for role in Role},

@@ -1,13 +1,20 @@
 """Company Settings forms: profile (branding), Integrations visibility, connection filters."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, ColorField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..models import ConnectionStatus, Role
+from ..branding import colour_problem
+from ..extensions import db
+from ..models import Company, ConnectionStatus, Role
 from ..models.core import CONTACT_ROLES, STAFF_ROLES
+from ..tenancy import host_of, portal_url_forms
 
 LOGO_MAX_BYTES = 512 * 1024
 HIDEABLE_ROLES = (*STAFF_ROLES, *CONTACT_ROLES)
@@ -23,8 +30,6 @@ def sniff_image_type(data: bytes) -> str | None:
         return "image/png"
     if data.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return None
@@ -45,21 +50,64 @@ class LogoFile:
             raise ValidationError(f"The logo is too large: the limit is {LOGO_MAX_BYTES // 1024} KB.")
         image_type = sniff_image_type(data)
         if image_type is None:
-            raise ValidationError("The logo must be a PNG, JPEG, GIF or WebP image.")
+            raise ValidationError("The logo must be a PNG, JPEG or WebP image (SVG and other formats are not "
+                                  "accepted: an SVG can carry a script).")
         field.image_bytes, field.image_type = data, image_type
 
 
+def readable_colour(form, field) -> None:
+    problem = colour_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
+
+
+class PortalAddress:
+    """The company's own portal address: scheme and host only, https in production, one company per host, and
+    not an address the platform itself answers on (the shared portal, the broker). Leaves the normal form."""
+
+    def __call__(self, form, field) -> None:
+        field.address = None
+        text = (field.data or "").strip()
+        if not text:
+            return
+        parts = urlsplit(text if "//" in text else f"https://{text}")
+        if parts.username or parts.password or parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValidationError("Enter only the address's scheme and host, for example https://portal.example.com "
+                                  "(no path, query or user name).")
+        if parts.scheme not in ("https", "http") or not parts.hostname or "." not in parts.hostname.strip("."):
+            raise ValidationError("Enter a full address, for example https://portal.example.com.")
+        if parts.scheme != "https" and current_app.config["REQUIRE_HTTPS_PORTALS"]:
+            raise ValidationError("The portal address must start with https://: sign-in happens there.")
+        address = f"{parts.scheme}://{parts.netloc.lower()}"
+        if parts.netloc.lower() in {host_of(current_app.config[key]) for key in ("PORTAL_BASE_URL",
+                                                                                   "GOOGLE_REDIRECT_URI")}:
+            raise ValidationError("That address is the platform's own (the shared portal or the Google broker).")
+        if db.session.scalar(sa.select(Company.id).where(Company.portal_url.in_(portal_url_forms(parts.netloc)),
+                                                         Company.id != form.company_id)):
+            raise ValidationError("Another company already uses that address.")
+        field.address = address
+
+
 class CompanyProfileForm(FlaskForm):
+    """Company Settings → Branding: what every page of the company's portal wears, and where it lives."""
+
     name = StringField("Company name", validators=[DataRequired("Please enter the company name."), Length(max=120)])
     logo = FileField("Logo", validators=[LogoFile()],
-                     description="PNG, JPEG, GIF or WebP, up to 512 KB. Shown in the portal header.",
-                     render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp"})
+                     description="PNG, JPEG or WebP, up to 512 KB. Shown in the header and as the browser tab's icon.",
+                     render_kw={"accept": "image/png,image/jpeg,image/webp"})
     remove_logo = BooleanField("Remove the current logo")
-    brand_color = ColorField("Brand colour", validators=[
-        DataRequired("Please choose a brand colour."),
-        Regexp(r"^#[0-9a-fA-F]{6}$", message="The brand colour must look like #1a2b3c.")],
-        description="The colour of the portal header and buttons.")
-    submit = SubmitField("Save profile")
+    brand_color = ColorField("Brand colour", validators=[DataRequired("Please choose a brand colour."),
+                                                         readable_colour],
+                             description="The colour of the header and buttons; their text is white or black, "
+                                         "whichever reads better.")
+    portal_url = StringField("Portal address", validators=[Length(max=255), PortalAddress()],
+                             description="Your portal's own address, e.g. https://portal.example.com (point it at "
+                                         "the platform first). Empty: the shared address.")
+    submit = SubmitField("Save branding")
+
+    def __init__(self, *args, company_id: int | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.company_id = company_id
 
 
 class IntegrationsVisibilityForm(FlaskForm):

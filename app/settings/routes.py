@@ -60,7 +60,8 @@ def render_settings(profile_form: CompanyProfileForm | None = None,
                     visibility_form: IntegrationsVisibilityForm | None = None, status: int = 200):
     company = current_user.company
     if profile_form is None:
-        profile_form = CompanyProfileForm(name=company.name, brand_color=company.brand_color)
+        profile_form = CompanyProfileForm(name=company.name, brand_color=company.brand_color,
+                                          portal_url=company.portal_url or "", company_id=company.id)
     if not company.logo_mimetype:
         del profile_form.remove_logo  # nothing to remove
     hidden = company.integrations_hidden_roles
@@ -87,19 +88,20 @@ def index():
 def profile_snapshot(company) -> dict:
     """The audited view of the profile: what the logo was, not its bytes."""
     logo = f"{company.logo_mimetype}, {len(company.logo):,} bytes" if company.logo else None
-    return {"name": company.name, "brand_color": company.brand_color, "logo": logo}
+    return {"name": company.name, "brand_color": company.brand_color, "logo": logo, "portal_url": company.portal_url}
 
 
 @bp.post("/profile")
 @admin_required
 def profile():
-    form = CompanyProfileForm()
+    company = current_user.company
+    form = CompanyProfileForm(company_id=company.id)
     if not form.validate_on_submit():
         return render_settings(profile_form=form, status=400)
-    company = current_user.company
     before = profile_snapshot(company)
     company.name = form.name.data.strip()
     company.brand_color = form.brand_color.data.lower()
+    company.portal_url = form.portal_url.address
     if form.logo.image_bytes:
         company.logo, company.logo_mimetype = form.logo.image_bytes, form.logo.image_type
     elif form.remove_logo.data:
@@ -110,12 +112,13 @@ def profile():
     if form.logo.image_bytes and "logo" not in changed:
         changed.append("logo")
     if not changed:
-        flash("Nothing to save: the profile is unchanged.", "info")
+        flash("Nothing to save: the branding is unchanged.", "info")
         return redirect(url_for(".index"))
     record(current_user, "settings.profile", target=f"company:{company.id}",
            before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     db.session.commit()
-    flash("Company profile saved.", "success")
+    flash("Branding saved." + (f" Your portal now answers at {company.portal_url}." if "portal_url" in changed
+                                and company.portal_url else ""), "success")
     return redirect(url_for(".index"))
 
 

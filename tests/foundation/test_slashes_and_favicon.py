@@ -16,10 +16,27 @@ def test_trailing_slash_redirects_to_the_page(users, login_as):
 
 
 def test_favicon_is_served(client):
-    assert client.get("/favicon.ico").status_code == 301
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/static/favicon.svg")
     icon = client.get("/static/favicon.svg")
     assert icon.status_code == 200 and b"<svg" in icon.data
     assert 'rel="icon"' in client.get("/login").get_data(as_text=True)
+
+
+def test_a_company_host_wears_the_companys_logo_as_its_icon(client, company):
+    from app.commands import ring_logo_png
+    from app.extensions import db
+
+    company[0].portal_url = "http://acme.test"
+    company[0].logo, company[0].logo_mimetype = ring_logo_png("#0f766e"), "image/png"
+    db.session.commit()
+    answer = client.get("/favicon.ico", base_url="http://acme.test")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/brand/logo")
+    logo = client.get("/brand/logo", base_url="http://acme.test")
+    assert logo.status_code == 200 and logo.mimetype == "image/png" and logo.data.startswith(b"\x89PNG")
+    again = client.get("/brand/logo", base_url="http://acme.test", headers={"If-None-Match": logo.headers["ETag"]})
+    assert again.status_code == 304  # cached: revalidated by its ETag
+    assert client.get("/brand/logo").status_code == 404  # the shared portal has no brand of its own
 
 
 def test_coming_up_shows_when_each_item_happens(users, login_as):

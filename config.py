@@ -75,15 +75,30 @@ class Config:
     # Push Existing Data creates at most this many events per Google user per day (Google's limit is ~100,000).
     PUSH_DAILY_CEILING = int(_env("PUSH_DAILY_CEILING", "20000"))
 
+    # Mail (Flask-Mailman): password resets and the notices people get when their sync needs them. `make run`
+    # starts a local SMTP sink on 8025 that keeps every message in var/mail/ (see the README).
+    MAIL_SERVER = _env("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = int(_env("MAIL_PORT", "8025"))
+    MAIL_USE_TLS = _env("MAIL_USE_TLS", "0") == "1"
+    MAIL_USE_SSL = _env("MAIL_USE_SSL", "0") == "1"
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_TIMEOUT = 10
+    # The address mail comes from; the name shown beside it is the company's own (white label).
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "no-reply@portal.localhost")
+
     # Failed sign-ins allowed before login is paused (Flask-Limiter, counted in REDIS_URL's Redis).
     LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour")
     LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "30 per minute;300 per hour")
+    PASSWORD_RESET_LIMIT = _env("PASSWORD_RESET_LIMIT", "5 per minute;30 per hour")  # per address
     # A Redis outage must not lock everyone out: the limiter then counts in memory per process.
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True  # Retry-After on a 429
     SECURITY_HSTS = False  # Strict-Transport-Security; production only (set where HTTPS is certain)
     REQUIRE_HTTPS_PORTALS = False  # a company's own portal address must be https (production)
+    # While the platform is updated: every page answers 503 with the company's own maintenance page.
+    MAINTENANCE_MODE = _env("MAINTENANCE_MODE", "0") == "1"
 
 
 class DevelopmentConfig(Config):

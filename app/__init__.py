@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from config import Config, ProductionConfig, config_from_env
 
-from .extensions import bootstrap, csrf, db, login_manager, migrate
+from .extensions import bootstrap, csrf, db, login_manager, mail, migrate
 
 
 def create_app(config: type[Config] | None = None, *, broker_only: bool = False, **overrides) -> Flask:
@@ -48,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
     bootstrap.init_app(app)
+    mail.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
@@ -101,11 +102,16 @@ def register_blueprints(app: Flask, broker_only: bool = False) -> None:
         broker.confine_to_broker_host(app)
 
 
+MAINTENANCE_MESSAGE = "The portal is being updated. It will be back in a few minutes; nothing you saved is lost."
+
+
 def register_errorhandlers(app: Flask) -> None:
     from flask import jsonify, redirect, render_template, request
     from flask_wtf.csrf import CSRFError
-    from werkzeug.exceptions import HTTPException
+    from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
+    from .broker import on_broker_host
+    from .broker.pages import broker_page
     from .security import THROTTLED_MESSAGE
 
     def wants_json() -> bool:
@@ -119,6 +125,8 @@ def register_errorhandlers(app: Flask) -> None:
         text = message or getattr(error, "description", "Something went wrong.")
         if wants_json():
             return jsonify(error=text), code
+        if on_broker_host():  # the broker's own, neutral page (with a way back if the visit names a company)
+            return broker_page(code, text)
         return render_template("error.html", code=code, message=text), code
 
     def not_found(error):
@@ -139,6 +147,16 @@ def register_errorhandlers(app: Flask) -> None:
         """Plain words for people, JSON for the poller; the traceback is in the log (Flask logged it)."""
         db.session.rollback()  # the page below reads the user's company: never through a failed transaction
         return render_error(error, "Something went wrong on our side. Please try again in a moment.")
+
+    @app.before_request
+    def maintenance():
+        """MAINTENANCE_MODE: the company's own page (brand from the host) says so; style sheets still load."""
+        if app.config["MAINTENANCE_MODE"] and request.endpoint not in ("static", "bootstrap.static",
+                                                                        "main.brand_logo"):
+            page, code = render_error(ServiceUnavailable(), MAINTENANCE_MESSAGE)
+            response = app.make_response((page, code))
+            response.headers["Retry-After"] = "300"
+            return response
 
     expired = "Your form expired or was not sent from this site. Please reload the page and try again."
     app.register_error_handler(CSRFError, lambda e: render_error(e, expired))

@@ -108,6 +108,15 @@ def ip_limit() -> str:
     return current_app.config["LOGIN_LIMIT_PER_IP"]
 
 
+def reset_ip_key() -> str:
+    return namespaced(f"reset:{get_remote_address()}")
+
+
+def reset_limit() -> str:
+    """Asking for password reset links: a person asks once or twice; a script asking for many is stopped."""
+    return current_app.config["PASSWORD_RESET_LIMIT"]
+
+
 def throttle_login(view: Callable) -> Callable:
     """Per account and per client address; a throttled attempt never reaches the password check."""
     view = limiter.limit(account_limit, key_func=login_account_key, methods=["POST"], deduct_when=failed_login)(view)

@@ -6,17 +6,22 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from redis.exceptions import RedisError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from jobs.mail import send_password_reset
+from jobs.queueing import enqueue
+
 from ..branding import current_brand
-from ..extensions import db, login_manager
+from ..extensions import db, limiter, login_manager
 from ..models import Company, User, UserSession, utcnow
-from ..security import throttle_login
-from ..tenancy import companies_signing_in_on
+from ..passwords import user_for_reset
+from ..security import reset_ip_key, reset_limit, throttle_login
+from ..tenancy import companies_signing_in_on, serves
 from . import bp
-from .forms import ChangePasswordForm, LoginForm
+from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 
 SESSION_KEY = "sid"
 SESSION_LIFETIME = timedelta(days=14)  # a browser left signed in signs in again after this
@@ -99,6 +104,55 @@ def login():
         form.password.errors.append(error)
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(reset_limit, key_func=reset_ip_key, methods=["POST"])
+def forgot_password():
+    """A link to choose a new password, by mail. The answer is the same whether or not the address has an
+    account here, so the page tells nobody which addresses do."""
+    form = ForgotPasswordForm()
+    if current_brand().company is not None:
+        del form.company  # the host says whose portal this is
+    if form.validate_on_submit():
+        user = reset_candidate(form.email.data, form.company.data if "company" in form else None, request.host)
+        if user is not None:
+            try:
+                enqueue(send_password_reset, user.id)
+            except RedisError:
+                flash("We cannot send mail right now. Please try again in a few minutes.", "danger")
+                return render_template("auth/forgot_password.html", form=form), 503
+        flash("If an account here uses that address, we have sent it a link to choose a new password. "
+              "The link works for an hour.", "info")
+        return redirect(url_for("auth.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/forgot_password.html", form=form), status
+
+
+def reset_candidate(email: str, company_slug: str | None, host: str) -> User | None:
+    """The one person this address names among the companies served on this host, if exactly one."""
+    query = sa.select(User).join(Company).where(sa.func.lower(User.email) == email.strip().lower(),
+                                                companies_signing_in_on(host))
+    if company_slug:
+        query = query.where(Company.slug == company_slug.strip().lower())
+    people = db.session.scalars(query.limit(2)).all()
+    return people[0] if len(people) == 1 else None
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """The link's page, on the person's own portal: a new password, and every session of theirs ended."""
+    user = user_for_reset(token)
+    if user is None or not serves(request.host, user.company_id):
+        abort(400, "This link is invalid, has expired or was used already. Ask for a new one from the sign-in page.")
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        user.set_password(form.new_password.data)
+        end_sessions(user)
+        flash("Your new password is saved. Sign in with it.", "success")
+        return redirect(url_for("auth.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/reset_password.html", form=form), status
 
 
 @bp.post("/logout")

@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from wtforms import BooleanField, DateField, FileField, SelectMultipleField, TimeField
 from wtforms.fields.core import UnboundField
 
-from app.auth.forms import ChangePasswordForm, LoginForm
+from app.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
 from app.extensions import db
 from app.integrations.forms import ChangeCalendarForm, DeleteConnectionForm, PushExistingDataForm
 from app.models import Role
+from app.passwords import reset_link
 from app.portal.forms import AppointmentForm, EventForm, PersonField, TaskForm, ZoneField
 from app.settings.forms import CompanyProfileForm, ConnectionFilterForm, GoogleMeetForm, IntegrationsVisibilityForm
 from tests.conftest import csrf_token
@@ -41,6 +42,8 @@ FORM_ROUTES = [
     (GoogleMeetForm, "POST", "/settings/google-meet", Role.ADMIN),
     (ConnectionFilterForm, "GET", "/settings/connections", Role.ADMIN),
     (ChangePasswordForm, "POST", "/account/password", Role.CLIENT),
+    (ForgotPasswordForm, "POST", "/password/forgot", None),
+    (ResetPasswordForm, "POST", "/password/reset/{reset}", None),
 ]
 ROUTE_IDS = [f"{form.__name__}-{url}" for form, _, url, _ in FORM_ROUTES]
 # Query strings read by views without a form class.
@@ -97,7 +100,8 @@ def fingerprint() -> dict:
 @pytest.fixture
 def app_config(app_config):
     """Fuzzing the login form is not guessing passwords: the throttle would only answer 429."""
-    return {**app_config, "LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute", "LOGIN_LIMIT_PER_IP": "100000 per minute"}
+    return {**app_config, "LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute", "LOGIN_LIMIT_PER_IP": "100000 per minute",
+            "PASSWORD_RESET_LIMIT": "100000 per minute"}
 
 
 @pytest.fixture
@@ -107,7 +111,8 @@ def senders(app, users, login_as, make_task, make_event):
     clients = {role: login_as(users[role]) for role in (Role.STAFF, Role.ADMIN, Role.CLIENT)}
     clients[None] = app.test_client()
     tokens = {role: csrf_token(client, "/dashboard" if role else "/login") for role, client in clients.items()}
-    return {"clients": clients, "tokens": tokens, "ids": {"task": task.id, "event": event.id},
+    reset = reset_link(users[Role.PROSPECT]).rsplit("/", 1)[1]  # a valid link: the form behind it is fuzzed
+    return {"clients": clients, "tokens": tokens, "ids": {"task": task.id, "event": event.id, "reset": reset},
             "people": [user.id for user in users.values()]}
 
 
@@ -121,7 +126,10 @@ def valid_submission(form_class: type[FlaskForm], users) -> dict:
             IntegrationsVisibilityForm: {"visible_staff": "y"},
             ConnectionFilterForm: {"role": "staff"},
             ChangePasswordForm: {"current_password": PASSWORD, "new_password": "another long password",
-                                 "confirm": "another long password"}}.get(form_class, {})
+                                 "confirm": "another long password"},
+            ForgotPasswordForm: {"email": users[Role.STAFF].email},
+            ResetPasswordForm: {"new_password": "another long password", "confirm": "another long password"},
+            }.get(form_class, {})
 
 
 def send(senders, method: str, url: str, role, data: dict):

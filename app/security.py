@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from flask import Flask, Response, abort, current_app, request
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from .extensions import limiter
 from .tenancy import host_company
@@ -30,6 +31,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 HSTS = "max-age=31536000; includeSubDomains"
+MAX_HOST_LENGTH = 255
 
 NUL_MESSAGE = ("Part of what was sent contains an invisible control character (a NUL byte) that cannot be "
                "saved. Please remove it and try again.")
@@ -65,6 +67,8 @@ def refuse_malformed_input() -> None:
     """
     if "\x00" in request.path:
         abort(400, NUL_MESSAGE)
+    if len(request.host) > MAX_HOST_LENGTH:  # no portal has such an address; sessions and tenancy keep 255
+        abort(400, "This address is not one of ours.")
     sources = [request.args, request.form] if request.method in ("POST", "PUT", "PATCH") else [request.args]
     for values in sources:
         for key, items in values.lists():
@@ -115,6 +119,11 @@ def reset_ip_key() -> str:
 def reset_limit() -> str:
     """Asking for password reset links: a person asks once or twice; a script asking for many is stopped."""
     return current_app.config["PASSWORD_RESET_LIMIT"]
+
+
+def password_check_key() -> str:
+    """Guessing the current password on the password page: counted per signed-in person."""
+    return namespaced(f"password:{current_user.get_id()}")
 
 
 def throttle_login(view: Callable) -> Callable:

@@ -29,13 +29,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from app.extensions import db
-from app.models import SyncLease, utcnow
+from app.models import CalendarConnection, SyncLease, utcnow
 from app.queues import get_redis, redis_key
 from app.sync.runs import Superseded
 
 log = logging.getLogger(__name__)
+# What a write meets when its connection was deleted a moment ago (Disconnect, Delete): the job just stops.
+GONE_MEANWHILE = (ObjectDeletedError, StaleDataError, IntegrityError)
 COALESCE_SECONDS = 60  # a "scheduled" mark outlives a lost job by at most this long
 POLL_SECONDS = 0.25  # how often a job waiting for a connection asks again
 
@@ -45,45 +48,63 @@ class Lease:
     """A job's hold on its connection; `lost` is set once its heartbeat finds the lease gone to another."""
 
     connection_id: int
+    life: timedelta
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     lost: threading.Event = field(default_factory=threading.Event)
 
-    def refuse_commit_once_lost(self, _session: Session) -> None:
-        if self.lost.is_set():
-            raise Superseded(f"the lease on connection {self.connection_id} went to another job")
+    def fence(self, session: Session) -> None:
+        """Before each commit of the job: the lease is still this job's (renewed in the same transaction, so
+        nothing commits after another job took over, even between two heartbeats). A connection this very
+        transaction deleted (a removal's end) took its lease with it: that commit goes through."""
+        if not self.lost.is_set() and session.execute(sa.update(SyncLease).where(
+                SyncLease.connection_id == self.connection_id, SyncLease.token == self.token)
+                .values(expires_at=utcnow() + self.life)).rowcount:
+            return
+        if session.execute(sa.select(CalendarConnection.id).where(
+                CalendarConnection.id == self.connection_id)).first() is None:
+            return
+        self.lost.set()
+        raise Superseded(f"the lease on connection {self.connection_id} went to another job")
 
 
 @contextmanager
 def connection_lock(connection_id: int, wait: float | None = None) -> Iterator[Lease | None]:
     """The connection's lease for the block, or None if another job holds it beyond `wait` seconds (by default
-    SYNC_LOCK_WAIT_SECONDS)."""
+    SYNC_LOCK_WAIT_SECONDS) or the connection is gone. A connection deleted while the block works ends the
+    block quietly (the deletion cancelled its runs)."""
     config, engine = current_app.config, db.engine
     life = timedelta(seconds=config["SYNC_LOCK_SECONDS"])
     deadline = time.monotonic() + (config["SYNC_LOCK_WAIT_SECONDS"] if wait is None else wait)
-    lease = Lease(connection_id)
-    while not _take(engine, lease, life):
-        if time.monotonic() >= deadline:
+    lease = Lease(connection_id, life)
+    while not (taken := _take(engine, lease, life)):
+        if taken is None or time.monotonic() >= deadline:
             yield None
             return
         time.sleep(POLL_SECONDS)
     done = threading.Event()
-    threading.Thread(target=_keep_renewing, args=(engine, lease, life, done), daemon=True,
+    threading.Thread(target=_keep_renewing, args=(engine, lease, done), daemon=True,
                      name=f"sync-lease-{connection_id}").start()
     session = db.session()
-    event.listen(session, "before_commit", lease.refuse_commit_once_lost)
+    event.listen(session, "before_commit", lease.fence)
     try:
         yield lease
     except Superseded:
         db.session.rollback()
         log.warning("connection %s: another job took over; this one stopped without writing", connection_id)
+    except GONE_MEANWHILE:
+        db.session.rollback()
+        if db.session.get(CalendarConnection, connection_id) is not None:
+            raise
+        log.info("connection %s was deleted while its job worked; the job stops", connection_id)
     finally:
         done.set()
-        event.remove(session, "before_commit", lease.refuse_commit_once_lost)
+        event.remove(session, "before_commit", lease.fence)
         _release(engine, lease)
 
 
-def _take(engine: Engine, lease: Lease, life: timedelta) -> bool:
-    """Insert the lease, or take over one that expired; False while another job's lease is alive."""
+def _take(engine: Engine, lease: Lease, life: timedelta) -> bool | None:
+    """Insert the lease, or take over one that expired; False while another job's lease is alive, None when
+    the connection is gone."""
     now = utcnow()
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     insert = dialect.insert(SyncLease).values(connection_id=lease.connection_id, token=lease.token,
@@ -95,18 +116,18 @@ def _take(engine: Engine, lease: Lease, life: timedelta) -> bool:
         with engine.begin() as connection:
             return connection.execute(upsert).rowcount == 1
     except IntegrityError:  # the connection is gone: nothing to sync
-        return False
+        return None
 
 
-def _keep_renewing(engine: Engine, lease: Lease, life: timedelta, done: threading.Event) -> None:
+def _keep_renewing(engine: Engine, lease: Lease, done: threading.Event) -> None:
     """The heartbeat: while the job lives its lease does too, however long a push of 100,000 items takes. A
     database busy for a moment costs nothing (the lease outlives it); a lease found gone ends the heartbeat."""
-    while not done.wait(life.total_seconds() / 3):
+    while not done.wait(lease.life.total_seconds() / 3):
         try:
             with engine.begin() as connection:
                 renewed = connection.execute(sa.update(SyncLease).where(
                     SyncLease.connection_id == lease.connection_id, SyncLease.token == lease.token)
-                    .values(expires_at=utcnow() + life)).rowcount
+                    .values(expires_at=utcnow() + lease.life)).rowcount
         except SQLAlchemyError:
             log.warning("could not renew the lease of connection %s for now", lease.connection_id)
             continue

@@ -168,10 +168,7 @@ def run_for_connection(connection_id: int, kind: RunKind, job: object) -> None:
         if waits_behind(kind, continuing):
             return retry_later(job, connection_id)
         run = new_run(connection, kind)
-        try:
-            db.session.commit()
-        except IntegrityError:  # the connection was deleted a moment ago: nothing to do
-            return db.session.rollback()
+        db.session.commit()  # a connection deleted a moment ago fails this: the lock ends the job quietly
         with run_logging(run.id):
             _perform(connection, run)
 
@@ -245,6 +242,9 @@ def _resume(run: SyncRun, kind: RunKind) -> None:
         return
     if not RUN_KINDS[kind].by_itself:
         target = {"calendar_id": run.calendar_id, "calendar_summary": run.calendar_summary} if kind == run.kind else {}
-        submit(new_run(connection, kind, items_since=run.items_since, **target))
+        try:
+            submit(new_run(connection, kind, items_since=run.items_since, **target))
+        except IntegrityError:  # the connection was deleted a moment ago: nothing to resume
+            db.session.rollback()
     else:
         enqueue(push_changes if kind is RunKind.PUSH else pull_changes, connection.id, queue=INTERACTIVE)

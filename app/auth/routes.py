@@ -18,7 +18,14 @@ from ..branding import current_brand
 from ..extensions import db, limiter, login_manager
 from ..models import Company, User, UserSession, utcnow
 from ..passwords import user_for_reset
-from ..security import reset_ip_key, reset_limit, throttle_login
+from ..security import (
+    account_limit,
+    failed_login,
+    password_check_key,
+    reset_ip_key,
+    reset_limit,
+    throttle_login,
+)
 from ..tenancy import companies_signing_in_on, serves
 from . import bp
 from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
@@ -179,6 +186,7 @@ def signed_out(words: str):
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(account_limit, key_func=password_check_key, methods=["POST"], deduct_when=failed_login)
 def change_password():
     """A new password signs the person out everywhere else (a stolen session ends with the old password)."""
     form = ChangePasswordForm()

@@ -192,9 +192,9 @@ def run_for_page(run: SyncRun, tz: str) -> dict:
     """The run as the page's script reads it: numbers plus the same words the page renders; once it has ended,
     what its card now holds, so the card is current without a reload."""
     card = {}
-    if run.finished and run.connection_id is not None:
-        connection = db.session.get(CalendarConnection, run.connection_id)
-        pushed, shown = connection_counts([run.connection_id])[run.connection_id]
+    connection = db.session.get(CalendarConnection, run.connection_id) if run.finished and run.connection_id else None
+    if connection is not None:  # not once a removal deleted it (the page reloads then)
+        pushed, shown = connection_counts([connection.id])[connection.id]
         card = {"card_counts": counts_line(connection, pushed, shown), "pushed_events": count_of(pushed, "event")}
     return {**run.as_dict(), **card, "kind_label": run_kind_label(run.kind), "status_label": run_status_label(run),
             "complete": run.status == RunStatus.SUCCEEDED and run.outcome != Code.PARTIAL,

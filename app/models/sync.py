@@ -91,6 +91,9 @@ class CalendarConnection(db.Model):
     refresh_token_enc: Mapped[str | None] = mapped_column(sa.Text)
     token_expires_at: Mapped[datetime | None]
     granted_scopes: Mapped[str] = mapped_column(sa.Text, default="")
+    # The OAuth client that obtained the grant ("My Portal App", or the company's own): grants are shared per
+    # client and Google account (see `app.sync.connections.grant_to_revoke`). None: from before it was kept.
+    client_id: Mapped[str | None] = mapped_column(sa.String(255))
     calendar_id: Mapped[str | None] = mapped_column(sa.String(255))
     calendar_summary: Mapped[str | None] = mapped_column(sa.String(255))
     sync_token: Mapped[str | None] = mapped_column(sa.Text)

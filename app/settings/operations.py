@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask import render_template
 from flask_login import current_user
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy.orm import joinedload
 
@@ -28,6 +29,7 @@ from ..queues import all_queues, get_redis
 from . import bp
 
 JOBS_LISTED = 50
+JOBS_READ = 2000  # per registry
 RUNS_LISTED = 20
 FAILED_RUNS_SINCE = timedelta(days=7)
 # What a job's first argument names, by the job function's parameter name.
@@ -100,17 +102,27 @@ def company_runs(company_id: int) -> tuple[list[SyncRun], list[SyncRun]]:
     return list(unfinished), list(failed)
 
 
+def scheduled_time(registries: dict, job: Job) -> datetime | None:
+    """When a scheduled job runs; None if the scheduler moved it to its queue meanwhile."""
+    try:
+        return registries[job.origin].get_scheduled_time(job)
+    except (KeyError, NoSuchJobError):
+        return None
+
+
 @bp.get("/operations")
 @admin_required
 def operations():
     queues = all_queues()
     scheduled = {queue.name: queue.scheduled_job_registry for queue in queues}
     unfinished, failed = company_runs(current_user.company_id)
+    # The newest few thousand jobs of the platform are read to find the company's (a sketch for support, not a log).
+    scheduled_ids = [job_id for registry in scheduled.values() for job_id in registry.get_job_ids(0, JOBS_READ - 1)]
+    failed_ids = [job_id for queue in queues for job_id in queue.failed_job_registry.get_job_ids(0, JOBS_READ - 1,
+                                                                                                 desc=True)]
     return render_template(
         "settings/operations.html", unfinished=unfinished, failed_runs=failed,
-        scheduled=company_jobs([job_id for registry in scheduled.values() for job_id in registry.get_job_ids()],
-                               current_user.company_id, lambda job: scheduled[job.origin].get_scheduled_time(job)),
-        failed_jobs=company_jobs([job_id for queue in queues for job_id in queue.failed_job_registry.get_job_ids()],
-                                 current_user.company_id, lambda job: job.ended_at),
+        scheduled=company_jobs(scheduled_ids, current_user.company_id, lambda job: scheduled_time(scheduled, job)),
+        failed_jobs=company_jobs(failed_ids, current_user.company_id, lambda job: job.ended_at),
         run_kind_label=run_kind_label, run_status_label=run_status_label,
         run_words=lambda run: run_words(run, current_user.timezone))

@@ -80,6 +80,7 @@ def store_grant(user: User, kind: ConnectionKind, token: dict, userinfo: dict) -
         connection.token_expires_at = datetime.fromtimestamp(token["expires_at"], UTC).replace(tzinfo=None)
     connection.granted_scopes = " ".join(sorted(set(token.get("scope", "").split())))
     connection.google_email = userinfo.get("email", connection.google_email)
+    connection.client_id = client_credentials(user.company)[0]  # the OAuth client this grant belongs to
     connection.google_sub = userinfo.get("sub", connection.google_sub)
     clear_problem(connection)
     if previous_email:
@@ -99,30 +100,33 @@ def release_previous_account(connection: CalendarConnection) -> None:
     whose calendars are not the old ones. Does not commit."""
     if connection.channel_id and connection.access_token_enc:
         stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
-    _revoke_unless_shared(connection)
+    revoke_token(grant_to_revoke(connection))
     _delete_rows(connection, EventLink, GoogleEvent, PendingPush, SyncFailure)
     connection.refresh_token_enc = connection.sync_token = None
     connection.calendar_id = connection.calendar_summary = None
     connection.forget_channel()
 
 
-def _revoke_unless_shared(connection: CalendarConnection) -> None:
-    """Revoke the connection's grant at Google, unless another connection (of anyone, in any company) holds a
-    grant of the same OAuth client for the same Google account: Google keeps ONE grant per client and
-    account, and revoking any of its tokens revokes them all. Then this connection only forgets its tokens."""
+def grant_to_revoke(connection: CalendarConnection) -> str | None:
+    """The token to revoke at Google as this connection goes, or None when the grant must stay: another live
+    connection (of anyone, in any company) holds a grant of the same OAuth client for the same Google account.
+    Google keeps ONE grant per client and account, and revoking any of its tokens revokes them all."""
     token = decrypt(connection.refresh_token_enc) or decrypt(connection.access_token_enc)
-    if not (connection.google_sub or connection.google_email):
-        revoke_token(token)
-        return
-    account = (CalendarConnection.google_sub == connection.google_sub if connection.google_sub
-               else sa.func.lower(CalendarConnection.google_email) == connection.google_email.lower())
+    same_account = [sa.func.lower(CalendarConnection.google_email) == connection.google_email.lower()] \
+        if connection.google_email else []
+    if connection.google_sub:
+        same_account.append(CalendarConnection.google_sub == connection.google_sub)
+    if not token or not same_account:
+        return token
+    client_id = connection.client_id or client_credentials(connection.company)[0]
     shared = db.session.scalar(sa.select(CalendarConnection.id).join(Company).where(
-        CalendarConnection.id != connection.id, account, CalendarConnection.refresh_token_enc.is_not(None),
-        client_id_of_company() == client_credentials(connection.company)[0]).limit(1))
+        CalendarConnection.id != connection.id, sa.or_(*same_account),
+        CalendarConnection.refresh_token_enc.is_not(None), CalendarConnection.status != ConnectionStatus.RECONNECT,
+        sa.func.coalesce(CalendarConnection.client_id, client_id_of_company()) == client_id).limit(1))
     if shared is not None:
         log.info("connection %s: the grant stays at Google, connection %s still uses it", connection.id, shared)
-        return
-    revoke_token(token)
+        return None
+    return token
 
 
 def _delete_rows(connection: CalendarConnection, *models) -> None:
@@ -145,17 +149,24 @@ def choose_calendar(connection: CalendarConnection, calendar_id: str, summary: s
 
 
 def disconnect(connection: CalendarConnection, actor: User | None) -> None:
-    """Stop the watch channel, revoke the token at Google, remove the connection and its links.
+    """Remove the connection, its links and its runs' claim on it, then stop its watch channel and revoke its
+    grant at Google (unless the grant is shared). Events already in Google stay there; nothing in the portal
+    is deleted. Does not commit.
 
-    Events already in Google stay there; nothing in the portal is deleted. Does not commit.
+    The rows go first (flushed, so this transaction holds them): a job that meets the revoked grant a moment
+    later finds its connection gone and its run cancelled, not a grant problem to report.
     """
-    if connection.channel_id and connection.access_token_enc:
-        stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id)
-    _revoke_unless_shared(connection)
+    channel = (connection.channel_id, connection.channel_resource_id)
+    client = client_for(connection) if connection.channel_id and connection.access_token_enc else None
+    token = grant_to_revoke(connection)
     _delete_rows(connection, EventLink, GoogleEvent, PendingPush, SyncFailure)
     cancel_connection_runs(connection.id, Note(Code.CONNECTION_DELETED))
     log.info("user %s disconnected connection %s of user %s", actor and actor.id, connection.id, connection.user_id)
     db.session.delete(connection)
+    db.session.flush()
+    if client is not None:
+        stop_channel(client, *channel)
+    revoke_token(token)
 
 
 def create_calendar(connection: CalendarConnection, summary: str, time_zone: str) -> tuple[str, str]:

@@ -74,7 +74,8 @@ def request_push(connection: CalendarConnection, calendar_id: str, summary: str,
     behind in the old calendar, cut off from sync. Does not commit."""
     refuse_while_bulk(connection)
     if connection.status is ConnectionStatus.ACTIVE and connection.calendar_id not in (None, calendar_id):
-        return request_run(connection, RunKind.CHANGE_CALENDAR, calendar_id=calendar_id, calendar_summary=summary)
+        return request_run(connection, RunKind.CHANGE_CALENDAR, calendar_id=calendar_id, calendar_summary=summary,
+                           items_since=items_since)
     choose_calendar(connection, calendar_id, summary)
     return request_run(connection, RunKind.PUSH_EXISTING, items_since=items_since)
 
@@ -97,35 +98,43 @@ def waits_behind(kind: RunKind, bulk_runs: Sequence[SyncRun]) -> bool:
 def perform(sync: Sync, at: Cursor | None = None) -> Next:
     """Run `sync.run`'s body (from `at`, for a bulk run's later slice) and end it truthfully.
 
-    Google's failures end the run "failed" with a code and set the connection's state. A connection deleted
-    while its run goes on (Disconnect, Delete) ends it "cancelled", however the body met that. Anything else
-    is a bug: logged, the run ended "failed", and the exception raised again so the job shows as failed.
+    Google's failures end the run "failed" with a code and set the connection's state. Anything else is a
+    bug: logged, the run ended "failed", and the exception raised again so the job shows as failed. But a
+    connection deleted while its run goes on (Disconnect, Delete) is no failure, wherever the run meets it
+    (in its body, or writing how it ended): the deletion cancelled the run, and the job ends quietly.
     """
+    run_id, connection_id = sync.run.id, sync.run.connection_id
+    try:
+        return _perform(sync, at)
+    except Superseded:
+        raise  # another job holds the connection now: not a word more from this one
+    except Exception as exc:
+        db.session.rollback()
+        if connection_id is None or db.session.get(CalendarConnection, connection_id) is None:
+            log.info("run %s: its connection %s was deleted while it ran", run_id, connection_id)
+            return Next()  # `end_orphans` ends any run that slipped past the deletion's cancelling
+        log.exception("sync run %s crashed", run_id)
+        note = Note(Code.UNEXPECTED, {"by_itself": RUN_KINDS[sync.run.kind].by_itself})
+        record_problem(sync.connection, note, detail_of(exc))
+        finish(sync.run, RunStatus.FAILED, note, detail_of(exc))
+        raise
+
+
+def _perform(sync: Sync, at: Cursor | None) -> Next:
     run, connection = sync.run, sync.connection
-    run_id, connection_id, paused_until = run.id, connection.id, connection.writes_paused_until
+    paused_until = connection.writes_paused_until
     if not start(run):
         return Next()  # ended meanwhile: cancelled with its connection, or stopped by a removal
-    log.info("%s run %s started for connection %s", run.kind, run_id, connection_id)
+    log.info("%s run %s started for connection %s", run.kind, run.id, connection.id)
     try:
         stopped = RUN_KINDS[run.kind].body(sync, at)
         if stopped is not None and not stopped.ceiling:
             db.session.commit()  # the run goes on in its next slice
             return Next(slice_at=stopped.cursor, after_seconds=stopped.wait_seconds)
         return _succeeded(sync, stopped)
-    except Superseded:
-        raise  # another job holds the connection now: not a word more from this one
-    except Exception as exc:
+    except GoogleError as exc:
         db.session.rollback()
-        if db.session.get(CalendarConnection, connection_id) is None:
-            log.info("run %s: its connection %s was deleted while it ran", run_id, connection_id)
-            return Next()  # the deletion cancelled the run (and `end_orphans` any that slipped past it)
-        if not isinstance(exc, GoogleError):
-            log.exception("sync run %s crashed", run_id)
-            note = Note(Code.UNEXPECTED, {"by_itself": RUN_KINDS[run.kind].by_itself})
-            record_problem(connection, note, detail_of(exc))
-            finish(run, RunStatus.FAILED, note, detail_of(exc))
-            raise
-        _google_failed(sync, exc)
+        _google_failed(sync, exc)  # a connection deleted meanwhile fails this write: `perform` knows why
     if connection.writes_paused_until != paused_until:  # Google's use limit began: the work goes on then,
         spec = RUN_KINDS[run.kind]  # a bulk run as it was, anything else as the outbox's push
         return Next(again_at=connection.writes_paused_until, again_as=run.kind if spec.bulk else RunKind.PUSH)
@@ -162,7 +171,8 @@ def _succeeded(sync: Sync, stopped: Stopped | None) -> Next:
     connection.last_synced_at = utcnow()
     clear_problem(connection)
     instalment_at = next_instalment_at() if stopped is not None else None
-    finish(run, RunStatus.SUCCEEDED, _ending(run, instalment_at))
+    if not finish(run, RunStatus.SUCCEEDED, _ending(run, instalment_at)):
+        return Next()  # cancelled meanwhile (a removal, a deletion): nothing of its kind follows
     log.info("%s run %s ended %s (%s)", run.kind, run.id, run.status, run.outcome)
     spec = RUN_KINDS[run.kind]
     follow_up = None

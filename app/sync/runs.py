@@ -43,13 +43,15 @@ def start(run: SyncRun) -> bool:
     return bool(started)
 
 
-def finish(run: SyncRun, status: RunStatus, note: Note, detail: str | None = None) -> None:
-    """The run's true ending, unless it already has one (cancelled while its job ran: that stands). Commits."""
-    db.session.execute(sa.update(SyncRun).where(SyncRun.id == run.id, SyncRun.status == RunStatus.RUNNING)
-                       .values(status=status, finished_at=utcnow(), outcome=note.code.value,
-                               outcome_params=dict(note.params), detail=detail))
+def finish(run: SyncRun, status: RunStatus, note: Note, detail: str | None = None) -> bool:
+    """The run's true ending, unless it already has one (cancelled while its job ran: that stands, and False
+    says so). Commits."""
+    ended = db.session.execute(sa.update(SyncRun).where(SyncRun.id == run.id, SyncRun.status == RunStatus.RUNNING)
+                               .values(status=status, finished_at=utcnow(), outcome=note.code.value,
+                                       outcome_params=dict(note.params), detail=detail)).rowcount
     db.session.commit()
     db.session.refresh(run)
+    return bool(ended)
 
 
 def end_unstarted(run: SyncRun, status: RunStatus, note: Note, detail: str | None = None) -> None:

@@ -77,6 +77,7 @@ class Config:
 
     # Mail (Flask-Mailman): password resets and the notices people get when their sync needs them. `make run`
     # starts a local SMTP sink on 8025 that keeps every message in var/mail/ (see the README).
+    MAIL_BACKEND = "smtp"  # also under test: the tests read a real SMTP server (Flask-Mailman's default is memory)
     MAIL_SERVER = _env("MAIL_SERVER", "127.0.0.1")
     MAIL_PORT = int(_env("MAIL_PORT", "8025"))
     MAIL_USE_TLS = _env("MAIL_USE_TLS", "0") == "1"

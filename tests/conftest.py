@@ -32,6 +32,25 @@ def redis_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def smtp():
+    """A real SMTP server (aiosmtpd) of the test session's own, on a free port; `mailbox` reads it."""
+    from testsupport.mail import MailSink
+
+    sink = MailSink(free_port()).start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def mailbox(smtp):
+    """What the portal sent by mail during the test (`mailbox.take()`), read from the real SMTP server."""
+    smtp.inbox.take()
+    smtp.inbox.refuse = None
+    yield smtp.inbox
+    smtp.inbox.refuse = None
+
+
+@pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     """One Google emulator for the whole session; tests reset it through `google`. It is as strict as Google
     (quotas, use limits, withheld details of deleted events) except for one development flag: the portal the
@@ -73,9 +92,11 @@ def server_port():
 
 
 @pytest.fixture
-def app_config(database_url, redis_url, emulator, server_port):
+def app_config(database_url, redis_url, emulator, server_port, smtp):
     portal = f"http://127.0.0.1:{server_port}"
     return {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp.port,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": redis_url,
         "REDIS_NAMESPACE": f"t{uuid.uuid4().hex[:8]}",

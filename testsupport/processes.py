@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # from the environment variable of the same name, except the database URL (DATABASE_URL).
 PROCESS_KEYS = ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "REDIS_NAMESPACE", "GOOGLE_API_BASE_URL",
                 "GOOGLE_OPENID_CONFIGURATION_URL", "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET",
-                "TOKEN_ENCRYPTION_KEY", "SECRET_KEY", "WEBHOOK_BASE_URL", "PORTAL_BASE_URL")
+                "TOKEN_ENCRYPTION_KEY", "SECRET_KEY", "WEBHOOK_BASE_URL", "PORTAL_BASE_URL", "MAIL_SERVER",
+                "MAIL_PORT")
 
 
 def process_env(config: Mapping, extra_keys: Iterable[str] = ()) -> dict[str, str]:

@@ -113,8 +113,8 @@ def _take(engine: Engine, lease: Lease, life: timedelta) -> bool | None:
                                           set_={"token": insert.excluded.token,
                                                 "expires_at": insert.excluded.expires_at})
     try:
-        with engine.begin() as connection:
-            return connection.execute(upsert).rowcount == 1
+        with engine.begin() as connection:  # RETURNING, not rowcount: psycopg reports no count for an upsert
+            return connection.execute(upsert.returning(SyncLease.connection_id)).first() is not None
     except IntegrityError:  # the connection is gone: nothing to sync
         return None
 

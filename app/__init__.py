@@ -86,11 +86,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask, broker_only: bool = False) -> None:
-    from . import auth, broker, calendar, integrations, main, portal, settings
+    from . import auth, broker, calendar, integrations, main, notices, portal, settings
 
     if app.config["BROKER_MODE"] not in ("embedded", "separate"):
         raise RuntimeError(f"BROKER_MODE must be 'embedded' or 'separate', not {app.config['BROKER_MODE']!r}")
-    modules = [auth, main, portal, calendar, integrations, broker, settings]
+    modules = [auth, main, portal, calendar, integrations, broker, settings, notices]
     if broker_only:
         modules = [broker]
     elif app.config["BROKER_MODE"] != "embedded":
@@ -181,8 +181,10 @@ def register_template_helpers(app: Flask) -> None:
     from .branding import current_brand
     from .integrations.words import count_of, failure_words
     from .menu import menu_for
+    from .notices import notice_for_user
     from .timefmt import register as register_time_filters
 
-    app.context_processor(lambda: {"menu_for": menu_for, "count_of": count_of, "brand": current_brand()})
+    app.context_processor(lambda: {"menu_for": menu_for, "count_of": count_of, "brand": current_brand(),
+                                   "notice": notice_for_user()})
     app.add_template_filter(failure_words)  # "Not in Google: …" on item pages and the cards
     register_time_filters(app)

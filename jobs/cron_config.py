@@ -6,6 +6,7 @@ import os
 
 from rq import cron
 
+from jobs.mail import DIGEST_CRON, NOTICES_SECONDS, send_digests, send_notices
 from jobs.periodic import SWEEP_SECONDS, sweep_connections
 from jobs.sync import recover_runs
 
@@ -13,3 +14,5 @@ QUEUE = f"{os.environ.get('REDIS_NAMESPACE') or 'pcs'}-interactive"  # app.queue
 
 cron.register(recover_runs, queue_name=QUEUE, interval=15)  # dead workers' runs, lost jobs, missed pushes
 cron.register(sweep_connections, queue_name=QUEUE, interval=SWEEP_SECONDS)  # safety-net polls and channel renewals
+cron.register(send_notices, queue_name=QUEUE, interval=NOTICES_SECONDS)  # one mail per incident, and reminders
+cron.register(send_digests, queue_name=QUEUE, cron=DIGEST_CRON)  # admins' daily summary, when something changed

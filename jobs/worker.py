@@ -13,6 +13,7 @@ from flask import Flask, has_app_context
 from rq import SimpleWorker, Worker
 
 import jobs.admin  # noqa: F401  (preloaded for the forked work horses)
+import jobs.mail  # noqa: F401
 import jobs.periodic  # noqa: F401  (it imports jobs.sync)
 from app import create_app
 

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 
@@ -34,3 +34,12 @@ class ResetPasswordForm(FlaskForm):
     new_password = PasswordField("New password", validators=NEW_PASSWORD)
     confirm = PasswordField("New password again", validators=SAME_AGAIN)
     submit = SubmitField("Save my new password")
+
+
+class MailPreferencesForm(FlaskForm):
+    """What the portal may send a person by mail (the daily summary is offered to admins only)."""
+
+    email_notices = BooleanField("Email me when my calendar sync needs me (one message, and one reminder)")
+    daily_digest = BooleanField("Email me a daily summary of our company's calendar connections that need "
+                                "attention (only when something changed)")
+    submit = SubmitField("Save mail settings")

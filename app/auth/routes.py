@@ -16,7 +16,7 @@ from jobs.queueing import enqueue
 
 from ..branding import current_brand
 from ..extensions import db, limiter, login_manager
-from ..models import Company, User, UserSession, utcnow
+from ..models import Company, Role, User, UserSession, utcnow
 from ..passwords import user_for_reset
 from ..security import (
     account_limit,
@@ -28,7 +28,7 @@ from ..security import (
 )
 from ..tenancy import companies_signing_in_on, serves
 from . import bp
-from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
+from .forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, MailPreferencesForm, ResetPasswordForm
 
 SESSION_KEY = "sid"
 SESSION_LIFETIME = timedelta(days=14)  # a browser left signed in signs in again after this
@@ -201,4 +201,30 @@ def change_password():
             flash("Your password is changed, and you are signed out on every other device.", "success")
             return redirect(url_for("main.dashboard"))
     status = 400 if request.method == "POST" else 200
-    return render_template("auth/change_password.html", form=form), status
+    return account_page(form, mail_preferences_form()), status
+
+
+@bp.post("/account/mail")
+@login_required
+def mail_preferences():
+    """Turn the sync-needs-you mails (and, for admins, the daily summary) on or off."""
+    form = mail_preferences_form()
+    if not form.validate_on_submit():
+        return account_page(ChangePasswordForm(formdata=None), form), 400
+    current_user.email_notices = form.email_notices.data
+    if current_user.role is Role.ADMIN:
+        current_user.daily_digest = form.daily_digest.data
+    db.session.commit()
+    flash("Your mail settings are saved.", "success")
+    return redirect(url_for(".change_password"))
+
+
+def mail_preferences_form() -> MailPreferencesForm:
+    form = MailPreferencesForm(obj=current_user)
+    if current_user.role is not Role.ADMIN:
+        del form.daily_digest  # a summary of the company's connections is an admin's
+    return form
+
+
+def account_page(password_form: ChangePasswordForm, mail_form: MailPreferencesForm) -> str:
+    return render_template("auth/change_password.html", form=password_form, mail_form=mail_form)

@@ -89,6 +89,7 @@ WORDS: dict[Code, Callable[[Mapping, str], str]] = {
                                             "Grant the missing permissions to resume."),
     Code.CALENDAR_GONE: lambda p, tz: ("Google could not find the calendar, or this account may no longer use it. "
                                        "Choose another calendar."),
+    Code.DISCONNECTED: lambda p, tz: NOTICES[Code.DISCONNECTED][0],
     Code.ACCOUNT_SWITCHED: lambda p, tz: (
         f"You signed in as {p.get('current')} instead of {p.get('previous')}: the portal's access to "
         f"{p.get('previous')} was removed. Choose a calendar to sync with."),
@@ -129,6 +130,27 @@ ITEM_WORDS: dict[Code, str] = {
     Code.RATE_LIMITED: "Google asked us to slow down; it will be tried again automatically.",
     Code.GOOGLE_UNAVAILABLE: "Google was unavailable; it will be tried again automatically.",
 }
+
+
+# What the banner says while a person's sync needs them, and the one action that fixes it.
+NOTICES: dict[Code, tuple[str, str | None]] = {
+    Code.GRANT_REVOKED: ("Your Google Calendar sync has stopped: Google access was revoked or has expired.",
+                         "Reconnect"),
+    Code.PERMISSION_MISSING: ("Your Google Calendar sync has stopped: a permission it needs is missing.",
+                              "Grant the missing permission"),
+    Code.CALENDAR_GONE: ("Your Google Calendar sync has stopped: the calendar it syncs with is gone or no longer "
+                         "yours to change.", "Choose a calendar"),
+    Code.DISCONNECTED: ("An administrator disconnected your Google Calendar: your portal items no longer reach it.",
+                        "Reconnect"),
+}
+
+
+def notice_words(code: Code, until: datetime | None = None, tz: str = "UTC") -> tuple[str, str | None]:
+    """(the banner's sentence, its action's words) for a cause of the person's sync needing them."""
+    if code is Code.USE_LIMIT:
+        return (f"Google has limited changes to your calendar for a few hours: your edits wait and go on at "
+                f"{when(until, tz)}.", None)
+    return NOTICES[code]
 
 
 def say(note: Note | None, tz: str = "UTC") -> str:

@@ -8,6 +8,9 @@ from .sync import (
     EventLink,
     FailureKind,
     GoogleEvent,
+    Incident,
+    MailProblem,
+    MailState,
     PendingPush,
     RunKind,
     RunStatus,
@@ -18,7 +21,8 @@ from .sync import (
 )
 
 __all__ = [
-    "Appointment", "AuditLog", "CalendarConnection", "Company", "ConnectionKind", "ConnectionStatus",
-    "Event", "EventLink", "FailureKind", "GoogleEvent", "ITEM_MODELS", "PendingPush", "Role", "RunKind", "RunStatus",
-    "SyncFailure", "SyncHistory", "SyncLease", "SyncRun", "Task", "User", "UserSession", "utcnow",
+    "Appointment", "AuditLog", "CalendarConnection", "Company", "ConnectionKind", "ConnectionStatus", "Event",
+    "EventLink", "FailureKind", "GoogleEvent", "Incident", "ITEM_MODELS", "MailProblem", "MailState", "PendingPush",
+    "Role", "RunKind", "RunStatus", "SyncFailure", "SyncHistory", "SyncLease", "SyncRun", "Task", "User",
+    "UserSession", "utcnow",
 ]

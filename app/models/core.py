@@ -101,6 +101,10 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=20))
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Mail preferences (Your account): a message when their sync needs them; admins, a daily summary.
+    email_notices: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    daily_digest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    digest_fingerprint: Mapped[str | None] = mapped_column(sa.String(64))  # of the last summary sent
 
     company: Mapped[Company] = relationship(back_populates="users")
 

@@ -160,6 +160,57 @@ class CalendarConnection(db.Model):
         return sa.and_(cls.status == ConnectionStatus.ACTIVE, cls.calendar_id.is_not(None))
 
 
+class MailState(str, enum.Enum):
+    """Where an incident's mail is: recorded before sending, claimed by one job, marked sent after."""
+
+    PENDING = "pending"
+    SENDING = "sending"  # a job claimed it (and may have died: `jobs.mail.SENDING_STALE`)
+    RETRYING = "retrying"  # the mail server was away or busy: tried again at `mail_due_at`
+    SENT = "sent"
+    REFUSED = "refused"  # for good: the admin sees why
+    OFF = "off"  # its person turned these mails off
+
+
+class MailProblem(str, enum.Enum):
+    """Why an incident's mail has not gone (words: `app.settings.operations`)."""
+
+    ADDRESS_INVALID = "address_invalid"
+    REFUSED = "refused"
+    DEFERRED = "deferred"
+    UNREACHABLE = "unreachable"
+
+
+class Incident(db.Model):
+    """A time a person's sync needs them: from when it starts (their Google access revoked, a permission
+    missing, their calendar gone, an admin disconnecting them) until its cause is gone. Every page shows it
+    (`app.notices`), and ONE mail is sent for it, at most one reminder after three days (`jobs.mail`).
+
+    `open_key` makes "one open incident per person, card and cause" a unique constraint on both databases
+    (NULL once resolved). The mail's state is recorded before sending and claimed by one job at a time.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(sa.ForeignKey("company.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    connection_kind: Mapped[ConnectionKind] = mapped_column(sa.Enum(ConnectionKind, native_enum=False, length=20))
+    code: Mapped[str] = mapped_column(sa.String(40))  # why (`app.sync.notes`)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    open_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
+    mail_state: Mapped[MailState] = mapped_column(sa.Enum(MailState, native_enum=False, length=20,
+                                                          values_callable=_values), default=MailState.PENDING,
+                                                  index=True)
+    mail_attempts: Mapped[int] = mapped_column(default=0)
+    mail_due_at: Mapped[datetime | None]
+    mail_claimed_at: Mapped[datetime | None]
+    mail_sent_at: Mapped[datetime | None]
+    mail_problem: Mapped[MailProblem | None] = mapped_column(  # why it has not gone
+        sa.Enum(MailProblem, native_enum=False, length=40, values_callable=_values))
+    reminder_sent_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
 class SyncLease(db.Model):
     """Which job works on a connection right now: one at a time, across workers and machines (`jobs.locks`).
 

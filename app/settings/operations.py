@@ -24,7 +24,7 @@ from ..access import admin_required
 from ..extensions import db
 from ..integrations.health import run_kind_label, run_status_label
 from ..integrations.words import run_words
-from ..models import AuditLog, CalendarConnection, RunStatus, SyncRun, User, utcnow
+from ..models import AuditLog, CalendarConnection, Incident, MailProblem, MailState, RunStatus, SyncRun, User, utcnow
 from ..queues import all_queues, get_redis
 from . import bp
 
@@ -41,6 +41,18 @@ JOB_WORDS = {
     "pull_changes": "Google changes received", "poll_connection": "Regular check for changes made in Google",
     "renew_channel": "Live updates from Google renewed", "disconnect_connections": "Google connections removed",
 }
+
+
+# Why a person's sync mail has not gone, in words for their admin (`jobs.mail`).
+MAIL_PROBLEM_WORDS = {
+    MailProblem.ADDRESS_INVALID: "Their email address is not one mail can be sent to. Correct it, and the next "
+                                 "notice reaches them.",
+    MailProblem.REFUSED: "The mail server refused the message for good (for example an address that does not "
+                         "exist).",
+    MailProblem.DEFERRED: "The mail server asked us to try again later; we do.",
+    MailProblem.UNREACHABLE: "The mail server could not be reached; we try again.",
+}
+MAIL_STATE_WORDS = {MailState.REFUSED: "Not sent", MailState.RETRYING: "Trying again"}
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,13 @@ def company_runs(company_id: int) -> tuple[list[SyncRun], list[SyncRun]]:
     return list(unfinished), list(failed)
 
 
+def unsent_mail(company_id: int) -> list[Incident]:
+    """The company's sync-needs-you mails that could not go yet or at all, newest first."""
+    return list(db.session.scalars(sa.select(Incident).options(joinedload(Incident.user)).where(
+        Incident.company_id == company_id, Incident.mail_state.in_(tuple(MAIL_STATE_WORDS)),
+        Incident.mail_problem.is_not(None)).order_by(Incident.id.desc()).limit(RUNS_LISTED)))
+
+
 def scheduled_time(registries: dict, job: Job) -> datetime | None:
     """When a scheduled job runs; None if the scheduler moved it to its queue meanwhile."""
     try:
@@ -124,5 +143,6 @@ def operations():
         "settings/operations.html", unfinished=unfinished, failed_runs=failed,
         scheduled=company_jobs(scheduled_ids, current_user.company_id, lambda job: scheduled_time(scheduled, job)),
         failed_jobs=company_jobs(failed_ids, current_user.company_id, lambda job: job.ended_at),
-        run_kind_label=run_kind_label, run_status_label=run_status_label,
+        unsent_mail=unsent_mail(current_user.company_id), mail_state_words=MAIL_STATE_WORDS,
+        mail_problem_words=MAIL_PROBLEM_WORDS, run_kind_label=run_kind_label, run_status_label=run_status_label,
         run_words=lambda run: run_words(run, current_user.timezone))

@@ -26,6 +26,7 @@ from ..models import (
     SyncFailure,
     User,
 )
+from .incidents import FIXED_BY_SIGNING_IN, NEEDS_PERSON, open_incident, resolve_incidents
 from .notes import Code, Note
 from .runs import cancel_connection_runs
 from .watch import stop_channel
@@ -52,15 +53,21 @@ def settle_status(connection: CalendarConnection, revoked: bool = False) -> None
 
 
 def record_problem(connection: CalendarConnection, note: Note, detail: str | None = None) -> None:
-    """The connection's current problem, as a code; a revoked grant also stops its sync until the user acts."""
+    """The connection's current problem, as a code; a revoked grant also stops its sync until the user acts,
+    and a problem only its person can fix opens an incident (their banner, one mail)."""
     connection.problem, connection.problem_params = note.code.value, dict(note.params)
     connection.problem_detail = detail
     if note.code is Code.GRANT_REVOKED:
         settle_status(connection, revoked=True)
+    if note.code in NEEDS_PERSON:
+        open_incident(connection, note.code)
 
 
 def clear_problem(connection: CalendarConnection) -> None:
+    """The connection works again (a run went through): no problem, and no incident of one."""
     connection.problem, connection.problem_params, connection.problem_detail = None, {}, None
+    if connection.id is not None:
+        resolve_incidents(connection.user_id, connection.kind, NEEDS_PERSON)
 
 
 def store_grant(user: User, kind: ConnectionKind, token: dict, userinfo: dict) -> CalendarConnection:
@@ -91,6 +98,8 @@ def store_grant(user: User, kind: ConnectionKind, token: dict, userinfo: dict) -
         if stop_channel(client_for(connection), connection.channel_id, connection.channel_resource_id):
             connection.forget_channel()
     settle_status(connection)
+    if connection.status is not ConnectionStatus.NEEDS_PERMISSIONS:
+        resolve_incidents(user.id, kind, FIXED_BY_SIGNING_IN)
     return connection
 
 
@@ -146,6 +155,7 @@ def choose_calendar(connection: CalendarConnection, calendar_id: str, summary: s
         connection.forget_channel()
     connection.calendar_id, connection.calendar_summary = calendar_id, summary or calendar_id
     settle_status(connection)
+    resolve_incidents(connection.user_id, connection.kind, (Code.CALENDAR_GONE,))
 
 
 def disconnect(connection: CalendarConnection, actor: User | None) -> None:
@@ -159,6 +169,9 @@ def disconnect(connection: CalendarConnection, actor: User | None) -> None:
     channel = (connection.channel_id, connection.channel_resource_id)
     client = client_for(connection) if connection.channel_id and connection.access_token_enc else None
     token = grant_to_revoke(connection)
+    resolve_incidents(connection.user_id, connection.kind)  # the card goes: so does what it needed
+    if actor is None or actor.id != connection.user_id:  # an admin's doing: its person should know
+        open_incident(connection, Code.DISCONNECTED)
     _delete_rows(connection, EventLink, GoogleEvent, PendingPush, SyncFailure)
     cancel_connection_runs(connection.id, Note(Code.CONNECTION_DELETED))
     log.info("user %s disconnected connection %s of user %s", actor and actor.id, connection.id, connection.user_id)

@@ -23,6 +23,7 @@ class Code(str, enum.Enum):
     PERMISSION_MISSING = "permission_missing"
     CALENDAR_GONE = "calendar_gone"
     ACCOUNT_SWITCHED = "account_switched"  # previous, current: the emails
+    DISCONNECTED = "disconnected"  # an admin removed the person's connection
     # Passing: the sync goes on by itself.
     RATE_LIMITED = "rate_limited"
     USE_LIMIT = "use_limit"  # until: ISO time (UTC) when writes continue

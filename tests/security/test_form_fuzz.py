@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from wtforms import BooleanField, DateField, FileField, SelectMultipleField, TimeField
 from wtforms.fields.core import UnboundField
 
-from app.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm
+from app.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, MailPreferencesForm, ResetPasswordForm
 from app.extensions import db
 from app.integrations.forms import ChangeCalendarForm, DeleteConnectionForm, PushExistingDataForm
 from app.models import Role
@@ -42,6 +42,7 @@ FORM_ROUTES = [
     (GoogleMeetForm, "POST", "/settings/google-meet", Role.ADMIN),
     (ConnectionFilterForm, "GET", "/settings/connections", Role.ADMIN),
     (ChangePasswordForm, "POST", "/account/password", Role.CLIENT),
+    (MailPreferencesForm, "POST", "/account/mail", Role.ADMIN),
     (ForgotPasswordForm, "POST", "/password/forgot", None),
     (ResetPasswordForm, "POST", "/password/reset/{reset}", None),
 ]
@@ -125,6 +126,7 @@ def valid_submission(form_class: type[FlaskForm], users) -> dict:
             CompanyProfileForm: {"name": "Acme Ltd", "brand_color": "#123456"},
             IntegrationsVisibilityForm: {"visible_staff": "y"},
             ConnectionFilterForm: {"role": "staff"},
+            MailPreferencesForm: {"email_notices": "y", "daily_digest": "y"},
             ChangePasswordForm: {"current_password": PASSWORD, "new_password": "another long password",
                                  "confirm": "another long password"},
             ForgotPasswordForm: {"email": users[Role.STAFF].email},

@@ -83,6 +83,11 @@ def calendars_get(call: Call) -> Reply:
     return ok(call.svc.calendar_resource(call.calendar()))
 
 
+def calendars_delete(call: Call) -> Reply:
+    call.svc.delete_calendar(call.calendar())
+    return 204, None, {}
+
+
 def events_list(call: Call) -> Reply:
     return ok(call.svc.list_events(call.calendar(), call.params))
 
@@ -157,6 +162,7 @@ ROUTES = [
     Route("GET", r"users/me/calendarList/(?P<calendarId>[^/]+)", "calendar.calendarList.get", calendar_list_get),
     Route("POST", r"calendars", "calendar.calendars.insert", calendars_insert, writes=True, creates="calendar"),
     Route("GET", CAL, "calendar.calendars.get", calendars_get),
+    Route("DELETE", CAL, "calendar.calendars.delete", calendars_delete, writes=True),
     Route("GET", CAL + "/events", "calendar.events.list", events_list),
     Route("POST", CAL + "/events", "calendar.events.insert", events_insert, writes=True, creates="event"),
     Route("POST", CAL + "/events/watch", "calendar.events.watch", events_watch),

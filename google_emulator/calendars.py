@@ -86,6 +86,19 @@ class CalendarsMixin(ServiceCore):
                       "etag) VALUES (?,?,?,?,?,?)", (email, cid, "owner", 0, "#9fe1e7", self.store.new_etag()))
         return self.calendar_resource(self.resolve(email, cid))
 
+    def delete_calendar(self, cal: Calendar) -> None:
+        """A secondary calendar its owner deletes: gone for everyone it was shared with, its events and its
+        channels with it (the primary calendar can only be cleared)."""
+        if cal["is_primary"]:
+            raise E.bad_request("Cannot delete primary calendar.", reason="invalid")
+        if cal["access_role"] != "owner":
+            raise E.ApiError(403, "forbidden", "Forbidden")
+        with self.store.tx() as c:
+            for table in ("events", "calendar_list"):
+                c.execute(f"DELETE FROM {table} WHERE calendar_id=?", (cal["id"],))
+            c.execute("DELETE FROM calendars WHERE id=?", (cal["id"],))
+            c.execute("UPDATE channels SET stopped=1 WHERE calendar_id=?", (cal["id"],))
+
     @staticmethod
     def calendar_resource(cal: Calendar) -> dict:
         out = {"kind": "calendar#calendar", "etag": cal["etag"], "id": cal["id"], "summary": cal["summary"],

@@ -68,13 +68,13 @@ def _claimed(query: sa.Update) -> bool:
 
 
 def _send_first(incident_id: int) -> bool:
-    if not _claimed(sa.update(Incident).where(Incident.id == incident_id,
+    if not _claimed(sa.update(Incident).where(Incident.id == incident_id, Incident.resolved_at.is_(None),
                                               Incident.mail_state.in_(WAITING))
                     .values(mail_state=MailState.SENDING, mail_claimed_at=utcnow())):
         return False  # another worker has it
     incident = db.session.get(Incident, incident_id)
-    if not incident.user.email_notices:
-        incident.mail_state = MailState.OFF  # the person turned these off: the banner still shows
+    if not _wants_mail(incident.user):
+        incident.mail_state = MailState.OFF  # turned off by its person (the banner still shows), or nothing to do
         db.session.commit()
         return False
     return _deliver(incident, reminder=False)
@@ -85,7 +85,12 @@ def _send_reminder(incident_id: int) -> bool:
                     .values(reminder_sent_at=utcnow())):
         return False
     incident = db.session.get(Incident, incident_id)
-    return incident.user.email_notices and _deliver(incident, reminder=True)
+    return _wants_mail(incident.user) and _deliver(incident, reminder=True)
+
+
+def _wants_mail(user: User) -> bool:
+    """The person has not turned these mails off, and their role still has Integrations to act in."""
+    return user.email_notices and user.company.integrations_visible_to(user.role)
 
 
 def _deliver(incident: Incident, reminder: bool) -> bool:

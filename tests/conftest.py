@@ -48,6 +48,8 @@ def mailbox(smtp):
     smtp.inbox.refuse = None
     yield smtp.inbox
     smtp.inbox.refuse = None
+    if smtp.controller is None:  # a test took the server down and failed before bringing it back
+        smtp.start()
 
 
 @pytest.fixture(scope="session")

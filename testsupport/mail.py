@@ -42,17 +42,23 @@ class Inbox:
 
 
 class MailSink:
+    """The server on 127.0.0.1:`port`; it may be stopped (a mail server that is down) and started again on the
+    same port with the same inbox."""
+
     def __init__(self, port: int, folder: Path | None = None) -> None:
         self.inbox = Inbox(folder)
         self.port = port
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=port)
+        self.controller: Controller | None = None
 
     def start(self) -> MailSink:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
         self.controller.start()
         return self
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
 
 
 def main() -> None:

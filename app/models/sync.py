@@ -168,7 +168,7 @@ class MailState(str, enum.Enum):
     RETRYING = "retrying"  # the mail server was away or busy: tried again at `mail_due_at`
     SENT = "sent"
     REFUSED = "refused"  # for good: the admin sees why
-    OFF = "off"  # its person turned these mails off
+    OFF = "off"  # not sent: its person turned these mails off, or their role no longer has Integrations
 
 
 class MailProblem(str, enum.Enum):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from app.commands import ring_logo_png
@@ -97,10 +96,10 @@ def test_an_admins_disconnect_tells_its_person_once_and_their_own_does_not(
     assert message["To"] == person.email and "An administrator disconnected" in text_of(message)
     assert "Reconnect" in banner(client, "/calendar/")
 
-    sign_in_with_google(client)
+    sign_in_with_google(client)  # Reconnect: signed in again, the calendar still to choose
+    assert banner(client) is None
     post_form(client, "/integrations/two-way/push", {"calendar_id": "alex@example.com"}, page="/integrations/")
     run_jobs(app)
-    assert banner(client) is None
     post_form(client, "/integrations/two-way/delete", {"events": "keep"}, page="/integrations/")  # their own
     mail_job(app)
     assert mailbox.take() == [] and banner(client) is None
@@ -296,3 +295,16 @@ def test_a_very_long_company_name_still_sends(google, users, login_as, app, mail
     [message] = mailbox.take()
     assert message["To"] == person.email and "Northwind Traders" in message["Subject"]
     assert login_as(users[Role.ADMIN]).get("/settings/operations").status_code == 200
+
+
+def test_a_problem_recorded_twice_is_one_incident(google, users, login_as, app):
+    """Two runs (a retried job, a second worker) that meet the same cause open one incident, not two."""
+    from app.sync.connections import record_problem
+    from app.sync.notes import Code, Note
+
+    person = users[Role.CLIENT]
+    _, connection = connected(person, login_as, app)
+    for _ in range(2):
+        record_problem(connection, Note(Code.GRANT_REVOKED))
+        db.session.commit()
+    assert len(incidents_of(person)) == 1

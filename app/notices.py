@@ -46,20 +46,28 @@ def notice_for_user() -> Notice | None:
 
 
 def _notices(user_id: int, tz: str) -> list[Notice]:
-    found = []
-    for incident in db.session.scalars(sa.select(Incident).where(
-            Incident.user_id == user_id, Incident.resolved_at.is_(None)).order_by(Incident.id)):
-        words, action = notice_words(Code(incident.code))
-        slug = SLUGS[incident.connection_kind]
-        found.append(Notice(f"incident-{incident.id}", words, action,
-                            url_for("integrations.index", change=slug) if incident.code == Code.CALENDAR_GONE
-                            else url_for("integrations.connect", kind_slug=slug),
-                            incident.code != Code.CALENDAR_GONE))
-    for connection in db.session.scalars(sa.select(CalendarConnection).where(
-            CalendarConnection.user_id == user_id, CalendarConnection.writes_paused_until > utcnow() + LONG_PAUSE)):
-        words, _ = notice_words(Code.USE_LIMIT, until=connection.writes_paused_until, tz=tz)
-        found.append(Notice(f"pause-{connection.id}", words, "See your sync", url_for("integrations.index"), False))
-    return found
+    """The person's open incidents, oldest first, then any long use-limit pause: one query for both."""
+    incidents = sa.select(sa.literal("incident").label("source"), Incident.id, Incident.code,
+                          Incident.connection_kind.label("kind"), sa.cast(sa.null(), sa.DateTime).label("until")).where(
+        Incident.user_id == user_id, Incident.resolved_at.is_(None))
+    pauses = sa.select(sa.literal("pause"), CalendarConnection.id, sa.null(), CalendarConnection.kind,
+                       CalendarConnection.writes_paused_until).where(
+        CalendarConnection.user_id == user_id, CalendarConnection.writes_paused_until > utcnow() + LONG_PAUSE)
+    rows = db.session.execute(sa.union_all(incidents, pauses).order_by("source", "id")).all()
+    return [_incident_notice(row) if row.source == "incident" else _pause_notice(row, tz) for row in rows]
+
+
+def _incident_notice(row) -> Notice:
+    code, slug = Code(row.code), SLUGS[row.kind]  # the first SELECT's types: `kind` is a ConnectionKind
+    words, action = notice_words(code)
+    if code is Code.CALENDAR_GONE:  # choosing another calendar is a page, not a sign-in
+        return Notice(f"incident-{row.id}", words, action, url_for("integrations.index", change=slug), False)
+    return Notice(f"incident-{row.id}", words, action, url_for("integrations.connect", kind_slug=slug), True)
+
+
+def _pause_notice(row, tz: str) -> Notice:
+    words, _ = notice_words(Code.USE_LIMIT, until=row.until, tz=tz)
+    return Notice(f"pause-{row.id}", words, "See your sync", url_for("integrations.index"), False)
 
 
 @bp.post("/<key>/dismiss")

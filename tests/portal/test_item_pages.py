@@ -139,7 +139,7 @@ def test_the_detail_page_shows_the_sync_history_newest_first(acme, users, login_
 def test_an_item_without_history_says_so(acme, users, login_as, make_task):
     task = make_task(acme, [users[Role.STAFF]])
     html = login_as(users[Role.STAFF]).get(f"/tasks/{task.id}").get_data(as_text=True)
-    assert "Nothing has been synced for this task yet." in html
+    assert "No change to this task has come from Google or been settled by the sync." in html
 
 
 def test_lists_are_in_date_order(acme, users, login_as, make_task):

@@ -53,6 +53,7 @@ def production_app(app_config, monkeypatch):
     with production.app_context():
         db.create_all()
         yield production
+        db.session.remove()  # its requests ran in this context: end their transaction, or drop_all waits on it
         db.drop_all()
 
 

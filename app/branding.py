@@ -27,6 +27,7 @@ LIGHT_TEXT, DARK_TEXT = "#ffffff", "#111827"
 PAGE_BACKGROUND = "#f6f7fb"  # portal.css: body
 TEXT_CONTRAST = 4.5  # WCAG 2.1 AA, normal text
 ACCENT_CONTRAST = 3.0  # WCAG 2.1 AA, user-interface components and graphical objects
+READABLE_LINK = "#0a58ca"  # 6:1 on the page, 5.8:1 on a warning banner
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ class Brand:
     @property
     def has_logo(self) -> bool:
         return bool(self.company and self.company.logo_mimetype)
+
+    @property
+    def link_colour(self) -> str:
+        """Links wear the brand colour where it reads as text on the page (4.5:1), else a dark blue."""
+        return self.colour if contrast(self.colour, PAGE_BACKGROUND) >= TEXT_CONTRAST else READABLE_LINK
 
 
 NEUTRAL = Brand("Client Portal", "#2563eb", LIGHT_TEXT)

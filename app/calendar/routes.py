@@ -1,7 +1,7 @@
 """The Calendar page: the user's own items and Google events by month or week."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from flask import abort, render_template, request, url_for
@@ -11,7 +11,7 @@ from ..timefmt import zone
 from . import bp
 from .entries import entries_by_day, week_start
 
-VIEWS = ("month", "week")
+VIEWS = ("month", "week", "agenda")  # agenda: the month as a list of days (what a phone shows for month)
 MIN_DAY, MAX_DAY = date(1970, 1, 1), date(2100, 12, 31)
 
 
@@ -28,8 +28,17 @@ class Range:
     next: date
 
     @property
+    def all_days(self) -> list[date]:
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+    @property
+    def days(self) -> list[date]:
+        """The days of the month or week itself (a month grid's leading and trailing days left out)."""
+        return [day for day in self.all_days if self.view == "week" or day.month == self.anchor.month]
+
+    @property
     def weeks(self) -> list[list[date]]:
-        days = [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+        days = self.all_days
         return [days[n:n + 7] for n in range(0, len(days), 7)]
 
 
@@ -52,7 +61,7 @@ def parse_args(today: date) -> Range:
     """`view` and `date` from the query string; anything malformed is a 400 with a plain message."""
     view = request.args.get("view", "month")
     if view not in VIEWS:
-        abort(400, "Unknown calendar view: use view=month or view=week.")
+        abort(400, "Unknown calendar view: use view=month, view=week or view=agenda.")
     raw = request.args.get("date")
     anchor = today
     if raw:
@@ -62,7 +71,7 @@ def parse_args(today: date) -> Range:
             abort(400, "Not a valid date: use date=YYYY-MM-DD, for example date=2030-05-06.")
         if not MIN_DAY <= anchor <= MAX_DAY:
             abort(400, f"Pick a date between {MIN_DAY.year} and {MAX_DAY.year}.")
-    return (month_range if view == "month" else week_range)(anchor)
+    return week_range(anchor) if view == "week" else replace(month_range(anchor), view=view)
 
 
 def page_url(view: str, day: date) -> str | None:
@@ -79,6 +88,5 @@ def index() -> str:
         "calendar/index.html", shown=shown, today=today, by_day=entries_by_day(current_user, shown.first, shown.last),
         prev_url=page_url(shown.view, shown.prev), next_url=page_url(shown.view, shown.next),
         today_url=url_for("calendar.index", view=shown.view),
-        other_view_url=url_for("calendar.index", view="week" if shown.view == "month" else "month",
-                               date=shown.anchor.isoformat()),
+        view_urls={view: url_for("calendar.index", view=view, date=shown.anchor.isoformat()) for view in VIEWS},
     )

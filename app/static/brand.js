@@ -1,5 +1,13 @@
-// The company's brand colour (--brand) and the text colour chosen to read on it (--brand-text) as CSS
-// variables. Loaded in <head> so the header is never drawn in the default colour first; a script file
+// The company's brand colour (--brand), the text colour chosen to read on it (--brand-text) and the links'
+// colour (the brand's where it reads as text on the page, else a dark blue: Bootstrap 5.3 reads it as "r, g, b")
+// as CSS variables. Loaded in <head> so the header is never drawn in the default colour first; a script file
 // because the CSP allows no inline style.
-document.documentElement.style.setProperty("--brand", document.currentScript.dataset.brand);
-document.documentElement.style.setProperty("--brand-text", document.currentScript.dataset.brandText);
+{
+  const data = document.currentScript.dataset, root = document.documentElement.style;
+  const rgb = [1, 3, 5].map((i) => parseInt(data.brandLink.slice(i, i + 2), 16)).join(", ");
+  root.setProperty("--brand", data.brand);
+  root.setProperty("--brand-text", data.brandText);
+  root.setProperty("--brand-link", data.brandLink);
+  root.setProperty("--bs-link-color-rgb", rgb);
+  root.setProperty("--bs-link-hover-color-rgb", rgb);
+}

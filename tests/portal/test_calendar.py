@@ -68,6 +68,28 @@ def test_week_view_shows_only_that_week_with_times(may_2030, users, login_as):
     assert 'href="/calendar/?view=week&amp;date=2030-05-20"' in html  # next
 
 
+def agenda_days(html: str) -> list[str]:
+    section = html.split('id="agenda"', 1)[1].split("</section>", 1)[0]
+    return re.findall(r'<h2 class="h6 cal-agenda-day[^"]*" data-date="([\d-]+)"', section)
+
+
+def test_the_agenda_lists_the_months_days_that_have_items_with_full_titles(may_2030, users, login_as):
+    client = login_as(users[Role.CLIENT])
+    html = client.get("/calendar/?view=agenda&date=2030-05-10").get_data(as_text=True)
+    assert 'id="calendar"' not in html and "cal-agenda cal-agenda-only" in html  # the list alone, at every width
+    assert agenda_days(html) == ["2030-05-06", "2030-05-14", "2030-05-15", "2030-05-16", "2030-05-20",
+                                 "2030-05-22", "2030-05-23"]
+    assert "Wednesday 22 May" in html and "23:30</span> Late appointment" in html
+    assert 'aria-current="page">Agenda' in html and 'aria-label="Next month"' in html
+    assert 'href="/calendar/?view=agenda&amp;date=2030-06-01"' in html  # next keeps the view
+    # the month view carries the same list, which portal.css shows instead of the grid below 576 px
+    month = client.get("/calendar/?date=2030-05-10").get_data(as_text=True)
+    assert 'id="calendar"' in month and agenda_days(month) == agenda_days(html)
+    assert "cal-agenda-only" not in month
+    empty = client.get("/calendar/?view=agenda&date=2031-02-01").get_data(as_text=True)
+    assert agenda_days(empty) == [] and "Nothing in February 2031." in empty
+
+
 def test_staff_see_only_their_own_items_on_the_calendar(may_2030, users, login_as):
     html = login_as(users[Role.STAFF]).get("/calendar/?date=2030-05-01").get_data(as_text=True)
     assert "Three-day conference" in html and "Late appointment" in html

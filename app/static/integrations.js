@@ -5,6 +5,9 @@
   if (!box) return;
   const text = document.getElementById("sync-progress-text");
   const bar = box.querySelector(".progress-bar");
+  const announce = document.getElementById("sync-announce");  // a polite live region
+  let quarterSaid = Math.floor((Number(box.dataset.percent) || 0) / 25);
+  function say(words) { announce.textContent = words; }
   const row = document.querySelector(`#sync-history tr[data-run-id="${box.dataset.runId}"]`);
   function show(percent) {
     bar.style.width = percent + "%";  // set from script: the page carries no inline styles
@@ -33,9 +36,14 @@
     }
     if (!run.finished) {
       text.textContent = run.total ? `${run.kind_label}: ${run.done} of ${run.total}` : `${run.kind_label}: starting…`;
+      if (Math.floor(run.percent / 25) > quarterSaid) {
+        quarterSaid = Math.floor(run.percent / 25);
+        say(`${run.kind_label}: ${run.percent} percent, ${run.done} of ${run.total}`);
+      }
       return setTimeout(poll, 500);
     }
     text.textContent = run.message;
+    say(run.message);
     bar.classList.remove("progress-bar-animated", "progress-bar-striped");
     bar.classList.add(run.complete ? "bg-success" : run.status === "succeeded" ? "bg-warning" : "bg-danger");
     box.id = "sync-finished";

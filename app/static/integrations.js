@@ -70,3 +70,14 @@
     reflect();
   });
 })();
+
+// A Delete dialog, once open, puts focus on its least destructive control (Cancel), where the focus ring shows:
+// Bootstrap leaves it on the dialog box itself, which shows none. (Not the choice: Enter on a radio submits.)
+(function () {
+  document.querySelectorAll(".modal[id^='delete-dialog-']").forEach((dialog) => {
+    dialog.addEventListener("shown.bs.modal", () => {
+      const cancel = dialog.querySelector(".modal-footer [data-bs-dismiss='modal']");
+      if (cancel) cancel.focus();
+    });
+  });
+})();

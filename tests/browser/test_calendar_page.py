@@ -8,7 +8,9 @@ from playwright.sync_api import expect
 
 from app.models import Role
 from app.timefmt import zone
+from tests.browser.screens import check_widths
 from tests.conftest import browser_login
+from testsupport import factories
 
 
 def open_menu(page):
@@ -56,3 +58,38 @@ def test_a_client_clicks_through_the_menu_and_finds_their_task_on_the_calendar(p
     expect(page.locator(".alert-success")).to_contain_text("moved to the Trash")
     page.click("#trash-link")
     expect(page.locator("#trash-list")).to_contain_text("Upload bank statements")
+
+
+TITLES = ("Quarterly VAT return for the Smith family trust", "Review the signed engagement letter with Jordan",
+          "Annual planning meeting with the whole advisory team")
+CUT_ENTRIES = """() => [...document.querySelectorAll('#agenda a.cal-entry')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > window.innerWidth)
+    .map(e => e.textContent.trim())"""
+
+
+def test_a_phone_shows_the_month_as_an_agenda_with_every_title_whole(page, users):
+    """Below 576 px the month view is the agenda (days as headings, entries as wrapped rows), at 1280 px the grid;
+    the Agenda button shows the list at any width. Screenshots in test-output/."""
+    client = users[Role.CLIENT]
+    today = datetime.now(zone(client.timezone)).date()
+    for n, title in enumerate(TITLES):
+        factories.make_task(client.company, [client], title=title, due_date=today.replace(day=1 + 9 * n))
+    browser_login(page, client)
+
+    def grid_or_agenda(page, width):
+        phone = width < 576
+        expect(page.locator("#calendar")).to_be_visible(visible=not phone)
+        expect(page.locator("#agenda")).to_be_visible(visible=phone)
+        if phone:
+            expect(page.locator("#agenda a.cal-entry")).to_have_text([f"{title}" for title in TITLES])
+            assert page.evaluate(CUT_ENTRIES) == [], "titles cut on a phone"
+            entry = page.locator("#agenda a.cal-entry").first.bounding_box()
+            assert entry["height"] >= 44 and entry["width"] > 300, entry
+
+    check_widths(page, "calendar-month", "/calendar/", grid_or_agenda)
+    check_widths(page, "calendar-agenda", "/calendar/?view=agenda",
+                 lambda page, width: expect(page.locator("#agenda")).to_be_visible())
+    check_widths(page, "calendar-week", "/calendar/?view=week")  # the week's days stacked on a phone
+    page.goto("/calendar/")
+    page.get_by_role("link", name="Agenda").click()
+    expect(page.locator("#cal-view-agenda")).to_have_attribute("aria-current", "page")

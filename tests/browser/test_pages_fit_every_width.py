@@ -56,7 +56,8 @@ def test_every_page_fits_a_phone_and_a_desktop(page, users, busy_company):
                       ("appointments", "/appointments"), ("appointment", f"/appointments/{appointment.id}"),
                       ("new-event", "/events/new"), ("calendar-month", "/calendar/"),
                       ("calendar-week", "/calendar/?view=week"), ("trash", "/trash"),
-                      ("integrations-admin", "/integrations/"), ("settings", "/settings/")):
+                      ("integrations-admin", "/integrations/"), ("settings", "/settings/"),
+                      ("operations", "/settings/operations")):
         check_widths(page, name, url)
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import errors as E
+from . import freebusy
 from .conference import conference_version
 from .context import Emulator
 from .discovery import AUTH
@@ -137,6 +138,10 @@ def events_delete(call: Call) -> Reply:
     return 204, None, {}
 
 
+def freebusy_query(call: Call) -> Reply:
+    return ok(freebusy.query(call.svc, call.caller.email, call.payload))
+
+
 def channels_stop(call: Call) -> Reply:
     call.emu.notifier.stop(call.caller.email, call.payload)
     return 204, None, {}
@@ -172,4 +177,5 @@ ROUTES = [
     Route("PUT", EVENT, "calendar.events.update", events_update, writes=True),
     Route("DELETE", EVENT, "calendar.events.delete", events_delete, writes=True),
     Route("POST", r"channels/stop", "calendar.channels.stop", channels_stop),
+    Route("POST", r"freeBusy", "calendar.freebusy.query", freebusy_query),
 ]

@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 from jobs.sync import schedule_pull
 
 from ..access import INTEGRATIONS_HIDDEN
+from ..busy import forget
 from ..extensions import db
 from ..google.company_client import sign_in_client
 from ..integrations.signin import (
@@ -92,6 +93,8 @@ def webhook():
         return "unknown channel", 404
     if notified(connection):  # the channel delivers: its connection is polled rarely
         db.session.commit()
+    if connection.busy_calendars:
+        forget(connection.id)  # something changed in Google: busy times are asked afresh
     if state != "sync" and connection.can_sync and connection.pulls:
         try:
             schedule_pull(connection.id)

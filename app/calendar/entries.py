@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from ..busy import busy_in_other_calendars, sharing_connections
 from ..extensions import db
 from ..models import Appointment, CalendarConnection, Event, EventLink, GoogleEvent, SyncHistory, Task, User
 from ..portal.kinds import item_url, span
@@ -24,7 +25,7 @@ DELETED_IN_GOOGLE = "unlinked_after_google_delete"
 class CalendarEntry:
     """One thing drawn on a calendar day: a portal item or a Google event."""
 
-    kind: str  # task | event | appointment | google
+    kind: str  # task | event | appointment | google | busy
     title: str
     all_day: bool
     start: datetime | date
@@ -119,14 +120,33 @@ def sort_key(entry: CalendarEntry) -> tuple:
     return (not entry.all_day, start, entry.title.lower())
 
 
-def entries_by_day(user: User, first: date, last: date) -> dict[date, list[CalendarEntry]]:
-    start_utc = to_utc(datetime.combine(first, time()), user.timezone)
-    end_utc = to_utc(datetime.combine(last + timedelta(days=1), time()), user.timezone)
+def utc_range(user: User, first: date, last: date) -> tuple[datetime, datetime]:
+    """The first day's start and the last day's end in the user's zone, as naive UTC."""
+    return (to_utc(datetime.combine(first, time()), user.timezone),
+            to_utc(datetime.combine(last + timedelta(days=1), time()), user.timezone))
+
+
+def busy_entries(user: User, first: date, last: date) -> tuple[list[CalendarEntry], bool]:
+    """The user's own "Busy in Google" blocks (unlabelled), and whether they could not be known just now."""
+    connection = sharing_connections([user]).get(user.id)
+    if connection is None:
+        return [], False
+    busy = busy_in_other_calendars(connection, *utc_range(user, first, last))
+    if busy is None:
+        return [], True
+    return [CalendarEntry("busy", "Busy in Google", False, to_local(b.start, user.timezone),
+                          to_local(b.end, user.timezone)) for b in busy], False
+
+
+def entries_by_day(user: User, first: date, last: date,
+                   more: list[CalendarEntry] = ()) -> dict[date, list[CalendarEntry]]:
+    """Every entry on the days it covers, sorted; `more` adds entries made elsewhere (busy blocks)."""
+    start_utc, end_utc = utc_range(user, first, last)
     by_day: dict[date, list[CalendarEntry]] = defaultdict(list)
     items = item_entries(user, first, last, start_utc, end_utc)
     gone = deleted_in_google(user, items)
     items = [replace(entry, deleted_in_google=True) if entry.item_ref in gone else entry for entry in items]
-    entries = items + google_entries(user, first, last, start_utc, end_utc)
+    entries = items + google_entries(user, first, last, start_utc, end_utc) + list(more)
     for entry in sorted(entries, key=sort_key):
         for day in days_covered(entry):
             if first <= day <= last:

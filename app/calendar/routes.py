@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from ..timefmt import zone
 from . import bp
-from .entries import entries_by_day, week_start
+from .entries import busy_entries, entries_by_day, week_start
 
 VIEWS = ("month", "week", "agenda")  # agenda: the month as a list of days (what a phone shows for month)
 MIN_DAY, MAX_DAY = date(1970, 1, 1), date(2100, 12, 31)
@@ -84,8 +84,10 @@ def page_url(view: str, day: date) -> str | None:
 def index() -> str:
     today = datetime.now(zone(current_user.timezone)).date()
     shown = parse_args(today)
+    busy, busy_unavailable = busy_entries(current_user, shown.first, shown.last)
     return render_template(
-        "calendar/index.html", shown=shown, today=today, by_day=entries_by_day(current_user, shown.first, shown.last),
+        "calendar/index.html", shown=shown, today=today, busy_unavailable=busy_unavailable, busy_shown=bool(busy),
+        by_day=entries_by_day(current_user, shown.first, shown.last, busy),
         prev_url=page_url(shown.view, shown.prev), next_url=page_url(shown.view, shown.next),
         today_url=url_for("calendar.index", view=shown.view),
         view_urls={view: url_for("calendar.index", view=view, date=shown.anchor.isoformat()) for view in VIEWS},

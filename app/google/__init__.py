@@ -9,6 +9,7 @@ from .oauth import (
     APP_CREATED_SCOPE,
     CALENDARLIST_SCOPE,
     EVENTS_SCOPE,
+    FREEBUSY_SCOPE,
     REQUIRED_SCOPES,
     SCOPE_LABELS,
     missing_scopes,
@@ -17,7 +18,8 @@ from .oauth import (
 )
 
 __all__ = [
-    "APP_CREATED_SCOPE", "AuthRevoked", "CALENDARLIST_SCOPE", "CalendarClient", "EVENTS_SCOPE", "GoogleError",
+    "APP_CREATED_SCOPE", "AuthRevoked", "CALENDARLIST_SCOPE", "CalendarClient", "EVENTS_SCOPE", "FREEBUSY_SCOPE",
+    "GoogleError",
     "PermanentError", "REQUIRED_SCOPES", "RateLimited", "SCOPE_LABELS", "SyncTokenExpired", "UsageLimited",
     "client_for", "missing_scopes", "oauth", "revoke_token",
 ]

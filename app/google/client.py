@@ -5,9 +5,10 @@ import collections
 import json
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 
 import httplib2
@@ -37,6 +38,7 @@ from .oauth import server_metadata
 MAX_ATTEMPTS = 5
 INTERACTIVE_WAIT_SECONDS = 5
 RATE_LIMIT_ROUNDS = 12  # rate-limit answers waited out (Retry-After, ≤ 60 s each) before a run gives up for now
+FREEBUSY_CALENDARS = 50  # calendars one freebusy.query may name (calendarExpansionMax's largest value)
 BATCH_LIMIT = 50  # Google's advice for Calendar batches; the hard limit is 1000
 
 
@@ -244,8 +246,8 @@ class CalendarClient:
 
     # -- calls ----------------------------------------------------------------------------------
 
-    def writable_calendars(self) -> list[dict]:
-        """calendarList entries the user may write to (owner/writer), primary first."""
+    def calendars(self, roles: Collection[str] = ("owner", "writer")) -> list[dict]:
+        """calendarList entries whose access role is one of `roles`, primary first."""
         items, page_token = [], None
         while True:
             page = self.execute(self.service.calendarList().list(pageToken=page_token, maxResults=250))
@@ -253,8 +255,22 @@ class CalendarClient:
             page_token = page.get("nextPageToken")
             if not page_token:
                 break
-        writable = [c for c in items if c.get("accessRole") in ("owner", "writer") and not c.get("deleted")]
-        return sorted(writable, key=lambda c: (not c.get("primary", False), c.get("summary", "").lower()))
+        chosen = [c for c in items if c.get("accessRole") in roles and not c.get("deleted")]
+        return sorted(chosen, key=lambda c: (not c.get("primary", False), c.get("summary", "").lower()))
+
+    def free_busy(self, calendar_ids: Sequence[str], start: datetime, end: datetime) -> tuple[list[dict], dict]:
+        """Google's busy intervals of the calendars between `start` and `end` (UTC), and the calendars that
+        answered an error instead ({id: reason}): one query per FREEBUSY_CALENDARS calendars."""
+        busy, errors = [], {}
+        for first in range(0, len(calendar_ids), FREEBUSY_CALENDARS):
+            body = {"timeMin": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "timeMax": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "items": [{"id": cid} for cid in calendar_ids[first:first + FREEBUSY_CALENDARS]]}
+            answer = self.execute(self.service.freebusy().query(body=body))
+            for cid, calendar in answer.get("calendars", {}).items():
+                busy += calendar.get("busy", [])
+                if calendar.get("errors"):
+                    errors[cid] = calendar["errors"][0].get("reason", "unknown")
+        return busy, errors
 
     def create_calendar(self, summary: str, time_zone: str) -> dict:
         return self.execute(self.service.calendars().insert(body={"summary": summary, "timeZone": time_zone}))

@@ -9,6 +9,8 @@ EVENTS_SCOPE = "https://www.googleapis.com/auth/calendar.events"
 CALENDARLIST_SCOPE = "https://www.googleapis.com/auth/calendar.calendarlist.readonly"
 APP_CREATED_SCOPE = "https://www.googleapis.com/auth/calendar.app.created"
 REQUIRED_SCOPES = (EVENTS_SCOPE, CALENDARLIST_SCOPE, APP_CREATED_SCOPE)
+# Asked for alone, later, by incremental authorization: "Check my Google calendars for conflicts" (app.busy).
+FREEBUSY_SCOPE = "https://www.googleapis.com/auth/calendar.freebusy"
 SCOPE_LABELS = {
     EVENTS_SCOPE: "View and edit events on all your calendars",
     CALENDARLIST_SCOPE: "See the list of Google calendars you're subscribed to",

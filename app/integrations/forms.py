@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import RadioField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 NEW_CALENDAR = "__new__"
 KEEP_EVENTS, REMOVE_EVENTS = "keep", "remove"
@@ -36,3 +37,12 @@ class DeleteConnectionForm(FlaskForm):
         SelectChoice(REMOVE_EVENTS, "Remove them from Google Calendar"),
     ])
     submit = SubmitField("Delete")
+
+
+class BusyCalendarsForm(FlaskForm):
+    """Which of the person's Google calendars count as busy; the route fills the choices from Google."""
+
+    calendars = SelectMultipleField("Calendars that count as busy", validate_choice=True,
+                                    invalid_choice_message="Choose among your own Google calendars listed here.",
+                                    widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    submit = SubmitField("Save")

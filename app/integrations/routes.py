@@ -28,6 +28,7 @@ from ..sync.engine import Refused, refuse_while_bulk, request_push, request_run
 from ..sync.kinds import RUN_KINDS
 from ..sync.notes import Code, Note, detail_of, google_problem
 from . import bp
+from .busy_times import busy_permission_answered
 from .forms import (
     NEW_CALENDAR,
     REMOVE_EVENTS,
@@ -48,38 +49,17 @@ from .health import (
     run_says_more,
     run_status_label,
 )
-from .signin import (
-    HANDOFF_PATH,
-    NONCES_KEY,
-    UNAVAILABLE,
-    SignInRefused,
-    authorization_url,
-    claim_handoff,
-    new_sign_in,
-    remember_nonce,
-)
+from .owned import KINDS, SLUGS, kind_from_url, own_connection
+from .signin import BUSY, CONNECT, HANDOFF_PATH, NONCES_KEY, UNAVAILABLE, SignInRefused, claim_handoff, to_google
 from .words import count_of, live_updates_words, problem_words, run_words, say
 
-KINDS = {"two-way": ConnectionKind.TWO_WAY, "one-way": ConnectionKind.ONE_WAY}
-SLUGS = {kind: slug for slug, kind in KINDS.items()}
 HISTORY_LENGTH = 5
 HEALTH_RUNS = 20  # the history shows HISTORY_LENGTH lines (runs that changed nothing fold); health reads all
 
 
-def kind_from_url(slug: str) -> ConnectionKind:
-    if slug not in KINDS:
-        abort(404)
-    return KINDS[slug]
-
-
-def own_connection(kind: ConnectionKind) -> CalendarConnection:
-    """The current user's connection of that kind: every action goes through ownership."""
-    return connection_of(current_user, kind) or abort(404)
-
-
 def calendar_choices(connection: CalendarConnection) -> list[tuple[str, str]]:
     """Writable calendars from calendarList, primary first, plus a new dedicated calendar."""
-    calendars = client_for(connection).writable_calendars()  # a refreshed token is kept if the view commits
+    calendars = client_for(connection).calendars()  # a refreshed token is kept if the view commits
     choices = [(c["id"], c.get("summaryOverride") or c.get("summary") or c["id"]) for c in calendars]
     return choices + [(NEW_CALENDAR, "Create a new calendar for portal items")]
 
@@ -156,11 +136,7 @@ def connect(kind_slug: str):
     if connection_of(current_user, other):
         abort(409, "Deactivate your 1-WAY Sync first: only one Google Calendar sync can be active."
               if other is ConnectionKind.ONE_WAY else "You already have the 2-WAY Sync.")
-    sign_in = new_sign_in(current_user, kind)
-    session[NONCES_KEY] = remember_nonce(session.get(NONCES_KEY, []), sign_in)
-    response = redirect(authorization_url(sign_in, current_user.company, connection_of(current_user, kind)))
-    response.headers["Referrer-Policy"] = "no-referrer"  # else the browser tells Google the tenant's domain
-    return response
+    return to_google(kind, CONNECT)
 
 
 @bp.get(HANDOFF_PATH.removeprefix(bp.url_prefix))
@@ -172,12 +148,14 @@ def google_handoff():
     `connect` (a CSRF-checked POST) put in this session stand in for the CSRF token.
     """
     try:
-        kind, outcome = claim_handoff(request.args.get("ticket", ""), current_user, session.get(NONCES_KEY, []),
-                                      request.host)
+        kind, purpose, outcome = claim_handoff(request.args.get("ticket", ""), current_user,
+                                               session.get(NONCES_KEY, []), request.host)
     except SignInRefused as refusal:
         abort(400, str(refusal))
     except RedisError:
         abort(503, UNAVAILABLE)
+    if purpose == BUSY:
+        return busy_permission_answered(kind, outcome)
     if outcome["result"] != "granted":
         flash("Google sign-in was cancelled; nothing was connected." if outcome["result"] == "cancelled"
               else outcome["message"], "warning")

@@ -21,13 +21,17 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from authlib.common.security import generate_token
-from flask import current_app
+from flask import Response, current_app, redirect, session
+from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..crypto import decrypt, encrypt
+from ..google import FREEBUSY_SCOPE
 from ..google.company_client import sign_in_client
+from ..google.oauth import SIGN_IN_SCOPES
 from ..models import CalendarConnection, Company, ConnectionKind, ConnectionStatus, User
 from ..queues import get_redis, redis_key
+from ..sync.connections import connection_of
 from ..tenancy import portal_base, serves
 
 STATE_MAX_AGE = 600  # seconds from "Sign in with Google" to Google's answer reaching the broker
@@ -43,6 +47,9 @@ class SignInRefused(Exception):
     """A state or handoff that is forged, expired, replayed or not this session's; the text is for people."""
 
 
+CONNECT, BUSY = "connect", "busy"  # what a sign-in is for: the connection itself, or the free/busy permission
+
+
 @dataclass(frozen=True)
 class SignIn:
     company_id: int
@@ -50,10 +57,11 @@ class SignIn:
     kind: ConnectionKind
     nonce: str
     code_verifier: str
+    purpose: str = CONNECT
 
 
-def new_sign_in(user: User, kind: ConnectionKind) -> SignIn:
-    return SignIn(user.company_id, user.id, kind, secrets.token_urlsafe(24), generate_token(48))
+def new_sign_in(user: User, kind: ConnectionKind, purpose: str = CONNECT) -> SignIn:
+    return SignIn(user.company_id, user.id, kind, secrets.token_urlsafe(24), generate_token(48), purpose)
 
 
 def remember_nonce(started: list[str], sign_in: SignIn) -> list[str]:
@@ -65,6 +73,8 @@ def authorization_url(sign_in: SignIn, company: Company, existing: CalendarConne
     """Google's consent screen (the company's OAuth client) with PKCE (S256), our nonce as OpenID's, and
     the sealed state."""
     params = {"access_type": "offline", "include_granted_scopes": "true"}
+    if sign_in.purpose == BUSY:  # incremental: only the new permission is asked; Google's answer covers all
+        params["scope"] = f"{SIGN_IN_SCOPES} {FREEBUSY_SCOPE}"
     if existing is None or not existing.refresh_token_enc or existing.status is ConnectionStatus.RECONNECT:
         params["prompt"] = "consent"  # first connect or a dead grant: make sure Google issues a refresh token
     if existing is not None and existing.google_email:
@@ -74,18 +84,35 @@ def authorization_url(sign_in: SignIn, company: Company, existing: CalendarConne
         code_verifier=sign_in.code_verifier, **params)["url"]
 
 
+def to_google(kind: ConnectionKind, purpose: str) -> Response:
+    """Google's consent screen for the current user (through the broker); this session remembers the sign-in."""
+    sign_in = new_sign_in(current_user, kind, purpose)
+    session[NONCES_KEY] = remember_nonce(session.get(NONCES_KEY, []), sign_in)
+    existing = connection_of(current_user, kind)
+    response = redirect(authorization_url(sign_in, current_user.company, existing))
+    response.headers["Referrer-Policy"] = "no-referrer"  # else the browser tells Google the tenant's domain
+    return response
+
+
 def seal_state(sign_in: SignIn) -> str:
     return encrypt(json.dumps({"c": sign_in.company_id, "u": sign_in.user_id, "k": sign_in.kind.value,
-                               "n": sign_in.nonce, "v": sign_in.code_verifier}))
+                               "n": sign_in.nonce, "v": sign_in.code_verifier, "p": sign_in.purpose}))
 
 
 def open_state(state: str) -> SignIn:
     """The sign-in a state names; refused when forged or expired (not yet when replayed: see use_once)."""
     try:
         data = json.loads(decrypt(state, max_age=STATE_MAX_AGE) or "null")
-        return SignIn(int(data["c"]), int(data["u"]), ConnectionKind(data["k"]), str(data["n"]), str(data["v"]))
+        return SignIn(int(data["c"]), int(data["u"]), ConnectionKind(data["k"]), str(data["n"]), str(data["v"]),
+                      _purpose(data.get("p", CONNECT)))
     except (TypeError, KeyError, ValueError) as exc:
         raise SignInRefused(f"This sign-in link is invalid or has expired. {START_AGAIN}") from exc
+
+
+def _purpose(value: object) -> str:
+    if value not in (CONNECT, BUSY):
+        raise ValueError(value)
+    return str(value)
 
 
 def use_once(sign_in: SignIn) -> None:
@@ -107,12 +134,12 @@ def _tickets() -> URLSafeTimedSerializer:
 def handoff_url(company: Company, sign_in: SignIn) -> str:
     """Back to the company's own portal, never anywhere else, with the one-time ticket."""
     ticket = _tickets().dumps({"c": sign_in.company_id, "u": sign_in.user_id, "k": sign_in.kind.value,
-                               "n": sign_in.nonce})
+                               "n": sign_in.nonce, "p": sign_in.purpose})
     return portal_base(company) + HANDOFF_PATH.lstrip("/") + "?" + urlencode({"ticket": ticket})
 
 
-def claim_handoff(ticket: str, user: User, started: list[str], host: str) -> tuple[ConnectionKind, dict]:
-    """(kind, outcome) of a sign-in this user started in this session, claimed on its company's portal host;
+def claim_handoff(ticket: str, user: User, started: list[str], host: str) -> tuple[ConnectionKind, str, dict]:
+    """(kind, purpose, outcome) of a sign-in this user started in this session, claimed on its company's portal host;
     refused otherwise.
 
     Only the right session consumes the outcome, so a ticket tried in another user's browser first does
@@ -132,4 +159,4 @@ def claim_handoff(ticket: str, user: User, started: list[str], host: str) -> tup
     outcome = decrypt(sealed.decode()) if sealed else None
     if outcome is None:
         raise SignInRefused(f"This sign-in has already been completed or has expired. {START_AGAIN}")
-    return ConnectionKind(data["k"]), json.loads(outcome)
+    return ConnectionKind(data["k"]), data.get("p", CONNECT), json.loads(outcome)

@@ -118,6 +118,9 @@ class CalendarConnection(db.Model):
     channel_missed_at: Mapped[datetime | None]
     next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
     next_watch_at: Mapped[datetime | None] = mapped_column(index=True)
+    # "Check my Google calendars for conflicts" (app.busy): {calendar id: name} of the calendars whose busy times
+    # count, None while off. Only busy intervals are read from them, through the free/busy permission.
+    busy_calendars: Mapped[dict | None] = mapped_column(sa.JSON)
 
     user: Mapped[User] = relationship()
     company: Mapped[Company] = relationship()

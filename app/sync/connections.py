@@ -113,6 +113,7 @@ def release_previous_account(connection: CalendarConnection) -> None:
     _delete_rows(connection, EventLink, GoogleEvent, PendingPush, SyncFailure)
     connection.refresh_token_enc = connection.sync_token = None
     connection.calendar_id = connection.calendar_summary = None
+    connection.busy_calendars = None  # the new account's calendars are not the old ones
     connection.forget_channel()
 
 

@@ -34,7 +34,7 @@ def test_a_company_with_its_own_client_signs_in_and_refreshes_through_it(app, go
     assert connection.google_email == "alex@example.com"
     connection.access_token_enc, connection.token_expires_at = encrypt("expired"), utcnow() - timedelta(hours=1)
     db.session.commit()
-    assert client_for(connection).writable_calendars()  # refreshed with the company's own client
+    assert client_for(connection).calendars()  # refreshed with the company's own client
 
     other = other_company[1][Role.CLIENT]
     assert signed_in(login_as(other), other, client_name="My Portal App")  # everyone else: the shared one

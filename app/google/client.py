@@ -134,7 +134,7 @@ class CalendarClient:
             raise limited
         time.sleep(delay)
 
-    def execute(self, request, cost: int = 1):
+    def execute(self, request, cost: int = 1, attempts: int = MAX_ATTEMPTS):
         """Run one request within the request budget, retrying rate limits and 5xx with backoff.
 
         `cost` is the number of Calendar calls the request carries (a batch's members). A rate-limit
@@ -168,7 +168,7 @@ class CalendarClient:
                 self._sleep_before_retry(limited - 1, retry_after, error)
             else:
                 failures += 1
-                if failures >= MAX_ATTEMPTS:
+                if failures >= attempts:
                     raise error
                 self._sleep_before_retry(failures - 1, retry_after)
 
@@ -260,12 +260,14 @@ class CalendarClient:
 
     def free_busy(self, calendar_ids: Sequence[str], start: datetime, end: datetime) -> tuple[list[dict], dict]:
         """Google's busy intervals of the calendars between `start` and `end` (UTC), and the calendars that
-        answered an error instead ({id: reason}): one query per FREEBUSY_CALENDARS calendars."""
+        answered an error instead ({id: reason}): one query per FREEBUSY_CALENDARS calendars, tried once (a page
+        waits for it; what fails is "unavailable" there)."""
         busy, errors = [], {}
         for first in range(0, len(calendar_ids), FREEBUSY_CALENDARS):
             body = {"timeMin": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "timeMax": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "items": [{"id": cid} for cid in calendar_ids[first:first + FREEBUSY_CALENDARS]]}
-            answer = self.execute(self.service.freebusy().query(body=body))
+            with self.waiting_at_most(0):  # a person waits for this page: no backoff, the caller does without
+                answer = self.execute(self.service.freebusy().query(body=body), attempts=1)
             for cid, calendar in answer.get("calendars", {}).items():
                 busy += calendar.get("busy", [])
                 if calendar.get("errors"):

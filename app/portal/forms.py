@@ -135,6 +135,10 @@ class ItemForm(FlaskForm):
     def choices_for(self, name: str, people: list[User]) -> list[User]:
         return people
 
+    def booking(self) -> tuple[list[User], datetime, datetime] | None:
+        """Who and when, for the conflict check; None where there is no time to check (tasks)."""
+        return None
+
     def chosen(self, ids: list[int]) -> list[User]:
         return [self.people[i] for i in ids if i in self.people]
 
@@ -261,6 +265,12 @@ class EventForm(ItemForm):
             return ok
         return self.require(self.start_time, self.end_time) and self.check_timed_range(self.timezone.data) and ok
 
+    def booking(self) -> tuple[list[User], datetime, datetime] | None:
+        """Who and when, for the conflict check (app.portal.conflicts); None for an all-day event."""
+        if self.all_day.data:
+            return None
+        return (self.chosen(self.attendees.data), *self.timed_range(self.timezone.data))
+
     def load(self, event: Event, user: User) -> None:
         self.title.data, self.description.data, self.location.data = event.title, event.description, event.location
         self.all_day.data = event.all_day
@@ -312,6 +322,9 @@ class AppointmentForm(ItemForm):
         if not self.valid(self.start_date, self.end_date, self.start_time, self.end_time, self.timezone):
             return False
         return self.check_timed_range(self.timezone.data, MAX_APPOINTMENT) and ok
+
+    def booking(self) -> tuple[list[User], datetime, datetime] | None:
+        return (self.chosen([self.staff.data, self.contact.data]), *self.timed_range(self.timezone.data))
 
     def load(self, appointment: Appointment, user: User) -> None:
         self.title.data, self.location.data, self.meeting_link.data = (

@@ -16,6 +16,7 @@ from ..models import User, utcnow
 from ..models.items import PortalItem
 from ..sync.failures import failures_for, retry_failure
 from . import bp
+from .conflicts import Check, check
 from .forms import ItemForm, default_zone
 from .history import item_history
 from .kinds import KINDS, Kind, item_url
@@ -57,9 +58,21 @@ def manageable_item(kind: Kind, item_id: int, *, trashed: bool = False) -> Porta
     return item
 
 
-def render_item_form(kind: Kind, form: ItemForm, item: PortalItem | None) -> tuple[str, int]:
-    status = 400 if request.method == "POST" else 200
-    return render_template("portal/form.html", kind=kind, form=form, item=item), status
+def render_item_form(kind: Kind, form: ItemForm, item: PortalItem | None, busy: Check | None = None) -> tuple[str, int]:
+    status = (409 if busy else 400) if request.method == "POST" else 200
+    return render_template("portal/form.html", kind=kind, form=form, item=item, busy=busy,
+                           tz=form.timezone.data if hasattr(form, "timezone") else current_user.timezone), status
+
+
+def busy_warning(form: ItemForm, user: User) -> Check | None:
+    """A conflict with someone's Google calendar not yet seen by the person saving (see app.portal.conflicts)."""
+    booking = form.booking()
+    if booking is None:
+        return None
+    people, start, end = booking
+    people = list({person.id: person for person in [*people, user]}.values())
+    found = check(people, start, end, form.timezone.data)
+    return found if found.warns and request.form.get("busy_seen") != found.fingerprint else None
 
 
 @login_required
@@ -87,6 +100,8 @@ def item_new(kind: str) -> Response | tuple[str, int]:
         abort(403, f"Only staff can create {spec.plural}.")
     form = build_form(spec, current_user)
     if form.validate_on_submit():
+        if busy := busy_warning(form, current_user):
+            return render_item_form(spec, form, None, busy)
         item = spec.model(company_id=current_user.company_id, created_by_id=current_user.id)
         form.apply(item, current_user)
         keep_participants(spec, form, item, [], current_user)
@@ -113,6 +128,8 @@ def item_edit(kind: str, item_id: int) -> Response | tuple[str, int]:
     item = manageable_item(spec, item_id)
     form = build_form(spec, current_user)
     if form.validate_on_submit():
+        if busy := busy_warning(form, current_user):
+            return render_item_form(spec, form, item, busy)
         before = list(getattr(item, spec.people_attr)) if spec.people_attr else []
         form.apply(item, current_user)
         keep_participants(spec, form, item, before, current_user)

@@ -9,17 +9,19 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
+from google.oauth2.credentials import Credentials
+from googleapiclient.discovery import build
 
 from app.busy import Busy, busy_times
 from app.crypto import decrypt
 from app.extensions import db
 from app.google import FREEBUSY_SCOPE, REQUIRED_SCOPES
-from app.models import CalendarConnection, ConnectionStatus, Role
+from app.models import Appointment, CalendarConnection, ConnectionStatus, Role
 from app.timefmt import zone
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, post_form
 from tests.google_flow import consent, path_of, sign_in_with_google
 
-ALEX = "alex@example.com"
+ALEX, SAM = "alex@example.com", "sam@example.com"
 OTHER_APP = "another-app.apps.googleusercontent.com"
 
 
@@ -28,13 +30,10 @@ def connection_of(user) -> CalendarConnection:
     return db.session.scalar(sa.select(CalendarConnection).where(CalendarConnection.user_id == user.id))
 
 
-def alex_elsewhere(google):
-    """Alex's Google Calendar as another app of theirs sees it (its own grant: the portal's stays as it is)."""
-    from google.oauth2.credentials import Credentials
-    from googleapiclient.discovery import build
-
+def google_as(google, email=ALEX):
+    """A person's Google Calendar as another app of theirs sees it (its own grant: the portal's stays as it is)."""
     google.register_client(OTHER_APP, "other-secret", ["http://127.0.0.1/other"])
-    token = google.issue_token(ALEX, OTHER_APP, ["https://www.googleapis.com/auth/calendar"])
+    token = google.issue_token(email, OTHER_APP, ["https://www.googleapis.com/auth/calendar"])
     return build("calendar", "v3", credentials=Credentials(token), static_discovery=True,
                  client_options={"api_endpoint": google.base_url + "/calendar/v3/"})
 
@@ -43,25 +42,29 @@ def freebusy_calls(google) -> int:
     return google.counters()["methods"].get("calendar.freebusy.query", 0)
 
 
-@pytest.fixture
-def synced(google, users, login_as):
-    """Alex (a client) signed in with Google, the 2-way sync active into a calendar of its own, so the
+def connected(google, login_as, user, email=ALEX):
+    """`user` signed in with Google as `email`, the 2-way sync active into a calendar of its own, so the
     primary calendar is one the portal asks Google about."""
-    client = login_as(users[Role.CLIENT])
-    sign_in_with_google(client)
-    portal_calendar = alex_elsewhere(google).calendars().insert(body={"summary": "Portal"}).execute()
-    connection = connection_of(users[Role.CLIENT])
+    client = login_as(user)
+    sign_in_with_google(client, email)
+    portal_calendar = google_as(google, email).calendars().insert(body={"summary": "Portal"}).execute()
+    connection = connection_of(user)
     connection.calendar_id, connection.status = portal_calendar["id"], ConnectionStatus.ACTIVE
     db.session.commit()
     return client
 
 
-def turn_on(client, tick=(FREEBUSY_SCOPE,), action="continue"):
+@pytest.fixture
+def synced(google, users, login_as):
+    return connected(google, login_as, users[Role.CLIENT])
+
+
+def turn_on(client, tick=(FREEBUSY_SCOPE,), action="continue", email=ALEX):
     """On → Google's screen asking for the one new permission → the broker → the portal."""
     start = client.post("/integrations/two-way/busy/on", data={"csrf_token": csrf_token(client, "/integrations/")})
     assert start.status_code == 302
     asked = parse_qs(urlsplit(start.headers["Location"]).query)
-    callback = client.get(path_of(consent(start.headers["Location"], ALEX, tick=tick, action=action)))
+    callback = client.get(path_of(consent(start.headers["Location"], email, tick=tick, action=action)))
     return asked, client.get(path_of(callback.headers["Location"]), follow_redirects=True)
 
 
@@ -96,7 +99,7 @@ def test_busy_blocks_come_from_free_busy_kept_briefly_and_forgotten_on_notice(sy
     client_user = users[Role.CLIENT]
     tz = zone(client_user.timezone)
     day = (datetime.now(tz) + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
-    alex_elsewhere(google).events().insert(calendarId="primary", body={
+    google_as(google).events().insert(calendarId="primary", body={
         "summary": "Private: doctor", "start": {"dateTime": day.isoformat()},
         "end": {"dateTime": (day + timedelta(hours=1)).isoformat()}}).execute()
     month = f"/calendar/?view=agenda&date={day.date().isoformat()}"
@@ -151,3 +154,68 @@ def test_choosing_calendars_offers_only_the_persons_own_and_refuses_others(synce
     assert saved.status_code == 302
     assert connection_of(users[Role.CLIENT]).busy_calendars == {ALEX: ALEX, team: "Team Holidays"}
     assert "Team Holidays" in synced.get("/integrations/").get_data(as_text=True)
+
+
+def busy_in_google(google, email: str, start: datetime, hours: int = 1) -> None:
+    google_as(google, email).events().insert(calendarId="primary", body={
+        "summary": "Private", "start": {"dateTime": start.isoformat()},
+        "end": {"dateTime": (start + timedelta(hours=hours)).isoformat()}}).execute()
+
+
+def appointment(client, staff, contact, day, start: str, end: str, **more):
+    return post_form(client, "/appointments/new", {
+        "title": "Tax review", "start_date": day.isoformat(), "start_time": start, "end_time": end,
+        "timezone": staff.timezone, "staff": staff.id, "contact": contact.id, **more})
+
+
+def test_booking_over_a_busy_time_warns_with_the_next_free_slots_and_a_free_time_does_not(google, users, login_as):
+    staff, contact = users[Role.STAFF], users[Role.CLIENT]
+    sam = connected(google, login_as, staff, SAM)
+    turn_on(sam, email=SAM)
+    day = (datetime.now(zone(staff.timezone)) + timedelta(days=2)).date()
+    busy_in_google(google, SAM, datetime.combine(day, datetime.min.time().replace(hour=10), zone(staff.timezone)))
+
+    warned = appointment(sam, staff, contact, day, "10:30", "11:30")
+    page = warned.get_data(as_text=True)
+    assert warned.status_code == 409 and count_appointments() == 0  # warned before saving
+    assert f"{staff.name} is busy in Google 10:00–11:00." in page and "Private" not in page
+    assert "Free for everyone that day: 11:00–12:00, 11:30–12:30, 12:00–13:00." in page
+    calls = freebusy_calls(google)
+    assert calls == 1
+
+    fine = appointment(sam, staff, contact, day, "11:00", "12:00")
+    assert fine.status_code == 302 and count_appointments() == 1
+    assert freebusy_calls(google) == calls  # the same day's answer, kept
+
+    seen = re.search(r'name="busy_seen" value="([^"]+)"', page).group(1)
+    anyway = appointment(sam, staff, contact, day, "10:30", "11:30", busy_seen=seen)
+    assert anyway.status_code == 302 and count_appointments() == 2
+    moved = appointment(sam, staff, contact, day, "09:30", "10:30", busy_seen=seen)  # another time: checked again
+    assert moved.status_code == 409 and count_appointments() == 2
+
+
+def test_nobody_is_asked_about_when_nobody_shares_busy_times(google, users, login_as):
+    staff, contact = users[Role.STAFF], users[Role.CLIENT]
+    sam = connected(google, login_as, staff, SAM)  # connected, but conflicts not turned on
+    day = (datetime.now(zone(staff.timezone)) + timedelta(days=2)).date()
+    busy_in_google(google, SAM, datetime.combine(day, datetime.min.time().replace(hour=10), zone(staff.timezone)))
+    assert appointment(sam, staff, contact, day, "10:00", "11:00").status_code == 302
+    assert freebusy_calls(google) == 0
+
+
+def test_busy_times_unavailable_do_not_stop_a_booking(google, users, login_as):
+    staff, contact = users[Role.STAFF], users[Role.CLIENT]
+    sam = connected(google, login_as, staff, SAM)
+    turn_on(sam, email=SAM)
+    google.add_fault(match="calendar.freebusy.query", status=503, count=100)
+    day = (datetime.now(zone(staff.timezone)) + timedelta(days=2)).date()
+    busy_in_google(google, SAM, datetime.combine(day, datetime.min.time().replace(hour=10), zone(staff.timezone)))
+    assert appointment(sam, staff, contact, day, "10:00", "11:00").status_code == 302  # booked, unwarned
+    assert freebusy_calls(google) == 1  # asked once, no retries while a person waits
+    google.clear_faults()
+    page = sam.get(f"/calendar/?view=agenda&date={day.isoformat()}").get_data(as_text=True)
+    assert "Busy in Google" in page  # back by itself
+
+
+def count_appointments() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Appointment))

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from flask import abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..extensions import db
 from ..timefmt import zone
 from . import bp
 from .entries import busy_entries, entries_by_day, week_start
@@ -85,6 +86,7 @@ def index() -> str:
     today = datetime.now(zone(current_user.timezone)).date()
     shown = parse_args(today)
     busy, busy_unavailable = busy_entries(current_user, shown.first, shown.last)
+    db.session.commit()  # a Google token refreshed for the busy times is kept (else refreshed again next time)
     return render_template(
         "calendar/index.html", shown=shown, today=today, busy_unavailable=busy_unavailable, busy_shown=bool(busy),
         by_day=entries_by_day(current_user, shown.first, shown.last, busy),

@@ -147,6 +147,9 @@ class Event(PortalItem, db.Model):
         return cls.attendees.any(User.id == user_id)
 
 
+VIDEO_NONE, VIDEO_MEET, VIDEO_LINK = "none", "meet", "link"
+
+
 class Appointment(PortalItem, db.Model):
     kind = "appointment"
     staff_only = True
@@ -163,6 +166,9 @@ class Appointment(PortalItem, db.Model):
     # participant's Google event (`meet_conference` is Google's conferenceData without its createRequest).
     meet_link: Mapped[str] = mapped_column(sa.String(500), default="")
     meet_conference: Mapped[dict | None] = mapped_column(sa.JSON)
+    # The one video link it has: VIDEO_NONE, VIDEO_MEET or VIDEO_LINK (`meeting_link`); None (appointments made
+    # before the choice existed) follows what they showed then: their own link, else the company's Meet switch.
+    video: Mapped[str | None] = mapped_column(sa.String(10))
 
     staff: Mapped[User] = relationship(foreign_keys=[staff_id])
     contact: Mapped[User] = relationship(foreign_keys=[contact_id])
@@ -170,6 +176,17 @@ class Appointment(PortalItem, db.Model):
     @property
     def participants(self) -> list[User]:
         return [self.staff] if self.staff_id == self.contact_id else [self.staff, self.contact]
+
+    @property
+    def video_choice(self) -> str:
+        if self.video:
+            return self.video
+        return VIDEO_LINK if self.meeting_link else VIDEO_MEET if self.company.google_meet else VIDEO_NONE
+
+    @property
+    def video_link(self) -> str:
+        """The link shown wherever the appointment is ("" while a Meet waits for its first push to Google)."""
+        return {VIDEO_LINK: self.meeting_link, VIDEO_MEET: self.meet_link}.get(self.video_choice, "")
 
     @classmethod
     def involving(cls, user_id: int) -> sa.ColumnElement[bool]:

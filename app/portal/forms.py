@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -26,6 +27,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..models import Appointment, Event, Task, User
+from ..models.items import VIDEO_LINK, VIDEO_MEET, VIDEO_NONE
 from ..timefmt import to_local, to_utc
 
 MIN_YEAR, MAX_YEAR = 1970, 2100
@@ -304,9 +306,13 @@ class AppointmentForm(ItemForm):
     contact = PersonField("Contact", coerce=int)
     location = StringField("Location", filters=[strip], validators=[
         Length(max=255, message="Keep the location to 255 characters or fewer.")])
+    video = RadioField("Video", default=VIDEO_NONE, choices=[
+        SelectChoice(VIDEO_NONE, "None"), SelectChoice(VIDEO_MEET, "Google Meet (made when it reaches Google)"),
+        SelectChoice(VIDEO_LINK, "A link of my own")])
     meeting_link = URLField("Meeting link", filters=[strip], validators=[
         Optional(), Length(max=500, message="Keep the link to 500 characters or fewer."),
-        URL(require_tld=False, message="Enter a full link, starting with https://")])
+        URL(require_tld=False, message="Enter a full link, starting with https://")],
+        description="For “A link of my own”: Zoom, Teams or any other.")
     submit = SubmitField("Save appointment")
 
     def validate_meeting_link(self, field: URLField) -> None:
@@ -321,6 +327,9 @@ class AppointmentForm(ItemForm):
         ok = super().validate(extra_validators)
         if not self.valid(self.start_date, self.end_date, self.start_time, self.end_time, self.timezone):
             return False
+        if self.video.data == VIDEO_LINK and not self.meeting_link.data and not self.meeting_link.errors:
+            self.meeting_link.errors.append("Enter the link, or choose None or Google Meet above.")
+            ok = False
         return self.check_timed_range(self.timezone.data, MAX_APPOINTMENT) and ok
 
     def booking(self) -> tuple[list[User], datetime, datetime] | None:
@@ -329,13 +338,18 @@ class AppointmentForm(ItemForm):
     def load(self, appointment: Appointment, user: User) -> None:
         self.title.data, self.location.data, self.meeting_link.data = (
             appointment.title, appointment.location, appointment.meeting_link)
+        self.video.data = appointment.video_choice
         self.staff.data, self.contact.data = appointment.staff_id, appointment.contact_id
         self.timezone.process_data(appointment.timezone)
         self.load_range(appointment.start_at, appointment.end_at, appointment.timezone)
 
     def apply(self, appointment: Appointment, user: User) -> None:
-        appointment.title, appointment.location, appointment.meeting_link = (
-            self.title.data, self.location.data or "", self.meeting_link.data or "")
+        """The video choice keeps one link: a link of its own drops the Meet, and the other way round."""
+        appointment.title, appointment.location, appointment.video = (
+            self.title.data, self.location.data or "", self.video.data)
+        appointment.meeting_link = (self.meeting_link.data or "") if self.video.data == VIDEO_LINK else ""
+        if self.video.data != VIDEO_MEET:
+            appointment.meet_link, appointment.meet_conference = "", None
         appointment.timezone = self.timezone.data
         appointment.start_at, appointment.end_at = self.timed_range(appointment.timezone)
         appointment.staff, appointment.contact = self.people[self.staff.data], self.people[self.contact.data]

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import User, utcnow
-from ..models.items import PortalItem
+from ..models.items import VIDEO_MEET, VIDEO_NONE, PortalItem
 from ..sync.failures import failures_for, retry_failure
 from . import bp
 from .conflicts import Check, check
@@ -72,7 +72,10 @@ def busy_warning(form: ItemForm, user: User) -> Check | None:
     people, start, end = booking
     people = list({person.id: person for person in [*people, user]}.values())
     found = check(people, start, end, form.timezone.data)
-    return found if found.warns and request.form.get("busy_seen") != found.fingerprint else None
+    if found.warns and request.form.get("busy_seen") != found.fingerprint:
+        db.session.commit()  # nothing is saved but a Google token refreshed for the check (else refreshed again)
+        return found
+    return None
 
 
 @login_required
@@ -115,11 +118,14 @@ def item_new(kind: str) -> Response | tuple[str, int]:
 
 
 def preselect_creator(kind: Kind, form: ItemForm, user: User) -> None:
-    """A new item starts with its creator on it, which is what people usually want."""
+    """A new item starts with its creator on it, which is what people usually want, and an appointment with the
+    company's video choice."""
     if kind.people_attr:
         getattr(form, kind.people_attr).data = [user.id]
     elif user.is_staff and hasattr(form, "staff"):
         form.staff.data = user.id
+    if hasattr(form, "video"):  # the company's Meet switch is the default, the appointment decides
+        form.video.data = VIDEO_MEET if user.company.google_meet else VIDEO_NONE
 
 
 @login_required

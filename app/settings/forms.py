@@ -135,9 +135,11 @@ class IntegrationsVisibilityForm(FlaskForm):
 
 
 class GoogleMeetForm(FlaskForm):
-    google_meet = BooleanField("Add a Google Meet link to appointments synced through the 2-WAY Sync",
+    google_meet = BooleanField("New appointments get a Google Meet link",
                                render_kw={"role": "switch"},
-                               description="An appointment with its own meeting link keeps that link.")
+                               description="The default of each appointment's video choice (None, Google Meet or a "
+                                           "link of its own); the Meet is made when the appointment reaches Google "
+                                           "through a 2-WAY Sync.")
     submit = SubmitField("Save")
 
 

@@ -14,7 +14,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 from ..models import ITEM_MODELS, Appointment, CalendarConnection, Event, Task
-from ..models.items import PortalItem
+from ..models.items import VIDEO_LINK, VIDEO_MEET, PortalItem
 from ..timefmt import zone
 
 REF_KEY = "portalRef"  # "task:12"
@@ -68,11 +68,9 @@ def item_description(item: PortalItem) -> str:
     if isinstance(item, Event):
         return item.description or ""
     lines = [f"Staff: {item.staff.name} <{item.staff.email}>", f"Contact: {item.contact.name} <{item.contact.email}>"]
-    if item.meeting_link:
-        lines.append(f"Meeting link: {item.meeting_link}")
-    elif item.meet_link:
+    if item.video_link:
         # In the text too, so a copy pushed before the Meet existed differs and gets patched with it.
-        lines.append(f"Google Meet: {item.meet_link}")
+        lines.append(f"{'Google Meet' if item.video_choice == VIDEO_MEET else 'Meeting link'}: {item.video_link}")
     return "\n".join(lines)
 
 
@@ -82,19 +80,23 @@ def meet_request_id(item: Appointment) -> str:
 
 
 def conference_data(connection: CalendarConnection, item: Appointment) -> dict | None:
-    """The Meet of the appointment's Google copy: the stored one, or a request to create it.
+    """The Meet of the appointment's Google copy: the stored one, a request to create it, or None (none, or a
+    link of its own: the body then carries an explicit null, which removes a Meet the copy had).
 
-    Only a 2-way connection asks Google to create one (and only when the company allows it and the
-    appointment has no meeting link of its own); every other copy carries the stored conference.
+    Only a 2-way connection asks Google to create one; every other copy carries the stored conference.
     """
-    if item.meeting_link:
+    if item.video_choice != VIDEO_MEET:
         return None
     if item.meet_conference:
         return item.meet_conference
-    if connection.pulls and item.company.google_meet:
+    if connection.pulls:
         return {"createRequest": {"requestId": meet_request_id(item),
                                   "conferenceSolutionKey": {"type": "hangoutsMeet"}}}
     return None
+
+
+def asks_for_meet(body: dict) -> bool:
+    return "createRequest" in (body.get("conferenceData") or {})
 
 
 def meet_from_event(event: dict) -> tuple[str, dict] | None:
@@ -111,7 +113,7 @@ def meet_from_event(event: dict) -> tuple[str, dict] | None:
 def event_body(connection: CalendarConnection, item: PortalItem) -> dict:
     start, end = item_times(item)
     location = item.location if isinstance(item, (Event, Appointment)) else ""
-    if isinstance(item, Appointment) and not location and item.meeting_link:
+    if isinstance(item, Appointment) and not location and item.video_choice == VIDEO_LINK:
         location = item.meeting_link
     body = {
         "summary": item.title,
@@ -122,9 +124,8 @@ def event_body(connection: CalendarConnection, item: PortalItem) -> dict:
         "status": "confirmed",
         "extendedProperties": {"private": {REF_KEY: item.ref, CONNECTION_KEY: str(connection.id)}},
     }
-    conference = conference_data(connection, item) if isinstance(item, Appointment) else None
-    if conference:
-        body["conferenceData"] = conference
+    if isinstance(item, Appointment):
+        body["conferenceData"] = conference_data(connection, item)
     return body
 
 

@@ -12,14 +12,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import Appointment, CalendarConnection, ConnectionStatus
-from ..models.items import PortalItem
+from ..models.items import VIDEO_MEET, PortalItem
 from .mapping import meet_from_event
 from .outbox import queue_push
 
 
 def remember_meet(connection: CalendarConnection, item: PortalItem, event: dict) -> None:
     """Store the Meet Google made for `item` (first writer wins) and queue every copy: each lacks it in its text."""
-    if not isinstance(item, Appointment) or item.meet_conference or item.meeting_link:
+    if not isinstance(item, Appointment) or item.meet_conference or item.video_choice != VIDEO_MEET:
         return
     found = meet_from_event(event)
     if found is None:

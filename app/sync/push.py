@@ -18,7 +18,7 @@ from ..google.client import BatchCall, BatchResult, CalendarClient
 from ..models import CalendarConnection, EventLink, FailureKind, SyncRun, utcnow
 from ..models.items import PortalItem
 from .failures import FIRST_PAUSE, clear_failures, next_attempt, record_failure
-from .mapping import NotPushable, content_hash, event_body, event_id_for
+from .mapping import NotPushable, asks_for_meet, content_hash, event_body, event_id_for
 from .meet import remember_meet
 from .notes import Code, Note, detail_of, item_problem
 from .reconcile import settle_conflict, unlink_after_google_delete
@@ -103,7 +103,8 @@ def _bodies(connection: CalendarConnection, items: list[PortalItem], links: dict
 
 def upsert_items(client: CalendarClient, connection: CalendarConnection, items: Iterable[PortalItem],
                  run: SyncRun, retry: Retry | None = None) -> None:
-    """Insert or patch each item's event; unchanged items (same content hash) cost no request.
+    """Insert or patch each item's event; unchanged items (same content hash) cost no request, unless the copy
+    still has to ask Google for its Meet (the Meet is no synced text: a choice of Meet alone changes no hash).
 
     Items that fail for a reason that passes (Google unavailable or busy) are added to `retry`; refused
     or unconvertible ones are marked and wait for the user's Retry or their next edit.
@@ -114,7 +115,7 @@ def upsert_items(client: CalendarClient, connection: CalendarConnection, items: 
     upserts, unpushable = _bodies(connection, items, _links(connection, items), run)
     if unpushable:  # e.g. a task whose due date was removed: its old copy would be wrong
         delete_events(client, connection, unpushable, run, retry, keep_failures=True)
-    todo = [u for u in upserts if not (u.link and u.link.content_hash == u.digest)]
+    todo = [u for u in upserts if not (u.link and u.link.content_hash == u.digest and not asks_for_meet(u.body))]
     run.done += len(upserts) - len(todo)
     succeeded: list[Pair] = [(u.item.kind, u.item.id) for u in upserts if u not in todo]
     calls = [BatchCall("patch", u.link.google_event_id, u.body, key=u, if_match=u.link.etag) if u.link else

@@ -1,4 +1,6 @@
 """Google Meet on appointments: created once by the first 2-way push, stored, carried by every copy."""
+import re
+
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -89,3 +91,70 @@ def test_one_way_push_does_not_create_a_meet(connect, user, google, app):
     db.session.refresh(appointment)
     assert appointment.meet_link == ""
     assert "conferenceData" not in copy_of(google, CALENDAR, appointment)
+
+
+# ---------------------------------------------------------------- one video link per appointment (#25)
+
+
+def edit_video(client, appointment, video: str, link: str = ""):
+    """The appointment's edit form sent back as loaded, with another video choice."""
+    return post_form(client, f"/appointments/{appointment.id}/edit", {
+        "title": appointment.title, "start_date": appointment.start_at.date().isoformat(),
+        "start_time": appointment.start_at.strftime("%H:%M"), "end_time": appointment.end_at.strftime("%H:%M"),
+        "timezone": "UTC", "staff": appointment.staff_id, "contact": appointment.contact_id, "location": "",
+        "video": video, "meeting_link": link}, page=f"/appointments/{appointment.id}/edit")
+
+
+def test_the_form_offers_one_video_choice_defaulting_to_the_companys(users, login_as):
+    staff = login_as(users[Role.STAFF])
+    page = staff.get("/appointments/new").get_data(as_text=True)
+    assert re.search(r'<input[^>]*(checked[^>]*value="meet"|value="meet"[^>]*checked)', page)
+    users[Role.STAFF].company.google_meet = False
+    db.session.commit()
+    page = staff.get("/appointments/new").get_data(as_text=True)
+    assert re.search(r'<input[^>]*(checked[^>]*value="none"|value="none"[^>]*checked)', page)
+    refused = post_form(staff, "/appointments/new", {
+        "title": "Call", "start_date": "2030-05-06", "start_time": "09:00", "end_time": "10:00", "timezone": "UTC",
+        "staff": users[Role.STAFF].id, "contact": users[Role.CLIENT].id, "video": "link"}, page="/appointments/new")
+    assert refused.status_code == 400 and "Enter the link, or choose None or Google Meet" in refused.get_data(
+        as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Appointment)) == 0
+
+
+def test_changing_the_choice_updates_every_copy_once_and_shows_one_link(connect, user, users, google, app, login_as):
+    (appointment,) = make_items(user, appointments=1)
+    connect()
+    connect_staff(users, login_as, app)
+    run_jobs(app)
+    db.session.refresh(appointment)
+    meet = appointment.meet_link
+    assert meet and all("conferenceData" in copy_of(google, cal, appointment) for cal in (CALENDAR, STAFF_CALENDAR))
+
+    staff = login_as(users[Role.STAFF])
+    google.reset_counters()
+    assert edit_video(staff, appointment, "link", "https://zoom.example/j/42").status_code == 302
+    run_jobs(app)
+    writes = google.counters()["methods"]
+    assert writes.get("calendar.events.patch", 0) + writes.get("calendar.events.update", 0) == 2  # a copy each, once
+    for calendar in (CALENDAR, STAFF_CALENDAR):
+        copy = copy_of(google, calendar, appointment)
+        assert "conferenceData" not in copy and "hangoutLink" not in copy  # the Meet is gone from Google
+        assert copy["location"] == "https://zoom.example/j/42"
+        assert "Meeting link: https://zoom.example/j/42" in copy["description"] and meet not in copy["description"]
+    db.session.refresh(appointment)
+    assert (appointment.video, appointment.meet_link, appointment.meet_conference) == ("link", "", None)
+    page = staff.get(f"/appointments/{appointment.id}").get_data(as_text=True)
+    assert page.count('href="https://zoom.example/j/42"') == 1 and meet not in page and "Google Meet" not in page
+
+    assert edit_video(staff, appointment, "none").status_code == 302
+    run_jobs(app)
+    for calendar in (CALENDAR, STAFF_CALENDAR):
+        copy = copy_of(google, calendar, appointment)
+        assert "conferenceData" not in copy and not copy.get("location") and "zoom" not in copy["description"]
+
+    assert edit_video(staff, appointment, "meet").status_code == 302
+    run_jobs(app)
+    db.session.refresh(appointment)
+    assert appointment.meet_link.startswith("https://meet.google.com/")
+    ids = {copy_of(google, cal, appointment)["conferenceData"]["conferenceId"] for cal in (CALENDAR, STAFF_CALENDAR)}
+    assert ids == {appointment.meet_conference["conferenceId"]}  # one Meet, on every copy

@@ -212,10 +212,40 @@ def test_busy_times_unavailable_do_not_stop_a_booking(google, users, login_as):
     busy_in_google(google, SAM, datetime.combine(day, datetime.min.time().replace(hour=10), zone(staff.timezone)))
     assert appointment(sam, staff, contact, day, "10:00", "11:00").status_code == 302  # booked, unwarned
     assert freebusy_calls(google) == 1  # asked once, no retries while a person waits
+    page = sam.get(f"/calendar/?date={day.isoformat()}").get_data(as_text=True)
+    assert "Your busy times from Google are unavailable right now" in page
     google.clear_faults()
     page = sam.get(f"/calendar/?view=agenda&date={day.isoformat()}").get_data(as_text=True)
-    assert "Busy in Google" in page  # back by itself
+    assert "Busy in Google" in page and 'id="busy-unavailable"' not in page  # back by itself
 
 
 def count_appointments() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(Appointment))
+
+
+def test_a_contacts_busy_times_count_only_when_the_contact_shares_them(google, users, login_as):
+    staff, contact = users[Role.STAFF], users[Role.CLIENT]
+    sam = login_as(staff)
+    alex = connected(google, login_as, contact, ALEX)
+    day = (datetime.now(zone(staff.timezone)) + timedelta(days=2)).date()
+    busy_in_google(google, ALEX, datetime.combine(day, datetime.min.time().replace(hour=10), zone(staff.timezone)))
+
+    assert appointment(sam, staff, contact, day, "10:00", "10:30").status_code == 302  # Alex shares nothing
+    assert freebusy_calls(google) == 0
+    turn_on(alex)
+    warned = appointment(sam, staff, contact, day, "10:15", "10:45")
+    assert warned.status_code == 409
+    assert f"{contact.name} is busy in Google 10:00–11:00." in warned.get_data(as_text=True)
+
+
+def test_a_timed_event_warns_and_an_all_day_one_does_not(google, users, login_as):
+    staff = users[Role.STAFF]
+    sam = connected(google, login_as, staff, SAM)
+    turn_on(sam, email=SAM)
+    day = (datetime.now(zone(staff.timezone)) + timedelta(days=2)).date()
+    busy_in_google(google, SAM, datetime.combine(day, datetime.min.time().replace(hour=10), zone(staff.timezone)))
+    event = {"title": "Team lunch", "start_date": day.isoformat(), "timezone": staff.timezone,
+             "attendees": [staff.id]}
+    timed = post_form(sam, "/events/new", {**event, "start_time": "10:00", "end_time": "11:00"})
+    assert timed.status_code == 409 and f"{staff.name} is busy in Google 10:00–11:00." in timed.get_data(as_text=True)
+    assert post_form(sam, "/events/new", {**event, "all_day": "y"}).status_code == 302

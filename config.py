@@ -98,6 +98,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True  # Retry-After on a 429
     SECURITY_HSTS = False  # Strict-Transport-Security; production only (set where HTTPS is certain)
     REQUIRE_HTTPS_PORTALS = False  # a company's own portal address must be https (production)
+    # /metrics (Prometheus) answers a scrape sending `Authorization: Bearer <METRICS_TOKEN>`; unset: no endpoint.
+    METRICS_TOKEN = _env("METRICS_TOKEN")
     # While the platform is updated: every page answers 503 with the company's own maintenance page.
     MAINTENANCE_MODE = _env("MAINTENANCE_MODE", "0") == "1"
 

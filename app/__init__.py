@@ -86,11 +86,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask, broker_only: bool = False) -> None:
-    from . import auth, broker, calendar, integrations, main, notices, portal, settings
+    from . import auth, broker, calendar, integrations, main, metrics, notices, portal, settings
 
     if app.config["BROKER_MODE"] not in ("embedded", "separate"):
         raise RuntimeError(f"BROKER_MODE must be 'embedded' or 'separate', not {app.config['BROKER_MODE']!r}")
-    modules = [auth, main, portal, calendar, integrations, broker, settings, notices]
+    modules = [auth, main, portal, calendar, integrations, broker, settings, notices, metrics]
     if broker_only:
         modules = [broker]
     elif app.config["BROKER_MODE"] != "embedded":

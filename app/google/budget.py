@@ -145,6 +145,19 @@ def budget_for(google_user: str) -> RequestBudget:
                          current_app.config["GOOGLE_QUOTA_MARGIN_SECONDS"])
 
 
+def project_window_used() -> float:
+    """Share of the project's per-minute quota taken in the current window (1: every call now waits); a probe
+    whose own window is as large as the project's, so the project's alone bounds what it sees."""
+    limits = configured_limits()
+    probe = Limits(limits.per_project, limits.per_project, limits.window_seconds)
+    project = current_app.config["GOOGLE_CLIENT_ID"]
+    budget = RequestBudget(get_redis(), redis_key("google-budget", project, "probe"),
+                           redis_key("google-budget", project, "project"), probe,
+                           current_app.config["GOOGLE_QUOTA_MARGIN_SECONDS"])
+    free, _ = budget.room(1)
+    return round(1 - min(free, limits.per_project) / limits.per_project, 4)
+
+
 def _creations_key(google_user: str, day: datetime) -> str:
     return redis_key("google-creations", google_user, day.strftime("%Y-%m-%d"))
 

@@ -19,9 +19,11 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build_from_document
 from googleapiclient.discovery_cache import get_static_doc
 from googleapiclient.errors import HttpError
+from googleapiclient.http import BatchHttpRequest
 
 from ..crypto import decrypt, encrypt
 from ..models import CalendarConnection
+from .answers import UNREACHABLE, count_answers
 from .budget import budget_for, note_creations
 from .company_client import client_credentials
 from .errors import (
@@ -149,15 +151,19 @@ class CalendarClient:
             try:
                 result = request.execute()
                 self._store_refreshed_token()
+                if not isinstance(request, BatchHttpRequest):  # a batch's members are counted one by one
+                    count_answers(collections.Counter({("200", ""): 1}))
                 return result
             except RefreshError as exc:
                 raise _refresh_failure(exc) from exc
             except (TransportError, httplib2.HttpLib2Error, OSError) as exc:
                 error: GoogleError = GoogleError(f"Google unreachable: {exc}")
                 retry_after = None
+                count_answers(collections.Counter({(UNREACHABLE, ""): 1}))
             except HttpError as exc:
                 error = from_http_error(exc)
                 retry_after = exc.resp.get("retry-after")
+                count_answers(collections.Counter({(str(error.status), error.reason or ""): 1}))
                 if not _is_transient(error):
                     raise error from exc
             if isinstance(error, RateLimited):
@@ -225,6 +231,9 @@ class CalendarClient:
         for index, call in chunk:
             batch.add(self._event_request(calendar_id, call), request_id=str(index))
         self.execute(batch, cost=len(chunk))
+        count_answers(collections.Counter(("200", "") if error is None else
+                                          (str(error.status or UNREACHABLE), error.reason or "")
+                                          for _response, error, _after in outcome.values()))
         for _index, (_response, error, after) in outcome.items():
             if isinstance(error, RateLimited):
                 _log_rate_limit(self.connection, error, after)

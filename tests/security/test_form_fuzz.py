@@ -16,7 +16,7 @@ from wtforms.fields.core import UnboundField
 
 from app.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, MailPreferencesForm, ResetPasswordForm
 from app.extensions import db
-from app.integrations.forms import ChangeCalendarForm, DeleteConnectionForm, PushExistingDataForm
+from app.integrations.forms import BusyCalendarsForm, ChangeCalendarForm, DeleteConnectionForm, PushExistingDataForm
 from app.models import Role
 from app.passwords import reset_link
 from app.portal.forms import AppointmentForm, EventForm, PersonField, TaskForm, ZoneField
@@ -39,6 +39,7 @@ FORM_ROUTES = [
     (PushExistingDataForm, "POST", "/integrations/two-way/push", Role.CLIENT),
     (ChangeCalendarForm, "POST", "/integrations/two-way/calendar", Role.CLIENT),
     (DeleteConnectionForm, "POST", "/integrations/two-way/delete", Role.CLIENT),
+    (BusyCalendarsForm, "POST", "/integrations/two-way/busy", Role.CLIENT),
     (GoogleMeetForm, "POST", "/settings/google-meet", Role.ADMIN),
     (ConnectionFilterForm, "GET", "/settings/connections", Role.ADMIN),
     (ChangePasswordForm, "POST", "/account/password", Role.CLIENT),

@@ -89,9 +89,13 @@ def bench_pull(n: int, changes: int, latency_ms: int) -> None:
         stack.seed_items(n)
         push_run, _, counters = stack.push_existing()  # the job ends with the first (full) pull
         first = stack.runs("pull")[-1]
+        after_push = writes(counters) - push_run.created - push_run.updated
+        left = side_effects(stack)
+        # writes_after_push: a second round (writes beyond one per item, and pushes left queued); 0 with Meet on
         emit(f"pull full-after-push events={n}", list_requests=counters["methods"].get("calendar.events.list", 0),
              listed=first.total, applied=first.created + first.updated + first.deleted, seconds=run_seconds(first),
-             writes_to_google=writes(counters) - push_run.created - push_run.updated, **side_effects(stack))
+             writes_to_google=after_push, writes_after_push=after_push + left["pending_pushes"],
+             meet=stack.connection().company.google_meet, **left)
         stack.emulator.set_latency(latency_ms)
 
         change_in_google(stack, changes, "Changed in Google")

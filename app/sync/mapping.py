@@ -68,9 +68,8 @@ def item_description(item: PortalItem) -> str:
     if isinstance(item, Event):
         return item.description or ""
     lines = [f"Staff: {item.staff.name} <{item.staff.email}>", f"Contact: {item.contact.name} <{item.contact.email}>"]
-    if item.video_link:
-        # In the text too, so a copy pushed before the Meet existed differs and gets patched with it.
-        lines.append(f"{'Google Meet' if item.video_choice == VIDEO_MEET else 'Meeting link'}: {item.video_link}")
+    if item.video_choice == VIDEO_LINK:  # a Meet is Google's conference on the event, not text
+        lines.append(f"Meeting link: {item.meeting_link}")
     return "\n".join(lines)
 
 
@@ -138,14 +137,13 @@ def _canonical_time(value: dict | None) -> str:
 
 
 def canonical(event: dict) -> dict[str, str]:
-    """What we sync (title, text, place, times), equal for our body and Google's copy of it."""
-    return {
-        "summary": event.get("summary") or "",
-        "description": event.get("description") or "",
-        "location": event.get("location") or "",
-        "start": _canonical_time(event.get("start")),
-        "end": _canonical_time(event.get("end")),
-    }
+    """What we sync (title, text, place, times, and the Meet once it exists), equal for our body and Google's
+    copy of it. The conference is named only when there is one, so the hash of every other event is as before."""
+    synced = {"summary": event.get("summary") or "", "description": event.get("description") or "",
+              "location": event.get("location") or "", "start": _canonical_time(event.get("start")),
+              "end": _canonical_time(event.get("end"))}
+    conference = (event.get("conferenceData") or {}).get("conferenceId")
+    return {**synced, "conference": conference} if conference else synced
 
 
 def content_hash(event: dict) -> str:

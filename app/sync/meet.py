@@ -1,9 +1,9 @@
 """The one Google Meet of an appointment: kept from the first copy Google made it for, shared by all.
 
 The first 2-way push sends a `createRequest` (see `mapping.conference_data`); Google's answer carries
-the Meet, which is stored on the appointment here. Every copy is then queued: the other participants'
-are patched with the stored conference instead of asking Google for a second Meet, and this one gets
-the Meet line of the description (the portal's text changed once the Meet existed), so both sides agree.
+the Meet, which is stored on the appointment here, and the link keeps the answer's hash, Meet included, so
+that copy is done. The other participants' copies are queued and patched with the stored conference
+instead of asking Google for a second Meet.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .outbox import queue_push
 
 
 def remember_meet(connection: CalendarConnection, item: PortalItem, event: dict) -> None:
-    """Store the Meet Google made for `item` (first writer wins) and queue every copy: each lacks it in its text."""
+    """Store the Meet Google made for `item` (first writer wins) and queue the copies that lack it."""
     if not isinstance(item, Appointment) or item.meet_conference or item.video_choice != VIDEO_MEET:
         return
     found = meet_from_event(event)
@@ -31,10 +31,10 @@ def remember_meet(connection: CalendarConnection, item: PortalItem, event: dict)
         sa.update(Appointment).where(Appointment.id == item.id, Appointment.meet_link == "")
         .values(meet_link=link, meet_conference=conference, updated_at=Appointment.updated_at)
         .execution_options(synchronize_session=False)).rowcount
-    if stored:
+    if stored:  # this copy has it already (Google's answer): the others are patched with it
         set_committed_value(item, "meet_link", link)
         set_committed_value(item, "meet_conference", conference)
-        targets = [connection.id, *_other_copies(connection, item)]
+        targets = _other_copies(connection, item)
     else:  # another connection stored its Meet first: this copy is patched with that one next time
         db.session.refresh(item, ["meet_link", "meet_conference"])
         targets = [connection.id]

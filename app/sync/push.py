@@ -51,7 +51,8 @@ def _save_link(connection: CalendarConnection, upsert: Upsert, response: dict) -
     link = upsert.link or EventLink(company_id=connection.company_id, connection_id=connection.id,
                                     item_type=upsert.item.kind, item_id=upsert.item.id,
                                     google_event_id=response["id"])
-    link.etag, link.content_hash, link.synced_at = response.get("etag"), upsert.digest, utcnow()
+    # Google's answer, not our body: what Google added (a Meet) is known now, so its echo is no change to pull.
+    link.etag, link.content_hash, link.synced_at = response.get("etag"), content_hash(response), utcnow()
     db.session.add(link)
     remember_meet(connection, upsert.item, response)
 

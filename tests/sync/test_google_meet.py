@@ -4,7 +4,7 @@ import re
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Appointment, CalendarConnection, Role
+from app.models import Appointment, CalendarConnection, PendingPush, Role
 from tests.conftest import post_form, run_jobs
 from tests.google_flow import sign_in_with_google
 from tests.sync.conftest import CALENDAR, live_events
@@ -35,14 +35,14 @@ def test_first_two_way_push_creates_one_meet_shared_by_every_copy(connect, user,
     assert appointment.meet_link == first["hangoutLink"]
     assert appointment.meet_link.startswith("https://meet.google.com/")
     assert first["conferenceData"]["conferenceId"] == appointment.meet_conference["conferenceId"]
-    assert appointment.meet_link in first["description"]  # the portal's text has it: both sides agree
+    assert appointment.meet_link not in first["description"]  # Google's conference carries it, not our text
 
     connect_staff(users, login_as, app)
     second = copy_of(google, STAFF_CALENDAR, appointment)
     assert second["conferenceData"]["conferenceId"] == first["conferenceData"]["conferenceId"]
     # The second copy carries the stored Meet: it did not ask Google to create one.
     assert "createRequest" not in second["conferenceData"]
-    assert appointment.meet_link in second["description"]
+    assert second["conferenceData"]["entryPoints"][0]["uri"] == appointment.meet_link
 
     # Shown, clickable, on the appointment's page.
     page = login_as(users[Role.STAFF]).get(f"/appointments/{appointment.id}").get_data(as_text=True)
@@ -158,3 +158,18 @@ def test_changing_the_choice_updates_every_copy_once_and_shows_one_link(connect,
     assert appointment.meet_link.startswith("https://meet.google.com/")
     ids = {copy_of(google, cal, appointment)["conferenceData"]["conferenceId"] for cal in (CALENDAR, STAFF_CALENDAR)}
     assert ids == {appointment.meet_conference["conferenceId"]}  # one Meet, on every copy
+
+
+def test_push_existing_data_writes_each_item_once_with_meet_on(connect, user, google, app):
+    """One round to a fixed point (#27): the Meet Google adds is read from the insert's answer, so the pull that
+    follows the push finds nothing to apply and nothing is written back (it used to re-push every appointment)."""
+    items = make_items(user, tasks=2, events=2, appointments=3)
+    assert user.company.google_meet
+    google.reset_counters()
+    connect()
+    run_jobs(app)  # anything the pull would have queued
+    methods = google.counters()["methods"]
+    assert methods.get("calendar.events.insert", 0) == len(items)
+    assert methods.get("calendar.events.patch", 0) == 0 and methods.get("calendar.events.update", 0) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingPush)) == 0
+    assert all(copy_of(google, CALENDAR, a)["conferenceData"] for a in items if isinstance(a, Appointment))

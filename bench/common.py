@@ -321,13 +321,30 @@ class Stack:
         return WorkerResult(seconds, sampler.stop(), after[0] - before[0] + failed, failed)
 
     def push_existing(self) -> tuple:
-        """Run Push Existing Data in the worker; returns (its run, the worker result, the emulator counters)."""
+        """Run Push Existing Data in the worker until its run ends; returns (its run, the worker result, the
+        emulator counters). A push larger than one quota window schedules its next slice for when the budget has
+        room: the burst worker then ends, and another starts when that slice is due (as a long-running worker's
+        scheduler would move it to the queue)."""
         self.emulator.reset_counters()
         run_id = self.enqueue_push_existing()
         result = self.run_worker()
-        run = next(r for r in self.runs("push_existing") if r.id == run_id)
+        while (run := next(r for r in self.runs("push_existing") if r.id == run_id)).status in ("queued", "running"):
+            due = self._next_scheduled_in()
+            assert due is not None, f"run {run_id} is {run.status} with nothing queued or scheduled"
+            time.sleep(max(0.0, due) + 0.2)
+            more = self.run_worker()
+            result = WorkerResult(result.seconds + more.seconds, max(result.peak_rss_mb, more.peak_rss_mb),
+                                  result.jobs + more.jobs, result.failed + more.failed)
         assert run.status == "succeeded" and not run.failed, (run.status, run.message, run.errors[:3])
         return run, result, self.emulator.counters()
+
+    def _next_scheduled_in(self) -> float | None:
+        """Seconds until the earliest job scheduled on any queue is due (None: nothing scheduled)."""
+        from app.queues import all_queues
+
+        due = [score for queue in all_queues() for _job, score in queue.connection.zrange(
+            queue.scheduled_job_registry.key, 0, 0, withscores=True)]  # scored by when each is due (epoch s)
+        return (min(due) - time.time()) if due else None
 
 
 def run_seconds(run) -> float:

@@ -86,11 +86,13 @@ def index() -> str:
     today = datetime.now(zone(current_user.timezone)).date()
     shown = parse_args(today)
     busy, busy_unavailable = busy_entries(current_user, shown.first, shown.last)
-    db.session.commit()  # a Google token refreshed for the busy times is kept (else refreshed again next time)
-    return render_template(
+    page = render_template(
         "calendar/index.html", shown=shown, today=today, busy_unavailable=busy_unavailable, busy_shown=bool(busy),
         by_day=entries_by_day(current_user, shown.first, shown.last, busy),
         prev_url=page_url(shown.view, shown.prev), next_url=page_url(shown.view, shown.next),
         today_url=url_for("calendar.index", view=shown.view),
         view_urls={view: url_for("calendar.index", view=view, date=shown.anchor.isoformat()) for view in VIEWS},
     )
+    if db.session.dirty:  # a Google token refreshed for the busy times is kept (else refreshed again next time)
+        db.session.commit()
+    return page

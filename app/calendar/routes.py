@@ -93,6 +93,5 @@ def index() -> str:
         today_url=url_for("calendar.index", view=shown.view),
         view_urls={view: url_for("calendar.index", view=view, date=shown.anchor.isoformat()) for view in VIEWS},
     )
-    if db.session.dirty:  # a Google token refreshed for the busy times is kept (else refreshed again next time)
-        db.session.commit()
+    db.session.commit()  # a Google token refreshed for the busy times is kept (else refreshed again next time)
     return page

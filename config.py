@@ -54,6 +54,8 @@ class Config:
     DEMO_GOOGLE_REFRESH_TOKEN = _env("DEMO_GOOGLE_REFRESH_TOKEN", "1//demo-sam-legacy-one-way")
     # A push waits this long before it starts, so a burst of edits becomes one job and a few batched requests.
     PUSH_COALESCE_SECONDS = float(_env("PUSH_COALESCE_SECONDS", "2"))
+    # Pulls of one connection start at most this often: a burst of notifications is one pull running, one waiting.
+    PULL_SPACING_SECONDS = float(_env("PULL_SPACING_SECONDS", "3"))
     SYNC_LOCK_WAIT_SECONDS = 30  # how long a job waits for its connection's running job before retrying later
     # The per-connection lock's life: renewed by the running job every third of it, so a dead worker's
     # connection is free (and its run found interrupted) within this many seconds.

@@ -162,3 +162,19 @@ def claim(action: str, connection_id: int, seconds: int = COALESCE_SECONDS) -> b
 def release_claim(action: str, connection_id: int) -> None:
     """Called as the job starts, so changes made while it runs schedule the next one."""
     get_redis().delete(redis_key(f"{action}-scheduled", connection_id))
+
+
+def pull_delay(connection_id: int) -> float:
+    """Seconds before a new pull of the connection may start: its pulls start at most every PULL_SPACING_SECONDS,
+    so a burst of notifications is one pull running and one waiting, whatever the burst's length."""
+    last = get_redis().get(redis_key("pull-started", connection_id))
+    spacing = current_app.config["PULL_SPACING_SECONDS"]
+    return max(0.0, float(last) + spacing - time.time()) if last else 0.0
+
+
+def pull_starting(connection_id: int) -> None:
+    """A pull holds the connection and starts now: notifications from here on ask for the next one (no earlier:
+    a job that found the connection busy and waits again keeps standing for every notification meanwhile)."""
+    spacing = current_app.config["PULL_SPACING_SECONDS"]
+    get_redis().pipeline(transaction=False).delete(redis_key("pull-scheduled", connection_id)).set(
+        redis_key("pull-started", connection_id), time.time(), ex=max(1, int(2 * spacing))).execute()

@@ -31,7 +31,7 @@ from app.sync.runs import end_orphans, end_unstarted, new_run
 from app.sync.settings import SyncSettings
 
 from . import recovery
-from .locks import claim, connection_lock, release_claim
+from .locks import claim, connection_lock, pull_delay, pull_starting, release_claim
 from .queueing import RETRY_SECONDS, enqueue, retry_later, run_job_id
 from .runtime import run_logging
 
@@ -41,8 +41,7 @@ log = logging.getLogger(__name__)
 
 
 def submit(run: SyncRun) -> bool:
-    """Commit a person's run, then enqueue its job (write the record, then enqueue). One that cannot be
-    queued (no Redis) ends "failed", committed too. Returns whether it was queued."""
+    """Commit a person's run, then enqueue its job; one that cannot be queued (no Redis) ends "failed"."""
     db.session.commit()
     try:
         enqueue(start_run, run.id, queue=RUN_KINDS[run.kind].queue, job_id=run_job_id(run.id),
@@ -64,10 +63,10 @@ def schedule_push(connection_id: int) -> bool:
 
 
 def schedule_pull(connection_id: int) -> bool:
-    """At most one waiting pull per connection: a burst of notifications becomes one job."""
+    """At most one waiting pull per connection, started no sooner than the spacing allows (`pull_delay`)."""
     if not claim("pull", connection_id):
         return False
-    enqueue(pull_changes, connection_id)
+    enqueue(pull_changes, connection_id, delay=pull_delay(connection_id))
     return True
 
 
@@ -149,11 +148,10 @@ def push_changes(connection_id: int) -> None:
 
 def pull_changes(connection_id: int) -> None:
     """Apply Google's changes (a notification asked for them, or recovery)."""
-    release_claim("pull", connection_id)
-    run_for_connection(connection_id, RunKind.PULL, pull_changes)
+    run_for_connection(connection_id, RunKind.PULL, pull_changes, starting=pull_starting)
 
 
-def run_for_connection(connection_id: int, kind: RunKind, job: object) -> None:
+def run_for_connection(connection_id: int, kind: RunKind, job: object, starting=None) -> None:
     """A run of `kind` asked for by changes (no person waits): made once the connection's lock is held, or the
     job `job` again later while the connection is busy or its bulk run says to wait."""
     connection = db.session.get(CalendarConnection, connection_id)
@@ -167,6 +165,8 @@ def run_for_connection(connection_id: int, kind: RunKind, job: object) -> None:
             _resume(ended, ended.kind)
         if waits_behind(kind, continuing):
             return retry_later(job, connection_id)
+        if starting:
+            starting(connection_id)
         run = new_run(connection, kind)
         db.session.commit()  # a connection deleted a moment ago fails this: the lock ends the job quietly
         with run_logging(run.id):

@@ -110,6 +110,7 @@ def app_config(database_url, redis_url, emulator, server_port, smtp):
         "GOOGLE_RETRY_BASE_SECONDS": 0.01,
         "SYNC_LOCK_WAIT_SECONDS": 0.2,
         "PUSH_COALESCE_SECONDS": 0,  # in-process burst workers run what is queued now; see test_batching
+        "PULL_SPACING_SECONDS": 0,  # likewise; the spacing itself: tests/faults/test_notification_burst.py
     }
 
 

@@ -27,8 +27,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from app.extensions import db
 from app.google import REQUIRED_SCOPES
 from app.models import CalendarConnection, Role
-from tests.browser.screens import WIDTHS
-from tests.browser.test_accessibility import violations
+from tests.browser.test_accessibility import axe_clean
 from testsupport.factories import PASSWORD, make_items
 
 WAIT = 20_000  # ms: the longest any single expectation may wait
@@ -213,21 +212,6 @@ def close_with_escape_and_expect_focus_back(page: Page, dialog: str, opener: str
     expect(page.locator(dialog)).to_be_hidden()
     expect(page.locator(opener)).to_be_focused()
     assert_focus_visible(page, f"back on {opener} after Escape closed {dialog}")
-
-
-# ---------------------------------------------------------------- axe-core on the story's states
-
-
-def axe_clean(page: Page, label: str) -> None:
-    """No serious or critical axe-core violation at 390 and 1280 px in the state the story has reached (the
-    demo seed has no active connection: these states are scanned here, the rest in test_accessibility)."""
-    kept = page.viewport_size
-    serious = []
-    for width, height in WIDTHS:
-        page.set_viewport_size({"width": width, "height": height})
-        serious += violations(page, f"{label} @{width}", [])
-    page.set_viewport_size(kept)
-    assert not serious, serious
 
 
 # ---------------------------------------------------------------- the story

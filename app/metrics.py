@@ -94,11 +94,14 @@ def run_families():
     overdue = GaugeMetricFamily("pcs_runs_overdue", "Runs running longer than expected (10 minutes; bulk work: "
                                 "started over an hour ago and not finished), by kind", labels=["kind"])
     now = utcnow()
-    for kind, spec in RUN_KINDS.items():
-        limit = now - (EXPECTED_BULK_SLICE if spec.bulk else EXPECTED_RUN)
-        n = db.session.scalar(sa.select(sa.func.count()).where(
-            SyncRun.kind == kind, SyncRun.status == RunStatus.RUNNING, SyncRun.started_at < limit))
-        overdue.add_metric([str(kind)], n)
+    late = {}
+    for bulk, expected in ((True, EXPECTED_BULK_SLICE), (False, EXPECTED_RUN)):  # one grouped query each
+        kinds = [kind for kind, spec in RUN_KINDS.items() if spec.bulk is bulk]
+        late.update(db.session.execute(sa.select(SyncRun.kind, sa.func.count()).where(
+            SyncRun.kind.in_(kinds), SyncRun.status == RunStatus.RUNNING, SyncRun.started_at < now - expected)
+            .group_by(SyncRun.kind)).all())
+    for kind in RUN_KINDS:
+        overdue.add_metric([str(kind)], late.get(kind, 0))
     yield from (runs, overdue)
 
 
@@ -106,13 +109,15 @@ def connection_family():
     states = GaugeMetricFamily("pcs_connections", "Google connections by state: trusted_channel (polled every few "
                                "hours), polling (no trusted channel: polled every few minutes), paused (Google's "
                                "use limit), needs_user (reconnect, a permission or a calendar)", labels=["state"])
-    now = utcnow()
-    active = CalendarConnection.syncable()
-    count = lambda *where: db.session.scalar(sa.select(sa.func.count()).select_from(CalendarConnection).where(*where))  # noqa: E731
-    states.add_metric(["trusted_channel"], count(active, CalendarConnection.channel_healthy(now)))
-    states.add_metric(["polling"], count(active, ~CalendarConnection.channel_healthy(now)))
-    states.add_metric(["paused"], count(active, CalendarConnection.writes_paused_until > now))
-    states.add_metric(["needs_user"], count(CalendarConnection.status != ConnectionStatus.ACTIVE))
+    now, active = utcnow(), CalendarConnection.syncable()
+    counted = sa.func.count().filter  # every state in one pass over the table
+    syncing, trusted, paused, needs_user = db.session.execute(sa.select(
+        counted(active), counted(sa.and_(active, CalendarConnection.channel_healthy(now))),
+        counted(sa.and_(active, CalendarConnection.writes_paused_until > now)),
+        counted(CalendarConnection.status != ConnectionStatus.ACTIVE))).one()
+    for state, n in (("trusted_channel", trusted), ("polling", syncing - trusted), ("paused", paused),
+                     ("needs_user", needs_user)):  # polling: the rest, so a NULL in a channel column counts there
+        states.add_metric([state], n)
     return states
 
 

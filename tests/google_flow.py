@@ -60,12 +60,14 @@ def sign_in_with_google(client, email: str = "alex@example.com", kind: str = "tw
     return client.get(path_of(callback.headers["Location"]))
 
 
-def google_user_service(google, app, email: str = "alex@example.com"):
-    """Google's Calendar API as the Google user themself (another device), through the real client library."""
+def google_user_service(google, app, email: str = "alex@example.com", client_id: str | None = None):
+    """Google's Calendar API as the Google user themself (another device), through the real client library;
+    `client_id` (registered in the emulator): as another app of theirs, whose grant leaves the portal's alone."""
     from google.oauth2.credentials import Credentials
     from googleapiclient.discovery import build
 
-    token = google.issue_token(email, app.config["GOOGLE_CLIENT_ID"], ["https://www.googleapis.com/auth/calendar"])
+    token = google.issue_token(email, client_id or app.config["GOOGLE_CLIENT_ID"],
+                               ["https://www.googleapis.com/auth/calendar"])
     return build("calendar", "v3", credentials=Credentials(token), static_discovery=True,
                  client_options={"api_endpoint": google.base_url + "/calendar/v3/"})
 

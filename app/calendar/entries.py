@@ -16,7 +16,7 @@ from ..extensions import db
 from ..models import Appointment, CalendarConnection, Event, EventLink, GoogleEvent, SyncHistory, Task, User
 from ..portal.kinds import item_url, span
 from ..portal.queries import participant_items_between, timed_or_all_day_on
-from ..timefmt import to_local, to_utc
+from ..timefmt import to_local, utc_days
 
 DELETED_IN_GOOGLE = "unlinked_after_google_delete"
 
@@ -120,18 +120,12 @@ def sort_key(entry: CalendarEntry) -> tuple:
     return (not entry.all_day, start, entry.title.lower())
 
 
-def utc_range(user: User, first: date, last: date) -> tuple[datetime, datetime]:
-    """The first day's start and the last day's end in the user's zone, as naive UTC."""
-    return (to_utc(datetime.combine(first, time()), user.timezone),
-            to_utc(datetime.combine(last + timedelta(days=1), time()), user.timezone))
-
-
 def busy_entries(user: User, first: date, last: date) -> tuple[list[CalendarEntry], bool]:
     """The user's own "Busy in Google" blocks (unlabelled), and whether they could not be known just now."""
     connection = sharing_connections([user]).get(user.id)
     if connection is None:
         return [], False
-    busy = busy_in_other_calendars(connection, *utc_range(user, first, last))
+    busy = busy_in_other_calendars(connection, *utc_days(first, last, user.timezone))
     if busy is None:
         return [], True
     return [CalendarEntry("busy", "Busy in Google", False, to_local(b.start, user.timezone),
@@ -141,7 +135,7 @@ def busy_entries(user: User, first: date, last: date) -> tuple[list[CalendarEntr
 def entries_by_day(user: User, first: date, last: date,
                    more: list[CalendarEntry] = ()) -> dict[date, list[CalendarEntry]]:
     """Every entry on the days it covers, sorted; `more` adds entries made elsewhere (busy blocks)."""
-    start_utc, end_utc = utc_range(user, first, last)
+    start_utc, end_utc = utc_days(first, last, user.timezone)
     by_day: dict[date, list[CalendarEntry]] = defaultdict(list)
     items = item_entries(user, first, last, start_utc, end_utc)
     gone = deleted_in_google(user, items)

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from ..busy import Busy, busy_times, merged, sharing_connections
 from ..models import User
-from ..timefmt import to_local, to_utc
+from ..timefmt import to_local, to_utc, utc_days
 
 DAY_STARTS, DAY_ENDS = time(8), time(18)  # the hours free slots are offered in (the booker's zone)
 SLOT_STEP = timedelta(minutes=30)
@@ -44,8 +44,7 @@ class Check:
 def check(people: list[User], start: datetime, end: datetime, tz: str) -> Check:
     """`start`/`end` naive UTC; `tz` the booker's zone, whose day the free slots are offered in."""
     day = to_local(start, tz).date()
-    day_start, day_end = to_utc(datetime.combine(day, time()), tz), to_utc(datetime.combine(day + timedelta(days=1),
-                                                                                             time()), tz)
+    day_start, day_end = utc_days(day, day, tz)
     connections = sharing_connections(people)
     conflicts, unavailable, everyone_busy = [], [], []
     for person in people:

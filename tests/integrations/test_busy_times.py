@@ -9,8 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
-from google.oauth2.credentials import Credentials
-from googleapiclient.discovery import build
 
 from app.busy import Busy, busy_times
 from app.crypto import decrypt
@@ -19,7 +17,7 @@ from app.google import FREEBUSY_SCOPE, REQUIRED_SCOPES
 from app.models import Appointment, CalendarConnection, ConnectionStatus, Role
 from app.timefmt import zone
 from tests.conftest import csrf_token, post_form
-from tests.google_flow import consent, path_of, sign_in_with_google
+from tests.google_flow import consent, google_user_service, path_of, sign_in_with_google
 
 ALEX, SAM = "alex@example.com", "sam@example.com"
 OTHER_APP = "another-app.apps.googleusercontent.com"
@@ -33,9 +31,7 @@ def connection_of(user) -> CalendarConnection:
 def google_as(google, email=ALEX):
     """A person's Google Calendar as another app of theirs sees it (its own grant: the portal's stays as it is)."""
     google.register_client(OTHER_APP, "other-secret", ["http://127.0.0.1/other"])
-    token = google.issue_token(email, OTHER_APP, ["https://www.googleapis.com/auth/calendar"])
-    return build("calendar", "v3", credentials=Credentials(token), static_discovery=True,
-                 client_options={"api_endpoint": google.base_url + "/calendar/v3/"})
+    return google_user_service(google, None, email, client_id=OTHER_APP)
 
 
 def freebusy_calls(google) -> int:

@@ -245,3 +245,26 @@ def test_a_timed_event_warns_and_an_all_day_one_does_not(google, users, login_as
     timed = post_form(sam, "/events/new", {**event, "start_time": "10:00", "end_time": "11:00"})
     assert timed.status_code == 409 and f"{staff.name} is busy in Google 10:00–11:00." in timed.get_data(as_text=True)
     assert post_form(sam, "/events/new", {**event, "all_day": "y"}).status_code == 302
+
+
+def test_two_companies_on_one_google_account_keep_their_own_busy_times(google, users, other_company, login_as):
+    """Acme's and Globex's clients share alex@example.com: each turns checking on for themself; Acme turning it
+    off, then deleting its connection, leaves Globex's busy times (and its grant) working."""
+    acme_person, globex_person = users[Role.CLIENT], other_company[1][Role.CLIENT]
+    acme = connected(google, login_as, acme_person)
+    globex = connected(google, login_as, globex_person)
+    turn_on(acme)
+    turn_on(globex)
+    day = (datetime.now(zone(globex_person.timezone)) + timedelta(days=1)).date()
+    busy_in_google(google, ALEX, datetime.combine(day, datetime.min.time().replace(hour=10),
+                                                  zone(globex_person.timezone)))
+    month = f"/calendar/?view=agenda&date={day.isoformat()}"
+    assert "Busy in Google" in acme.get(month).get_data(as_text=True)
+
+    acme.post("/integrations/two-way/busy/off", data={"csrf_token": csrf_token(acme, "/integrations/")})
+    assert "Busy in Google" not in acme.get(month).get_data(as_text=True)
+    post_form(acme, "/integrations/two-way/delete", {"events": "keep"}, page="/integrations/")
+    assert connection_of(acme_person) is None
+    page = globex.get(month).get_data(as_text=True)
+    assert "Busy in Google" in page and 'id="busy-unavailable"' not in page
+    assert connection_of(globex_person).busy_calendars == {ALEX: ALEX}

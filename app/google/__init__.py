@@ -13,7 +13,6 @@ from .oauth import (
     REQUIRED_SCOPES,
     SCOPE_LABELS,
     missing_scopes,
-    oauth,
     revoke_token,
 )
 
@@ -21,5 +20,5 @@ __all__ = [
     "APP_CREATED_SCOPE", "AuthRevoked", "CALENDARLIST_SCOPE", "CalendarClient", "EVENTS_SCOPE", "FREEBUSY_SCOPE",
     "GoogleError",
     "PermanentError", "REQUIRED_SCOPES", "RateLimited", "SCOPE_LABELS", "SyncTokenExpired", "UsageLimited",
-    "client_for", "missing_scopes", "oauth", "revoke_token",
+    "client_for", "missing_scopes", "revoke_token",
 ]

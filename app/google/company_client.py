@@ -13,7 +13,7 @@ from flask import current_app
 
 from ..crypto import decrypt
 from ..models import Company
-from .oauth import oauth
+from .oauth import google_sign_in
 
 
 def client_id_of_company() -> sa.ColumnElement[str]:
@@ -30,7 +30,7 @@ def client_credentials(company: Company) -> tuple[str, str]:
 def sign_in_client(company: Company) -> FlaskOAuth2App:
     """authlib's client for the company's OAuth client: the registered one, or a copy with the company's
     id and secret (same endpoints and scopes, and the provider metadata already loaded)."""
-    shared = oauth.google
+    shared = google_sign_in()
     client_id, client_secret = client_credentials(company)
     if client_id == shared.client_id:
         return shared

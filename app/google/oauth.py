@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import requests
-from authlib.integrations.flask_client import OAuth
+from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from flask import Flask, current_app
 
 EVENTS_SCOPE = "https://www.googleapis.com/auth/calendar.events"
@@ -18,11 +18,12 @@ SCOPE_LABELS = {
 }
 SIGN_IN_SCOPES = "openid email profile"
 
-oauth = OAuth()
-
 
 def init_app(app: Flask) -> None:
-    oauth.init_app(app)
+    """One OAuth registry per app: authlib keeps the client it creates (and Google's metadata it loads), so a
+    registry shared by every app of a process would serve a second app the first one's endpoints."""
+    oauth = OAuth(app)
+    app.extensions["google_oauth"] = oauth
     oauth.register(
         "google",
         client_id=app.config["GOOGLE_CLIENT_ID"],
@@ -37,9 +38,14 @@ def missing_scopes(granted: set[str]) -> list[str]:
     return [scope for scope in REQUIRED_SCOPES if scope not in granted]
 
 
+def google_sign_in() -> FlaskOAuth2App:
+    """authlib's client for "My Portal App", the app's shared OAuth client."""
+    return current_app.extensions["google_oauth"].google
+
+
 def server_metadata() -> dict:
     """Google's OpenID configuration, loaded once by authlib from `GOOGLE_OPENID_CONFIGURATION_URL`."""
-    return oauth.google.load_server_metadata()
+    return google_sign_in().load_server_metadata()
 
 
 def revoke_token(token: str | None) -> bool:

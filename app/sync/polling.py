@@ -28,7 +28,10 @@ from .settings import SyncSettings
 log = logging.getLogger(__name__)
 
 JITTER = 0.2
-RENEW_BEFORE = timedelta(hours=12)  # channels live 7 days and cannot be extended: a fresh one before the end
+# Channels live 7 days and cannot be extended: a fresh one a day before the end. A day, because a channel is
+# trusted only while it outlives the next rare poll (`healthy_now`): renewing later than the longest rare
+# interval (POLL_HEALTHY_HOURS × 1.2) before the end would put every connection on frequent polls for hours a week.
+RENEW_BEFORE = timedelta(hours=24)
 BATCH = 1000  # connections read and updated per statement by the sweep
 NOTIFIED_EVERY = timedelta(minutes=1)  # `last_notified_at` is kept this precise (not one write per notification)
 

@@ -64,7 +64,7 @@ class Config:
     # The safety-net poll (app.sync.polling): rare while the watch channel is trusted, often while it is not;
     # a refused channel is asked for again after WATCH_RETRY_HOURS. Each time is jittered by ±20 %.
     POLL_HEALTHY_HOURS = float(_env("POLL_HEALTHY_HOURS", "12"))
-    POLL_UNHEALTHY_MINUTES = float(_env("POLL_UNHEALTHY_MINUTES", "10"))
+    POLL_UNHEALTHY_MINUTES = float(_env("POLL_UNHEALTHY_MINUTES", "15"))
     WATCH_RETRY_HOURS = float(_env("WATCH_RETRY_HOURS", "6"))
     RUN_HISTORY_DAYS = float(_env("RUN_HISTORY_DAYS", "30"))  # finished runs older than this are pruned by the sweep
     # Google's request quotas (Calendar API, per minute): every call, batch members included, is paced under them.

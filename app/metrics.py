@@ -24,6 +24,7 @@ from rq.job import Job
 from .extensions import db
 from .google.answers import counted_answers
 from .google.budget import project_window_used
+from .google.outage import project_outage_open
 from .models import CalendarConnection, ConnectionStatus, RunStatus, SyncRun, utcnow
 from .queues import QUEUES, get_queue
 from .sync.kinds import RUN_KINDS
@@ -143,3 +144,7 @@ def google_families():
                              "in the current window (1 = every call now waits)")
     used.add_metric([], project_window_used())
     yield used
+    down = GaugeMetricFamily("pcs_google_outage", "1 while the project's outage breaker is open: Google answered 5xx "
+                             "or nothing several times in a row, and only a probe call goes out every 15 s")
+    down.add_metric([], int(project_outage_open()))
+    yield down

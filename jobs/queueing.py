@@ -38,11 +38,12 @@ def run_job_id(run_id: int) -> str:
     return f"{current_app.config['REDIS_NAMESPACE']}-run-{run_id}"
 
 
-def retry_later(func: JobFunction, *args: object) -> None:
-    """The connection is busy: this job again shortly, on the queue it came from, instead of failing it."""
+def retry_later(func: JobFunction, *args: object, after: float = RETRY_SECONDS) -> None:
+    """The connection is busy (or Google down): this job again `after` seconds later, on the queue it came
+    from, instead of failing it."""
     current = get_current_job()
     queue = Queue(current.origin, connection=get_redis()) if current else get_queue()
-    queue.enqueue_in(timedelta(seconds=RETRY_SECONDS), func, *args, **JOB_OPTIONS)
+    queue.enqueue_in(timedelta(seconds=after), func, *args, **JOB_OPTIONS)
 
 
 def enqueue_many_at(func: JobFunction, due: Iterable[tuple[int, datetime]], queue: str) -> int:

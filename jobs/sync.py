@@ -1,10 +1,9 @@
 """The sync jobs RQ runs, and how each is asked for.
 
-Each job loads ids, takes its connection's lock (`jobs.locks`), ends what a dead worker left there
-(`jobs.recovery`), lets the engine perform the run (`app.sync.engine`) and acts on the `Next` it returns: the
-next slice of a bulk run, the same work again later, a follow-up run. A busy connection's job runs again
-shortly. Views and the broker ask through `submit`, `schedule_push` and `schedule_pull`; `create_app`
-installs the outbox's after-commit push (`install_push_after_commit`).
+Each job loads ids, takes its connection's lock (`jobs.locks`), ends what a dead worker left (`jobs.recovery`), lets
+the engine perform the run (`app.sync.engine`) and acts on the `Next` it returns: a bulk run's next slice, the same
+work later, a follow-up run. A job meeting a busy connection or Google down runs again later. Views and the broker
+ask through `submit`, `schedule_push`, `schedule_pull`; `create_app` installs the after-commit push.
 """
 from __future__ import annotations
 
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.google.outage import google_wait
 from app.models import CalendarConnection, PendingPush, RunKind, RunStatus, SyncRun, utcnow
 from app.queues import BULK, INTERACTIVE
 from app.sync.bulk import Cursor
@@ -93,8 +93,7 @@ def start_run(run_id: int) -> None:
     if run is None or run.status != RunStatus.QUEUED:
         return  # already run by an earlier copy of this job (recovery re-enqueues runs that wait too long)
     with run_logging(run.id):
-        connection = _syncable(run)
-        if connection is None:
+        if (connection := _syncable(run)) is None:
             return
         with connection_lock(connection.id) as locked:
             if not locked:
@@ -116,8 +115,7 @@ def continue_run(run_id: int, at: Cursor) -> None:
     if run is None or run.status != RunStatus.RUNNING:
         return  # ended meanwhile: cancelled with its connection, or interrupted and resumed by recovery
     with run_logging(run.id):
-        connection = _syncable(run)
-        if connection is None:
+        if (connection := _syncable(run)) is None:
             return
         with connection_lock(connection.id, wait=0) as locked:
             if not locked:  # another job holds it for a moment: wait in the queue, not in a worker
@@ -128,9 +126,8 @@ def continue_run(run_id: int, at: Cursor) -> None:
 
 
 def resume_run(run_id: int, kind: RunKind) -> None:
-    """A run's work again, as `kind`: after Google's use limit, or the next daily instalment."""
-    run = db.session.get(SyncRun, run_id)
-    if run is not None:
+    """A run's work again, as `kind`: after Google's use limit or an outage, or the next daily instalment."""
+    if (run := db.session.get(SyncRun, run_id)) is not None:
         _resume(run, kind)
 
 
@@ -157,6 +154,8 @@ def run_for_connection(connection_id: int, kind: RunKind, job: object, starting=
     connection = db.session.get(CalendarConnection, connection_id)
     if connection is None or not connection.can_sync:
         return  # deleted, or waiting for the user to reconnect (the outbox keeps what waits): no run, no loop
+    if wait := google_wait(connection):  # Google down: the work waits in the queue, making no run meanwhile
+        return retry_later(job, connection_id, after=wait)
     with connection_lock(connection_id) as locked:
         if not locked:
             return retry_later(job, connection_id)
@@ -176,8 +175,7 @@ def run_for_connection(connection_id: int, kind: RunKind, job: object, starting=
 def recover_runs() -> int:
     """Cron, every 15 s: end the runs dead workers (or a deleted connection) left and resume their work; re-enqueue
     lost jobs and missed pushes (a duplicate finds its work done). Returns how many runs it ended."""
-    dead = recovery.dead_runs()
-    for run in dead:
+    for run in (dead := recovery.dead_runs()):
         _resume(run, run.kind)
     end_orphans()
     db.session.commit()
@@ -240,7 +238,9 @@ def _resume(run: SyncRun, kind: RunKind) -> None:
     connection = db.session.get(CalendarConnection, run.connection_id) if run.connection_id else None
     if connection is None or not connection.can_sync:
         return
-    if not RUN_KINDS[kind].by_itself:
+    if wait := google_wait(connection):  # Google down: asked again once it may be back, no run made meanwhile
+        enqueue(resume_run, run.id, kind, queue=RUN_KINDS[kind].queue, delay=wait)
+    elif not RUN_KINDS[kind].by_itself:
         target = {"calendar_id": run.calendar_id, "calendar_summary": run.calendar_summary} if kind == run.kind else {}
         try:
             submit(new_run(connection, kind, items_since=run.items_since, **target))

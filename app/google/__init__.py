@@ -4,7 +4,16 @@ The sync engine and the views speak to Google through `CalendarClient` and the O
 helpers here, and see only our own exception types.
 """
 from .client import CalendarClient, client_for
-from .errors import AuthRevoked, GoogleError, PermanentError, RateLimited, SyncTokenExpired, UsageLimited
+from .errors import (
+    AuthRevoked,
+    GoogleDown,
+    GoogleError,
+    PermanentError,
+    RateLimited,
+    SyncTokenExpired,
+    TryLater,
+    UsageLimited,
+)
 from .oauth import (
     APP_CREATED_SCOPE,
     CALENDARLIST_SCOPE,
@@ -18,7 +27,8 @@ from .oauth import (
 
 __all__ = [
     "APP_CREATED_SCOPE", "AuthRevoked", "CALENDARLIST_SCOPE", "CalendarClient", "EVENTS_SCOPE", "FREEBUSY_SCOPE",
-    "GoogleError",
-    "PermanentError", "REQUIRED_SCOPES", "RateLimited", "SCOPE_LABELS", "SyncTokenExpired", "UsageLimited",
+    "GoogleDown", "GoogleError",
+    "PermanentError", "REQUIRED_SCOPES", "RateLimited", "SCOPE_LABELS", "SyncTokenExpired", "TryLater",
+    "UsageLimited",
     "client_for", "missing_scopes", "revoke_token",
 ]

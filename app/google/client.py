@@ -28,6 +28,7 @@ from .budget import budget_for, note_creations
 from .company_client import client_credentials
 from .errors import (
     AuthRevoked,
+    GoogleDown,
     GoogleError,
     PermanentError,
     RateLimited,
@@ -36,6 +37,7 @@ from .errors import (
     from_http_error,
 )
 from .oauth import server_metadata
+from .outage import Outage, google_user_of, spread
 
 MAX_ATTEMPTS = 5
 INTERACTIVE_WAIT_SECONDS = 5
@@ -89,8 +91,9 @@ class CalendarClient:
         )
         self._seen_token = self.credentials.token
         # Google's per-user quota follows the Google account, whichever portal connection uses it.
-        self.budget_user = connection.google_sub or connection.google_email or f"connection-{connection.id}"
+        self.budget_user = google_user_of(connection)
         self.budget = budget_for(self.budget_user)
+        self.outage = Outage(self.budget_user)
         http = AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=60))
         self.service = build_from_document(_discovery_document(config["GOOGLE_API_BASE_URL"]), http=http)
         # Built once: the client library rebuilds the whole resource on every `service.events()` call.
@@ -146,6 +149,7 @@ class CalendarClient:
         """
         failures = limited = 0
         while True:
+            self.outage.check()  # Google down: nothing is sent but the probe (`app.google.outage`)
             # A person waiting for a page does not wait out a long push's budget; a job does.
             self.budget.take(cost, INTERACTIVE_WAIT_SECONDS if has_request_context() else None)
             try:
@@ -153,6 +157,7 @@ class CalendarClient:
                 self._store_refreshed_token()
                 if not isinstance(request, BatchHttpRequest):  # a batch's members are counted one by one
                     count_answers(collections.Counter({("200", ""): 1}))
+                    self.outage.answered()
                 return result
             except RefreshError as exc:
                 raise _refresh_failure(exc) from exc
@@ -165,7 +170,9 @@ class CalendarClient:
                 retry_after = exc.resp.get("retry-after")
                 count_answers(collections.Counter({(str(error.status), error.reason or ""): 1}))
                 if not _is_transient(error):
+                    self.outage.answered()
                     raise error from exc
+            self._note_outage(error)
             if isinstance(error, RateLimited):
                 limited += 1
                 _log_rate_limit(self.connection, error, retry_after)
@@ -177,6 +184,14 @@ class CalendarClient:
                 if failures >= attempts:
                     raise error
                 self._sleep_before_retry(failures - 1, retry_after)
+
+    def _note_outage(self, error: GoogleError) -> None:
+        """A transient failure: a rate limit is an answer (Google is up); a 5xx or no answer adds to the outage's
+        streak, and once that opens a breaker the work stops here instead of retrying (`GoogleDown`)."""
+        if isinstance(error, RateLimited):
+            self.outage.answered()
+        elif self.outage.failed():
+            raise GoogleDown(spread(self.outage.wait_seconds())) from error
 
     def batch(self, calendar_id: str, calls: Sequence[BatchCall]) -> list[BatchResult]:
         """Run calls in batches of ≤ 50; transient per-call failures are retried in a later batch.
@@ -231,9 +246,14 @@ class CalendarClient:
         for index, call in chunk:
             batch.add(self._event_request(calendar_id, call), request_id=str(index))
         self.execute(batch, cost=len(chunk))
+        errors = [error for _response, error, _after in outcome.values()]
         count_answers(collections.Counter(("200", "") if error is None else
-                                          (str(error.status or UNREACHABLE), error.reason or "")
-                                          for _response, error, _after in outcome.values()))
+                                          (str(error.status or UNREACHABLE), error.reason or "") for error in errors))
+        down = [error for error in errors if error is not None and _is_outage(error)]
+        if down and len(down) == len(errors):  # every member met Google down (the envelope itself got through)
+            self._note_outage(down[0])
+        else:
+            self.outage.answered()
         for _index, (_response, error, after) in outcome.items():
             if isinstance(error, RateLimited):
                 _log_rate_limit(self.connection, error, after)
@@ -316,6 +336,11 @@ class CalendarClient:
 
 def _is_transient(error: GoogleError) -> bool:
     return not isinstance(error, (PermanentError, SyncTokenExpired, AuthRevoked, UsageLimited))
+
+
+def _is_outage(error: GoogleError) -> bool:
+    """Google down rather than refusing: a 5xx, or no HTTP answer at all."""
+    return not isinstance(error, RateLimited) and (error.status is None or error.status >= 500)
 
 
 def _retry_call(tries: collections.Counter, index: int, error: GoogleError) -> bool:

@@ -27,10 +27,24 @@ class PermanentError(GoogleError):
     """A 4xx that retrying will not fix (bad request, not found, forbidden)."""
 
 
-class RateLimited(GoogleError):
+class TryLater(GoogleError):
+    """Not the item's fault: send it again later. `wait_seconds` says when, where the client left the waiting to
+    its caller (a bulk slice then waits in the queue, not in a worker)."""
+
+    wait_seconds: float = 0
+
+
+class RateLimited(TryLater):
     """403 `rateLimitExceeded`/`userRateLimitExceeded` or 429: the per-minute quota; wait and send again."""
 
-    wait_seconds: float = 0  # how long to wait before sending again, when the client left the waiting to its caller
+
+class GoogleDown(TryLater):
+    """Google is down for this call (an outage breaker is open and this call is not its probe): nothing was
+    sent (`app.google.outage`)."""
+
+    def __init__(self, wait_seconds: float):
+        super().__init__("Google is unavailable; calls wait until it answers again.")
+        self.wait_seconds = wait_seconds
 
 
 class UsageLimited(GoogleError):

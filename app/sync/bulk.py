@@ -20,7 +20,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..google import RateLimited
+from ..google import TryLater
 from ..google.budget import creations_today
 from ..google.client import CalendarClient
 from ..models import ITEM_MODELS, Event, EventLink, PendingPush, Task, User
@@ -176,16 +176,17 @@ def in_chunk(client: CalendarClient, at: Cursor, work: Callable[[], None]) -> St
     """One chunk, committed (clean objects then leave the weak-referencing identity map).
 
     A rate-limit answer that still arrives (another app on the project, a clock edge: our budget makes it rare)
-    and asks for more than a short wait rolls the chunk back and stops the slice at `at`. What the chunk did at
-    Google is found again by the next slice: an insert answers 409 and becomes a patch, a delete answers 404.
+    and asks for more than a short wait, or Google found down (`app.google.outage`), rolls the chunk back and
+    stops the slice at `at`. What the chunk did at Google is found again by the next slice: an insert answers 409
+    and becomes a patch, a delete answers 404.
     """
     try:
         with client.waiting_at_most(WAIT_IN_WORKER_SECONDS):
             work()
-    except RateLimited as limited:
+    except TryLater as later:  # a rate limit, or Google down (its breaker open): the queue waits, not a worker
         db.session.rollback()
         client.keep_refreshed_token()
-        return Stopped(at, wait_seconds=limited.wait_seconds)
+        return Stopped(at, wait_seconds=later.wait_seconds)
     db.session.commit()
     return None
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from ..extensions import db
-from ..google import GoogleError
+from ..google import GoogleDown, GoogleError
 from ..models import CalendarConnection, ConnectionStatus, RunKind, RunStatus, SyncRun, utcnow
 from .bulk import Cursor, Stopped
 from .connections import choose_calendar, clear_problem, disconnect, record_problem
@@ -135,6 +135,8 @@ def _perform(sync: Sync, at: Cursor | None) -> Next:
     except GoogleError as exc:
         db.session.rollback()
         _google_failed(sync, exc)  # a connection deleted meanwhile fails this write: `perform` knows why
+        if isinstance(exc, GoogleDown):  # the same work again once Google may be back, asked by nobody
+            return Next(again_at=utcnow() + timedelta(seconds=exc.wait_seconds), again_as=run.kind)
     if connection.writes_paused_until != paused_until:  # Google's use limit began: the work goes on then,
         spec = RUN_KINDS[run.kind]  # a bulk run as it was, anything else as the outbox's push
         return Next(again_at=connection.writes_paused_until, again_as=run.kind if spec.bulk else RunKind.PUSH)

@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..google import GoogleError, RateLimited
+from ..google import GoogleError, TryLater
 from ..google.client import BatchCall, BatchResult, CalendarClient
 from ..models import CalendarConnection, EventLink, FailureKind, SyncRun, utcnow
 from ..models.items import PortalItem
@@ -169,8 +169,8 @@ def _conflict(client: CalendarClient, connection: CalendarConnection, run: SyncR
     try:
         event = client.get_event(connection.calendar_id, event_id)
     except GoogleError as exc:
-        if isinstance(exc, RateLimited) and exc.wait_seconds:
-            raise  # Google asks a slice to wait (`bulk.in_chunk`): not this item's failure
+        if isinstance(exc, TryLater) and exc.wait_seconds:
+            raise  # Google asks the work to wait (`bulk.in_chunk`, `engine.perform`): not this item's failure
         _google_refused(connection, run, upsert, exc, retry)
         return None
     if settle_conflict(connection, upsert.item, upsert.link, event, run):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import busy, fleet, memory, pages, planner, pull, push, quota, steady
+from bench import busy, fair, fleet, memory, pages, planner, pull, push, quota, steady
 
 FULL = {
     push: ["--n", "1000", "10000", "--latency", "20", "--per-event"],
@@ -17,6 +17,7 @@ FULL = {
     quota: ["--n", "3000", "9000", "--per-user-quota", "6000"],  # 9,000 fills the sliding window
     fleet: ["--connections", "1000", "--hours", "24"],
     planner: ["--connections", "100000"],
+    fair: ["--users", "50", "--items", "1000"],
     busy: ["--latency", "20", "--repeat", "5"],
 }
 QUICK = {
@@ -28,6 +29,8 @@ QUICK = {
     quota: ["--n", "300", "--per-user-quota", "600"],
     fleet: ["--connections", "100", "--hours", "6", "--seconds", "10", "--bulk-items", "2000", "--live", "3"],
     planner: ["--connections", "5000"],
+    fair: ["--users", "6", "--items", "200", "--quota-per-project", "1200", "--mark", "30", "--live", "2",
+           "--workers", "2"],
     busy: ["--latency", "20"],
 }
 

@@ -203,17 +203,22 @@ class CalendarClient:
         """
         if self.connection.writes_paused:
             raise UsageLimited("Calendar usage limits exceeded.", 403, "quotaExceeded")
-        size = self.batch_size
         results: dict[int, BatchResult] = {}
         tries: collections.Counter = collections.Counter()  # (index, rate-limited?) → answers so far
         pending = list(enumerate(calls))
+        down: GoogleError | None = None  # the last chunk met Google down: the next is one call, a probe
         while pending:
             retry: list[tuple[int, BatchCall]] = []
             retry_after: str | None = None
             limited: RateLimited | None = None
-            for start in range(0, len(pending), size):
-                chunk = pending[start:start + size]
-                outcome = self._run_batch(calendar_id, chunk)
+            rest = pending
+            while rest:
+                size = 1 if down or self.outage.is_open() else self.batch_size  # each call counts at Google
+                chunk, rest = rest[:size], rest[size:]
+                outcome, down = self._run_batch(calendar_id, chunk)
+                if down:  # the rest is not sent: taken as failed alike, it waits for the next round's probe
+                    outcome.update({index: (None, down, None) for index, _ in rest})
+                    chunk, rest = chunk + rest, []
                 note_creations(self.budget_user, sum(1 for index, call in chunk
                                                      if call.method == "insert" and outcome[index][1] is None))
                 for index, call in chunk:
@@ -230,7 +235,9 @@ class CalendarClient:
                                          limited)
         return [results[i] for i in range(len(calls))]
 
-    def _run_batch(self, calendar_id: str, chunk: list[tuple[int, BatchCall]]) -> dict:
+    def _run_batch(self, calendar_id: str, chunk: list[tuple[int, BatchCall]]) -> tuple[dict, GoogleError | None]:
+        """One batch request: each call's (response, error, Retry-After), and an error if every call met Google
+        down."""
         outcome: dict[int, tuple] = {}
 
         def collect(request_id: str, response, exception) -> None:
@@ -250,14 +257,15 @@ class CalendarClient:
         count_answers(collections.Counter(("200", "") if error is None else
                                           (str(error.status or UNREACHABLE), error.reason or "") for error in errors))
         down = [error for error in errors if error is not None and _is_outage(error)]
-        if down and len(down) == len(errors):  # every member met Google down (the envelope itself got through)
-            self._note_outage(down[0])
+        all_down = down[0] if down and len(down) == len(errors) else None  # the envelope itself got through
+        if all_down:
+            self._note_outage(all_down)
         else:
             self.outage.answered()
         for _index, (_response, error, after) in outcome.items():
             if isinstance(error, RateLimited):
                 _log_rate_limit(self.connection, error, after)
-        return outcome
+        return outcome, all_down
 
     def _event_request(self, calendar_id: str, call: BatchCall):
         events = self.events

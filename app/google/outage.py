@@ -59,6 +59,13 @@ class Outage:
         except RedisError:
             return 0
 
+    def is_open(self) -> bool:
+        """Whether a breaker is open: the next call, if it goes at all, is a probe."""
+        try:
+            return bool(self._open())
+        except RedisError:
+            return False
+
     def _open(self) -> list[str]:
         """The open breakers' keys, the project's first (one round trip: every call asks)."""
         pipe = self.redis.pipeline(transaction=False)

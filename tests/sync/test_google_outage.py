@@ -6,14 +6,16 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from rq.job import Job
 
 from app.extensions import db
 from app.google import GoogleDown, GoogleError, client_for, outage
 from app.models import CalendarConnection, Role, RunKind, RunStatus, SyncRun
-from app.queues import INTERACTIVE, get_queue
+from app.queues import INTERACTIVE, get_queue, get_redis
 from app.sync.notes import Code
 from tests.conftest import post_form, run_jobs
 from tests.google_flow import sign_in_with_google
+from testsupport.factories import make_items
 
 from .conftest import CALENDAR
 from .test_quota_and_watch import run_scheduled_jobs
@@ -81,14 +83,20 @@ def test_a_run_that_meets_google_down_ends_truthfully_and_its_work_is_asked_agai
     for _ in range(2):  # two requests fail: the breakers open
         with pytest.raises(GoogleError):
             list_events(connection)
+    for item in make_items(person, tasks=3):  # edits meanwhile: their push waits in the queue
+        item.title += " (edited)"
+    db.session.commit()
     client = login_as(person)
     post_form(client, "/integrations/two-way/sync", {}, page="/integrations/")  # Sync now, meanwhile
     google.reset_counters()
+    time.sleep(PROBE + 0.1)
     run_jobs(app)
     run = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.SYNC))
     assert run.status == RunStatus.FAILED and run.outcome == Code.GOOGLE_UNAVAILABLE.value
-    assert calls(google) <= 1  # at most the probe
-    resumed = get_queue(INTERACTIVE).scheduled_job_registry.get_job_ids()
+    assert calls(google) == 1  # the probe: one call, not a batch of the three edits
+    scheduled = get_queue(INTERACTIVE).scheduled_job_registry
+    resumed = [job for job in Job.fetch_many(scheduled.get_job_ids(), connection=get_redis())
+               if job.func_name == "jobs.sync.resume_run" and job.args[0] == run.id]
     assert len(resumed) == 1  # the same work again, once Google may be back
 
     google.clear_faults()
@@ -96,6 +104,7 @@ def test_a_run_that_meets_google_down_ends_truthfully_and_its_work_is_asked_agai
     run_scheduled_jobs(app, "jobs.sync.resume_run")
     again = db.session.scalar(sa.select(SyncRun).where(SyncRun.kind == RunKind.SYNC, SyncRun.id != run.id))
     assert again is not None and again.status == RunStatus.SUCCEEDED
+    assert sum("(edited)" in event.get("summary", "") for event in google.events(CALENDAR)) == 3
     db.session.refresh(connection)
     assert connection.problem is None and connection.can_sync
     assert CALENDAR == connection.calendar_id

@@ -11,10 +11,10 @@ like a worker (`jobs.worker.worker_app`), runs the real `jobs.periodic.sweep_con
 - typical: the `--typical` sweeps that follow, SWEEP_SECONDS apart (their mean);
 - catch-up: every connection's poll overdue at once, as after an outage.
 
-`plan_s` is the time inside `app.sync.polling.plan` alone during the first sweep (the rest is enqueueing in
-Redis). The jobs a sweep scheduled are removed from Redis before the next one (not timed). `worker_peak_mb` is
-that process's peak RSS (`ru_maxrss`), its imports and app included; `worker_start_mb` its RSS before the first
-sweep.
+`plan_s` is the time inside `app.sync.polling.plan` alone during the first sweep (the sweep enqueues a batch in
+Redis while the next one is planned: that overlap is inside it). The jobs a sweep scheduled are removed from
+Redis before the next one (not timed). `worker_peak_mb` is that process's peak RSS (`ru_maxrss`), its imports
+and app included; `worker_start_mb` its RSS before the first sweep.
 """
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def _drop_scheduled() -> None:
 
 def _timed_plan(spent: list[float]):
     """`app.sync.polling.plan`, adding the time spent inside it (each batch's SELECT, planning, UPDATE and
-    commit, not the enqueueing the sweep does between batches) to spent[0]."""
+    commit) to spent[0]."""
     from app.sync import polling
 
     def plan(*args, **kwargs):

@@ -72,10 +72,16 @@ class Config:
     GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE = int(_env("GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE", "10000"))
     GOOGLE_QUOTA_WINDOW_SECONDS = float(_env("GOOGLE_QUOTA_WINDOW_SECONDS", "60"))  # tests shrink the minute
     GOOGLE_QUOTA_MARGIN_SECONDS = float(_env("GOOGLE_QUOTA_MARGIN_SECONDS", "1"))  # Google stamps calls on arrival
+    # Share of the project's window bulk work (Push Existing Data, moves, removals) leaves to people's edits,
+    # so an edit finds room at once while bulk work keeps the rest full (app.google.budget).
+    GOOGLE_QUOTA_BULK_RESERVE = float(_env("GOOGLE_QUOTA_BULK_RESERVE", "0.05"))
     # Google's use limits ("Calendar usage limits exceeded."): the connection's writes pause this long.
     GOOGLE_USE_LIMIT_PAUSE_HOURS = float(_env("GOOGLE_USE_LIMIT_PAUSE_HOURS", "3"))
     # Push Existing Data creates at most this many events per Google user per day (Google's limit is ~100,000).
     PUSH_DAILY_CEILING = int(_env("PUSH_DAILY_CEILING", "20000"))
+    # Items a slice of bulk work handles at most before it gives its worker back (app.sync.bulk.SLICE_ITEMS is
+    # the most); the benches make it smaller when they scale a case's items and times down.
+    BULK_SLICE_ITEMS = int(_env("BULK_SLICE_ITEMS", "500"))
 
     # Mail (Flask-Mailman): password resets and the notices people get when their sync needs them. `make run`
     # starts a local SMTP sink on 8025 that keeps every message in var/mail/ (see the README).

@@ -12,11 +12,17 @@ total of its costs, so checking is amortised O(expired grants), not O(calls in t
 
 The same module counts event creations per Google user and day: Google makes a calendar read-only for
 hours after ~100,000 creations in a short period, and Push Existing Data stays under a ceiling of ours.
+
+Bulk work paces itself to the project's window and so keeps it full; a person's edit would then wait up to a
+minute for room. Bulk work therefore counts the project's window as smaller by `Limits.bulk_reserve`
+(`RequestBudget.leaving_reserve`): the rest of the window is always there for interactive work.
 """
 from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -79,17 +85,23 @@ class Limits:
     per_user: int
     per_project: int
     window_seconds: float
+    bulk_reserve: float = 0.0  # share of the project's window bulk work leaves to interactive work
+
+    @property
+    def bulk_per_project(self) -> int:
+        """The project's window as bulk work counts it."""
+        return max(1, int(self.per_project * (1 - self.bulk_reserve)))
 
     @property
     def largest_cost(self) -> int:
         """The most one request may cost: a batch larger than this is split (it could never be granted)."""
-        return max(1, min(self.per_user, self.per_project))
+        return max(1, min(self.per_user, self.bulk_per_project))
 
 
 def configured_limits() -> Limits:
     config = current_app.config
     return Limits(config["GOOGLE_QUOTA_PER_USER_PER_MINUTE"], config["GOOGLE_QUOTA_PER_PROJECT_PER_MINUTE"],
-                  config["GOOGLE_QUOTA_WINDOW_SECONDS"])
+                  config["GOOGLE_QUOTA_WINDOW_SECONDS"], config["GOOGLE_QUOTA_BULK_RESERVE"])
 
 
 class RequestBudget:
@@ -99,9 +111,22 @@ class RequestBudget:
         self.redis = redis
         self.keys = [user_key, user_key + ":total", project_key, project_key + ":total"]
         self.limits = limits
+        self.project_limit = limits.per_project  # the whole window; less inside `leaving_reserve`
         # Google stamps a call when it arrives, we when we send it; the margin covers the difference.
         self.window_ms = int((limits.window_seconds + margin_seconds) * 1000)
         self._take = redis.register_script(TAKE_SCRIPT)
+
+    @contextmanager
+    def leaving_reserve(self) -> Iterator[None]:
+        """Inside this block (bulk work: a slice sizing a chunk and sending it) `room` and `take` count the
+        project's window as `1 − bulk_reserve` of it. Bulk work paces itself to the project's window and would
+        keep it full, so a person's edit, which takes from the whole window, would wait up to a minute for room;
+        with the reserve it finds room at once, and bulk work loses only that share of its speed."""
+        self.project_limit = self.limits.bulk_per_project
+        try:
+            yield
+        finally:
+            self.project_limit = self.limits.per_project
 
     def room(self, cost: int) -> tuple[int, float]:
         """(calls that fit in both windows now, seconds until `cost` would), taking nothing: work that can wait
@@ -109,7 +134,7 @@ class RequestBudget:
         cost = min(max(1, cost), self.limits.largest_cost)
         try:
             free, wait_ms = self._take(keys=self.keys, args=[
-                cost, self.limits.per_user, self.limits.per_project, self.window_ms, "", "1"])
+                cost, self.limits.per_user, self.project_limit, self.window_ms, "", "1"])
         except RedisError:
             return cost, 0.0  # no shared budget without Redis: `take` lets the calls go
         return int(free), int(wait_ms) / 1000
@@ -124,7 +149,7 @@ class RequestBudget:
         while True:
             try:
                 wait_ms = int(self._take(keys=self.keys, args=[
-                    cost, self.limits.per_user, self.limits.per_project, self.window_ms, secrets.token_hex(4)]))
+                    cost, self.limits.per_user, self.project_limit, self.window_ms, secrets.token_hex(4)]))
             except RedisError:
                 # No shared budget without Redis (nor any job): let the call go; backoff absorbs a rate limit.
                 current_app.logger.warning("request budget unavailable (Redis); sending unpaced")

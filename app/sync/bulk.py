@@ -1,13 +1,15 @@
 """Bulk runs in slices: Push Existing Data, a calendar move, and the removal before a Delete.
 
 Each touches every item, and 100,000 items take hours under Google's per-minute quota, so none holds a
-worker for long: a slice handles at most SLICE_ITEMS, stops early when the quota has no room for a batch
-(by our budget, or by Google's answer: `in_chunk`) and returns where it stopped, a `Stopped` with its
-`Cursor`. The job boundary queues the next slice at the end of the bulk queue, so the wait for the quota is
-taken in the queue and other people's edits go first. Every chunk is one Google batch, committed before the
-next is sent, so a rate-limit answer undoes at most one batch and a slice always gets somewhere. Chunks seek
-by id, so no slice loads more than its own items however many there are. A push (or a move's push) also
-stops at the day's creation ceiling: the rest follows in daily instalments.
+worker for long: a slice handles at most SLICE_ITEMS (or the smaller `SyncSettings.slice_items`), stops early
+when the quota has no room for a batch (by our budget, or by Google's answer: `in_chunk`) and returns where it
+stopped, a `Stopped` with its `Cursor`. The job boundary queues the next slice at the end of the bulk queue,
+so the wait for the quota is taken in the queue and other people's edits go first. Every chunk is one Google
+batch, committed before the next is sent, so a rate-limit answer undoes at most one batch and a slice always
+gets somewhere. Chunks seek by id, so no slice loads more than its own items however many there are. A push
+(or a move's push) also stops at the day's creation ceiling: the rest follows in daily instalments. Bulk work
+leaves a reserve of the project's quota window to people's edits (`RequestBudget.leaving_reserve`, around
+sizing and sending a chunk).
 """
 from __future__ import annotations
 
@@ -62,7 +64,7 @@ def push_slice(sync: Sync, at: Cursor | None) -> Stopped | None:
     if at is None:
         sync.run.total += count_pushable(sync.connection.user, [sync.run.items_since])[0]  # += : a move's deletes
         db.session.commit()
-    left, retry = SLICE_ITEMS, {}
+    left, retry = min(SLICE_ITEMS, sync.settings.slice_items), {}
     kinds = list(ITEM_MODELS)
     batch = min(CHUNK, sync.client.batch_size)
     for n, kind in enumerate(kinds[kinds.index(at.kind) if at else 0:]):
@@ -133,7 +135,7 @@ def _remove_copies(sync: Sync, after: int | None) -> Stopped | None:
         sync.run.total += db.session.scalar(sa.select(sa.func.count()).where(
             EventLink.connection_id == sync.connection.id))
         db.session.commit()
-    left, last_id = SLICE_ITEMS, after or 0
+    left, last_id = min(SLICE_ITEMS, sync.settings.slice_items), after or 0
     while True:
         at = Cursor(REMOVAL, last_id)
         size = within_quota(sync.client, at, min(CHUNK, left)) if left else Stopped(at)
@@ -166,7 +168,8 @@ def within_quota(client: CalendarClient, at: Cursor, size: int) -> int | Stopped
     (after a short wait at most), else what fits, or where the slice stops so the next one waits for the quota
     in the queue."""
     batch = min(size, client.batch_size)
-    free, wait = client.budget.room(batch)
+    with client.budget.leaving_reserve():
+        free, wait = client.budget.room(batch)
     if free >= batch or wait <= WAIT_IN_WORKER_SECONDS:
         return batch  # at once, or after a short wait in `take`
     return free or Stopped(at, wait_seconds=wait)  # what fits now, then the queue
@@ -181,7 +184,7 @@ def in_chunk(client: CalendarClient, at: Cursor, work: Callable[[], None]) -> St
     and becomes a patch, a delete answers 404.
     """
     try:
-        with client.waiting_at_most(WAIT_IN_WORKER_SECONDS):
+        with client.waiting_at_most(WAIT_IN_WORKER_SECONDS), client.budget.leaving_reserve():
             work()
     except TryLater as later:  # a rate limit, or Google down (its breaker open): the queue waits, not a worker
         db.session.rollback()

@@ -22,6 +22,7 @@ class SyncSettings:
     watch_retry: timedelta  # a refused watch is asked for again this much later
     use_limit_pause: timedelta  # Google's use limit: writes wait this long
     push_daily_ceiling: int  # events Push Existing Data creates per Google user per day
+    slice_items: int  # items a slice of bulk work handles at most (`app.sync.bulk`)
 
     @classmethod
     def from_config(cls, config: Mapping) -> SyncSettings:
@@ -33,4 +34,5 @@ class SyncSettings:
             watch_retry=timedelta(hours=config["WATCH_RETRY_HOURS"]),
             use_limit_pause=timedelta(hours=config["GOOGLE_USE_LIMIT_PAUSE_HOURS"]),
             push_daily_ceiling=int(config["PUSH_DAILY_CEILING"]),
+            slice_items=int(config["BULK_SLICE_ITEMS"]),
         )

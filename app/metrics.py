@@ -145,6 +145,6 @@ def google_families():
     used.add_metric([], project_window_used())
     yield used
     down = GaugeMetricFamily("pcs_google_outage", "1 while the project's outage breaker is open: Google answered 5xx "
-                             "or nothing several times in a row, and only a probe call goes out every 15 s")
+                             "or nothing six times in a row, and only a probe call goes out every 15 s")
     down.add_metric([], int(project_outage_open()))
     yield down

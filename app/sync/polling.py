@@ -36,11 +36,13 @@ RENEW_BEFORE = timedelta(hours=24)
 # (a commit waits for the disk) and 20 Redis round trips; a batch's row locks last one UPDATE and its commit.
 BATCH = 5000
 # PostgreSQL takes a batch's new times as three arrays: one UPDATE for the whole batch, not one per connection
-# (an executemany costs the server a statement and the client a round of parameters per row).
+# (an executemany costs the server a statement and the client a round of parameters per row). Each array comes
+# as one comma-separated text: the driver's own array quoting, element by element, took 5 times the CPU.
 _STORE_BY_ARRAYS = sa.text(
     "UPDATE calendar_connection SET next_poll_at = planned.poll_at, next_watch_at = planned.watch_at"
-    " FROM unnest(CAST(:ids AS integer[]), CAST(:polls AS timestamp[]), CAST(:watches AS timestamp[]))"
-    " AS planned (id, poll_at, watch_at) WHERE calendar_connection.id = planned.id")
+    " FROM unnest(CAST(string_to_array(:ids, ',') AS integer[]), CAST(string_to_array(:polls, ',') AS timestamp[]),"
+    " CAST(string_to_array(:watches, ',') AS timestamp[])) AS planned (id, poll_at, watch_at)"
+    " WHERE calendar_connection.id = planned.id")
 NOTIFIED_EVERY = timedelta(minutes=1)  # `last_notified_at` is kept this precise (not one write per notification)
 
 
@@ -115,8 +117,9 @@ def _store(planned: list[tuple[int, datetime, datetime]]) -> None:
     """Writes each connection's (id, next poll, next renewal) in one statement on PostgreSQL; elsewhere (SQLite,
     in-process: a statement per row costs no round trip) as one executemany of a plain UPDATE by id."""
     if db.session.get_bind().dialect.name == "postgresql":
-        ids, polls, watches = zip(*planned, strict=True)
-        db.session.execute(_STORE_BY_ARRAYS, {"ids": list(ids), "polls": list(polls), "watches": list(watches)})
+        ids, polls, watches = zip(*planned, strict=True)  # naive UTC times, as every time the database holds
+        db.session.execute(_STORE_BY_ARRAYS, {"ids": ",".join(map(str, ids)), "polls": ",".join(
+            map(datetime.isoformat, polls)), "watches": ",".join(map(datetime.isoformat, watches))})
         return
     table = CalendarConnection.__table__
     db.session.execute(sa.update(table).where(table.c.id == sa.bindparam("planned_id")).values(

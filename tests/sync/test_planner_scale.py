@@ -40,3 +40,17 @@ def test_the_sweep_writes_each_batch_of_connections_with_one_update_and_keeps_wh
     for (func, connection_id), n in scheduled_jobs().items():
         if func == "poll_connection":
             assert n == 1 and planned[connection_id].next_poll_at > now + timedelta(minutes=5)
+
+
+def test_planned_times_are_stored_as_given_to_the_microsecond(app, users):
+    from app.sync.polling import _store
+
+    fleet = fleet_of(users, admin="trusted", manager="none")
+    now = utcnow()
+    given = {fleet["admin"].id: (now.replace(microsecond=0), now + timedelta(days=6, microseconds=1)),
+             fleet["manager"].id: (now + timedelta(minutes=7, microseconds=999_999), now.replace(microsecond=0))}
+    _store([(connection_id, poll_at, watch_at) for connection_id, (poll_at, watch_at) in given.items()])
+    db.session.commit()
+    db.session.expire_all()
+    rows = [db.session.get(CalendarConnection, c) for c in given]
+    assert {row.id: (row.next_poll_at, row.next_watch_at) for row in rows} == given

@@ -52,6 +52,13 @@ def test_a_scrape_after_a_push_shows_queues_runs_and_googles_answers(app, connec
     after = scrape(app)
     assert after[("pcs_google_answers_total", (("reason", "backendError"), ("status", "503")))] >= 1
     assert after[("pcs_google_answers_total", (("reason", ""), ("status", "200")))] > successes
+    assert after[("pcs_google_outage", ())] == 0  # one 503 is no outage
+
+    google.add_fault(status=503, fraction=1.0)  # Google down: Sync now twice, each request failing
+    for _ in range(2):
+        assert post_form(client, "/integrations/two-way/sync", {}, page="/integrations/").status_code == 302
+        run_jobs(app)
+    assert scrape(app)[("pcs_google_outage", ())] == 1
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": TOKEN}])

@@ -29,8 +29,7 @@ QUICK = {
     quota: ["--n", "300", "--per-user-quota", "600"],
     fleet: ["--connections", "100", "--hours", "6", "--seconds", "10", "--bulk-items", "2000", "--live", "3"],
     planner: ["--connections", "5000"],
-    fair: ["--users", "6", "--items", "200", "--quota-per-project", "1200", "--mark", "30", "--live", "2",
-           "--workers", "2"],
+    fair: ["--users", "6", "--items", "300", "--quota-per-project", "1200", "--live", "2", "--workers", "2"],
     busy: ["--latency", "20"],
 }
 

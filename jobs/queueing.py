@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from rq import Queue, get_current_job
-from rq.job import Job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
-from app.queues import INTERACTIVE, get_queue, get_redis
+from app.queues import INTERACTIVE, get_queue, get_redis, redis_key
 
 JOB_OPTIONS = {"job_timeout": 3600, "result_ttl": 600, "failure_ttl": 7 * 86400}  # failed jobs stay a week
 RETRY_SECONDS = 15  # a busy connection's job runs again this much later
@@ -38,12 +39,32 @@ def run_job_id(run_id: int) -> str:
     return f"{current_app.config['REDIS_NAMESPACE']}-run-{run_id}"
 
 
-def retry_later(func: JobFunction, *args: object, after: float = RETRY_SECONDS) -> None:
-    """The connection is busy (or Google down): this job again `after` seconds later, on the queue it came
-    from, instead of failing it."""
+def retry_later(func: JobFunction, *args: object, after: float = RETRY_SECONDS) -> Job:
+    """The connection is busy: this job again `after` seconds later, on the queue it came from, instead of
+    failing it."""
     current = get_current_job()
     queue = Queue(current.origin, connection=get_redis()) if current else get_queue()
-    queue.enqueue_in(timedelta(seconds=after), func, *args, **JOB_OPTIONS)
+    return queue.enqueue_in(timedelta(seconds=after), func, *args, **JOB_OPTIONS)
+
+
+def wait_for_google(func: JobFunction, connection_id: int, after: float) -> None:
+    """Google is down: `func(connection_id)` again `after` seconds later, unless such a job already waits for
+    this connection. One waiting job per connection and function stands for every edit or notification that
+    asked meanwhile (each job drains all there is), so a long outage does not pile up jobs that wake for nothing.
+    A mark names the waiting job; a job that no longer waits (it ran, or was lost) stands for nothing."""
+    mark, current = redis_key("google-wait", func.__name__, connection_id), get_current_job()
+    waiting = get_redis().get(mark)
+    if waiting is not None and (current is None or waiting.decode() != current.id) and _waits(waiting.decode()):
+        return
+    job = retry_later(func, connection_id, after=after)
+    get_redis().set(mark, job.id, ex=int(after) + 120)
+
+
+def _waits(job_id: str) -> bool:
+    try:
+        return Job.fetch(job_id, connection=get_redis()).get_status() in (JobStatus.SCHEDULED, JobStatus.QUEUED)
+    except NoSuchJobError:
+        return False
 
 
 def enqueue_many_at(func: JobFunction, due: Iterable[tuple[int, datetime]], queue: str) -> int:

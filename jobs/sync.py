@@ -32,7 +32,7 @@ from app.sync.settings import SyncSettings
 
 from . import recovery
 from .locks import claim, connection_lock, pull_delay, pull_starting, release_claim
-from .queueing import RETRY_SECONDS, enqueue, retry_later, run_job_id
+from .queueing import RETRY_SECONDS, enqueue, retry_later, run_job_id, wait_for_google
 from .runtime import run_logging
 
 log = logging.getLogger(__name__)
@@ -155,7 +155,7 @@ def run_for_connection(connection_id: int, kind: RunKind, job: object, starting=
     if connection is None or not connection.can_sync:
         return  # deleted, or waiting for the user to reconnect (the outbox keeps what waits): no run, no loop
     if wait := google_wait(connection):  # Google down: the work waits in the queue, making no run meanwhile
-        return retry_later(job, connection_id, after=wait)
+        return wait_for_google(job, connection_id, wait)
     with connection_lock(connection_id) as locked:
         if not locked:
             return retry_later(job, connection_id)

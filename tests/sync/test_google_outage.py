@@ -108,3 +108,36 @@ def test_a_run_that_meets_google_down_ends_truthfully_and_its_work_is_asked_agai
     db.session.refresh(connection)
     assert connection.problem is None and connection.can_sync
     assert CALENDAR == connection.calendar_id
+
+
+def test_while_google_is_down_a_burst_of_edits_leaves_one_push_waiting(short_probes, users, login_as, app, google):
+    person = users[Role.CLIENT]
+    connection = connected(person, login_as, app, "alex@example.com")
+    items = make_items(person, tasks=5)
+    run_jobs(app)  # their first push
+    google.add_fault(status=503, fraction=1.0)
+    for _ in range(2):  # two requests fail: the breakers open
+        with pytest.raises(GoogleError):
+            list_events(connection)
+    for item in items:  # each edit's push job finds Google down
+        item.title += " (edited)"
+        db.session.commit()
+        run_jobs(app)
+    scheduled = get_queue(INTERACTIVE).scheduled_job_registry
+    waiting = [job.func_name for job in Job.fetch_many(scheduled.get_job_ids(), connection=get_redis())]
+    assert waiting == ["jobs.sync.push_changes"]  # one stands for all five edits
+
+    google.clear_faults()
+    time.sleep(3 * PROBE + 0.1)
+    run_scheduled_jobs(app, "jobs.sync.push_changes")
+    assert sum("(edited)" in event.get("summary", "") for event in google.events(CALENDAR)) == 5
+
+    google.add_fault(status=503, fraction=1.0)  # down again, soon after: the push that ran stands for nothing now
+    for _ in range(2):
+        with pytest.raises(GoogleError):
+            list_events(connection)
+    items[0].title += " again"
+    db.session.commit()
+    run_jobs(app)
+    waiting = [job.func_name for job in Job.fetch_many(scheduled.get_job_ids(), connection=get_redis())]
+    assert waiting == ["jobs.sync.push_changes"]

@@ -1,6 +1,6 @@
-"""Every bench case with its default figures: `.venv/bin/python -m bench` (about 18 minutes on 2 cores).
+"""Every bench case with its default figures: `.venv/bin/python -m bench` (about 27 minutes on 2 cores).
 
-`--quick` runs the same cases at small sizes (a minute or two), to check that everything works.
+`--quick` runs the same cases at small sizes (a few minutes), to check that everything works.
 """
 from __future__ import annotations
 

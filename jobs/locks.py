@@ -52,13 +52,6 @@ class Lease:
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     lost: threading.Event = field(default_factory=threading.Event)
 
-    def hold_connection(self, _session: Session, _transaction: object, connection: sa.Connection) -> None:
-        """First in each of the job's transactions: a key-share lock on its connection's row (PostgreSQL). A
-        deletion (Disconnect, Delete) locks that row first too, so the two meet there in one order and one waits
-        for the other, instead of each holding rows the other needs (a deadlock that failed the admin's click)."""
-        connection.execute(sa.select(CalendarConnection.id).where(CalendarConnection.id == self.connection_id)
-                           .with_for_update(read=True, key_share=True))
-
     def fence(self, session: Session) -> None:
         """Before each commit of the job: the lease is still this job's (renewed in the same transaction, so
         nothing commits after another job took over, even between two heartbeats). A connection this very
@@ -93,9 +86,6 @@ def connection_lock(connection_id: int, wait: float | None = None) -> Iterator[L
                      name=f"sync-lease-{connection_id}").start()
     session = db.session()
     event.listen(session, "before_commit", lease.fence)
-    event.listen(session, "after_begin", lease.hold_connection)
-    if session.in_transaction():  # the transaction the job already opened goes first too
-        lease.hold_connection(session, None, session.connection())
     try:
         yield lease
     except Superseded:
@@ -109,7 +99,6 @@ def connection_lock(connection_id: int, wait: float | None = None) -> Iterator[L
     finally:
         done.set()
         event.remove(session, "before_commit", lease.fence)
-        event.remove(session, "after_begin", lease.hold_connection)
         _release(engine, lease)
 
 

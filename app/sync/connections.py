@@ -167,10 +167,6 @@ def disconnect(connection: CalendarConnection, actor: User | None) -> None:
     The rows go first (flushed, so this transaction holds them): a job that meets the revoked grant a moment
     later finds its connection gone and its run cancelled, not a grant problem to report.
     """
-    # The connection's row before any other, as each of a job's transactions takes it (`jobs.locks`): a job
-    # working on it meanwhile is waited for here, not met halfway in a deadlock over the rows below.
-    db.session.execute(sa.select(CalendarConnection.id).where(CalendarConnection.id == connection.id)
-                       .with_for_update())
     channel = (connection.channel_id, connection.channel_resource_id)
     client = client_for(connection) if connection.channel_id and connection.access_token_enc else None
     token = grant_to_revoke(connection)

@@ -100,7 +100,8 @@ def edit_video(client, appointment, video: str, link: str = ""):
     """The appointment's edit form sent back as loaded, with another video choice."""
     return post_form(client, f"/appointments/{appointment.id}/edit", {
         "title": appointment.title, "start_date": appointment.start_at.date().isoformat(),
-        "start_time": appointment.start_at.strftime("%H:%M"), "end_time": appointment.end_at.strftime("%H:%M"),
+        "start_time": appointment.start_at.strftime("%H:%M"), "end_date": appointment.end_at.date().isoformat(),
+        "end_time": appointment.end_at.strftime("%H:%M"),
         "timezone": "UTC", "staff": appointment.staff_id, "contact": appointment.contact_id, "location": "",
         "video": video, "meeting_link": link}, page=f"/appointments/{appointment.id}/edit")
 

@@ -27,18 +27,20 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from app.extensions import db
 from app.models import CalendarConnection, SyncLease, utcnow
 from app.queues import get_redis, redis_key
+from app.sync.connections import connection_gone
 from app.sync.runs import Superseded
 
 log = logging.getLogger(__name__)
-# What a write meets when its connection was deleted a moment ago (Disconnect, Delete): the job just stops.
-GONE_MEANWHILE = (ObjectDeletedError, StaleDataError, IntegrityError)
+# What a write meets when its connection was deleted a moment ago (Disconnect, Delete): a row gone, a foreign key
+# refused, or on PostgreSQL the deadlock it broke by ending the job's transaction. The job just stops.
+GONE_MEANWHILE = (ObjectDeletedError, StaleDataError, IntegrityError, OperationalError)
 COALESCE_SECONDS = 60  # a "scheduled" mark outlives a lost job by at most this long
 POLL_SECONDS = 0.25  # how often a job waiting for a connection asks again
 
@@ -93,7 +95,7 @@ def connection_lock(connection_id: int, wait: float | None = None) -> Iterator[L
         log.warning("connection %s: another job took over; this one stopped without writing", connection_id)
     except GONE_MEANWHILE:
         db.session.rollback()
-        if db.session.get(CalendarConnection, connection_id) is not None:
+        if not connection_gone(connection_id):
             raise
         log.info("connection %s was deleted while its job worked; the job stops", connection_id)
     finally:

@@ -9,6 +9,7 @@ import logging
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 
 from ..crypto import decrypt, encrypt
 from ..extensions import db
@@ -32,6 +33,8 @@ from .runs import cancel_connection_runs
 from .watch import stop_channel
 
 log = logging.getLogger(__name__)
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE for the transaction it ended to break a deadlock
+DELETION_TRIES = 3
 
 
 def connection_of(user: User, kind: ConnectionKind) -> CalendarConnection | None:
@@ -139,6 +142,36 @@ def grant_to_revoke(connection: CalendarConnection) -> str | None:
     return token
 
 
+def _delete_connection_rows(connection: CalendarConnection) -> None:
+    """The connection's rows and the connection, in a savepoint done again when PostgreSQL ends it to break a
+    deadlock: a job's transaction under way may hold a row the deletion needs and then ask for one the deletion
+    holds. Either may be ended: the job then stops (`connection_gone`); the deletion, done again once the job's
+    transaction is over, finds the rows free, so a click never fails on it. (The savepoint comes after the
+    incidents' UPDATE, so SQLite's driver has begun the transaction: a savepoint that begins one commits it.)"""
+    for attempt in range(1, DELETION_TRIES + 1):
+        try:
+            with db.session.begin_nested():
+                _delete_rows(connection, EventLink, GoogleEvent, PendingPush, SyncFailure)
+                cancel_connection_runs(connection.id, Note(Code.CONNECTION_DELETED))
+                db.session.delete(connection)
+            return
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != DEADLOCK_DETECTED or attempt == DELETION_TRIES:
+                raise
+            log.info("connection %s: its deletion met a job's writes (deadlock); done again", connection.id)
+
+
+def connection_gone(connection_id: int) -> bool:
+    """Whether the connection was deleted, once a deletion under way has ended (the session's transaction
+    ends too). On PostgreSQL a key-share read waits for the deleting transaction, where a plain read would
+    still see the row: a job that met a Disconnect halfway (a row gone, or its transaction ended by a
+    deadlock) learns how the deletion ended before it says whether it failed."""
+    found = db.session.execute(sa.select(CalendarConnection.id).where(CalendarConnection.id == connection_id)
+                               .with_for_update(read=True, key_share=True)).first()
+    db.session.rollback()
+    return found is None
+
+
 def _delete_rows(connection: CalendarConnection, *models) -> None:
     for model in models:
         db.session.execute(sa.delete(model).where(model.connection_id == connection.id))
@@ -170,14 +203,15 @@ def disconnect(connection: CalendarConnection, actor: User | None) -> None:
     channel = (connection.channel_id, connection.channel_resource_id)
     client = client_for(connection) if connection.channel_id and connection.access_token_enc else None
     token = grant_to_revoke(connection)
+    # Its row first: a job writing the connection meanwhile is waited for here, holding nothing it needs, and
+    # a job that meets the deletion later waits for its end (`connection_gone`).
+    db.session.execute(sa.select(CalendarConnection.id).where(CalendarConnection.id == connection.id)
+                       .with_for_update())
     resolve_incidents(connection.user_id, connection.kind)  # the card goes: so does what it needed
     if actor is None or actor.id != connection.user_id:  # an admin's doing: its person should know
         open_incident(connection, Code.DISCONNECTED)
-    _delete_rows(connection, EventLink, GoogleEvent, PendingPush, SyncFailure)
-    cancel_connection_runs(connection.id, Note(Code.CONNECTION_DELETED))
+    _delete_connection_rows(connection)
     log.info("user %s disconnected connection %s of user %s", actor and actor.id, connection.id, connection.user_id)
-    db.session.delete(connection)
-    db.session.flush()
     if client is not None:
         stop_channel(client, *channel)
     revoke_token(token)

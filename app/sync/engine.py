@@ -17,7 +17,7 @@ from ..extensions import db
 from ..google import GoogleDown, GoogleError
 from ..models import CalendarConnection, ConnectionStatus, RunKind, RunStatus, SyncRun, utcnow
 from .bulk import Cursor, Stopped
-from .connections import choose_calendar, clear_problem, disconnect, record_problem
+from .connections import choose_calendar, clear_problem, connection_gone, disconnect, record_problem
 from .context import Sync
 from .failures import failures_since
 from .kinds import BULK_KINDS, RUN_KINDS
@@ -110,7 +110,7 @@ def perform(sync: Sync, at: Cursor | None = None) -> Next:
         raise  # another job holds the connection now: not a word more from this one
     except Exception as exc:
         db.session.rollback()
-        if connection_id is None or db.session.get(CalendarConnection, connection_id) is None:
+        if connection_id is None or connection_gone(connection_id):
             log.info("run %s: its connection %s was deleted while it ran", run_id, connection_id)
             return Next()  # `end_orphans` ends any run that slipped past the deletion's cancelling
         log.exception("sync run %s crashed", run_id)

@@ -113,11 +113,12 @@ class CalendarConnection(db.Model):
     writes_paused_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The safety net (app.sync.polling): Google's last notification, the poll that caught the channel missing
-    # a change (None: no such evidence), and when the next poll and the next channel renewal are due.
+    # a change (None: no such evidence), and when the next poll and the next channel renewal are due (not
+    # indexed: the planner reads connections in batches by id, and an index would cost each sweep's write).
     last_notified_at: Mapped[datetime | None]
     channel_missed_at: Mapped[datetime | None]
-    next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
-    next_watch_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_poll_at: Mapped[datetime | None]
+    next_watch_at: Mapped[datetime | None]
     # "Check my Google calendars for conflicts" (app.busy): {calendar id: name} of the calendars whose busy times
     # count, None while off. Only busy intervals are read from them, through the free/busy permission.
     busy_calendars: Mapped[dict | None] = mapped_column(sa.JSON)
